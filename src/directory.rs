@@ -1,0 +1,458 @@
+//! The directory: users, groups (nested), and role assignments.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::PhcHash;
+use crate::error::{Error, Result};
+use crate::ids::{GroupId, UserId};
+use crate::role::Role;
+
+/// The kind of account (Entra's `userType`, with guests split by where they live).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum UserType {
+    /// A member of the tenant.
+    Member,
+    /// A guest whose account lives in this tenant (spec T7: may be issued a pass).
+    InternalGuest,
+    /// A guest who authenticates with another tenant or provider (spec T7: may not).
+    ExternalGuest,
+}
+
+/// A user of the tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub(crate) id: UserId,
+    pub(crate) user_principal_name: String,
+    pub(crate) display_name: String,
+    pub(crate) user_type: UserType,
+    pub(crate) federated: bool,
+    pub(crate) account_enabled: bool,
+    pub(crate) roles: BTreeSet<Role>,
+    /// The groups that hold this user directly.
+    pub(crate) member_of: BTreeSet<GroupId>,
+    pub(crate) password: Option<PhcHash>,
+    /// For an external guest: the account at their home tenant (spec S10).
+    #[serde(default)]
+    pub(crate) home: Option<HomeAccount>,
+}
+
+/// An external guest's account in their home tenant (spec S10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HomeAccount {
+    /// The home tenant.
+    pub tenant: crate::TenantId,
+    /// The user in the home tenant.
+    pub user: UserId,
+}
+
+impl User {
+    /// For an external guest linked with [`crate::World::link_guest`]: their home account.
+    pub fn home_account(&self) -> Option<HomeAccount> {
+        self.home
+    }
+    /// The object id.
+    pub fn id(&self) -> UserId {
+        self.id
+    }
+    /// The user principal name, as created.
+    pub fn user_principal_name(&self) -> &str {
+        &self.user_principal_name
+    }
+    /// The display name.
+    pub fn display_name(&self) -> &str {
+        &self.display_name
+    }
+    /// Member, internal guest or external guest.
+    pub fn user_type(&self) -> UserType {
+        self.user_type
+    }
+    /// Whether the user's domain is federated with another identity provider.
+    pub fn is_federated(&self) -> bool {
+        self.federated
+    }
+    /// Whether the account may sign in.
+    pub fn account_enabled(&self) -> bool {
+        self.account_enabled
+    }
+    /// The directory roles the user holds.
+    pub fn roles(&self) -> &BTreeSet<Role> {
+        &self.roles
+    }
+    /// Whether the user holds `role`.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+    /// The groups the user is a direct member of.
+    pub fn direct_groups(&self) -> &BTreeSet<GroupId> {
+        &self.member_of
+    }
+    /// Whether a password is set.
+    pub fn has_password(&self) -> bool {
+        self.password.is_some()
+    }
+}
+
+/// What to create a user with. Start from [`NewUser::member`] and chain.
+///
+/// ```
+/// use tapsim::{NewUser, Role, UserType};
+/// let u = NewUser::member("ada@contoso.com", "Ada Lovelace")
+///     .role(Role::AuthenticationAdministrator)
+///     .password("correct horse battery staple");
+/// assert_eq!(u.user_type, UserType::Member);
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NewUser {
+    /// The user principal name, `name@domain`; unique in the tenant, ignoring case.
+    pub user_principal_name: String,
+    /// The display name.
+    pub display_name: String,
+    /// Member, internal guest or external guest.
+    pub user_type: UserType,
+    /// Whether the user's domain is federated.
+    pub federated: bool,
+    /// Whether the account may sign in.
+    pub account_enabled: bool,
+    /// Directory roles to assign.
+    pub roles: BTreeSet<Role>,
+    /// An initial password (hashed at once with argon2id; never stored in clear).
+    pub password: Option<crate::Secret>,
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("user_principal_name", &self.user_principal_name)
+            .field("display_name", &self.display_name)
+            .field("user_type", &self.user_type)
+            .field("federated", &self.federated)
+            .field("account_enabled", &self.account_enabled)
+            .field("roles", &self.roles)
+            .field("password", &self.password)
+            .finish()
+    }
+}
+
+impl NewUser {
+    /// A member, enabled, not federated, with no role and no password.
+    pub fn member(upn: impl Into<String>, display_name: impl Into<String>) -> NewUser {
+        NewUser {
+            user_principal_name: upn.into(),
+            display_name: display_name.into(),
+            user_type: UserType::Member,
+            federated: false,
+            account_enabled: true,
+            roles: BTreeSet::new(),
+            password: None,
+        }
+    }
+    /// Sets the user type.
+    pub fn user_type(mut self, t: UserType) -> NewUser {
+        self.user_type = t;
+        self
+    }
+    /// Marks the user as federated.
+    pub fn federated(mut self, yes: bool) -> NewUser {
+        self.federated = yes;
+        self
+    }
+    /// Enables or disables the account.
+    pub fn account_enabled(mut self, yes: bool) -> NewUser {
+        self.account_enabled = yes;
+        self
+    }
+    /// Adds a directory role.
+    pub fn role(mut self, role: Role) -> NewUser {
+        self.roles.insert(role);
+        self
+    }
+    /// Sets the initial password.
+    pub fn password(mut self, password: impl Into<crate::Secret>) -> NewUser {
+        self.password = Some(password.into());
+        self
+    }
+}
+
+/// A group. Members are users or other groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    pub(crate) id: GroupId,
+    pub(crate) display_name: String,
+    pub(crate) user_members: BTreeSet<UserId>,
+    pub(crate) group_members: BTreeSet<GroupId>,
+    /// The groups that hold this group directly.
+    pub(crate) member_of: BTreeSet<GroupId>,
+}
+
+impl Group {
+    /// The object id.
+    pub fn id(&self) -> GroupId {
+        self.id
+    }
+    /// The display name.
+    pub fn display_name(&self) -> &str {
+        &self.display_name
+    }
+    /// Direct user members.
+    pub fn user_members(&self) -> &BTreeSet<UserId> {
+        &self.user_members
+    }
+    /// Direct group members (nested groups).
+    pub fn group_members(&self) -> &BTreeSet<GroupId> {
+        &self.group_members
+    }
+}
+
+/// A member of a group: a user or a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Member {
+    /// A user.
+    User(UserId),
+    /// A nested group.
+    Group(GroupId),
+}
+
+impl From<UserId> for Member {
+    fn from(u: UserId) -> Member {
+        Member::User(u)
+    }
+}
+
+impl From<GroupId> for Member {
+    fn from(g: GroupId) -> Member {
+        Member::Group(g)
+    }
+}
+
+/// Users and groups, indexed by id and by user principal name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Directory {
+    users: BTreeMap<UserId, User>,
+    /// Lowercased UPN to id.
+    upn_index: BTreeMap<String, UserId>,
+    groups: BTreeMap<GroupId, Group>,
+}
+
+/// Checks the `name@domain` shape: one `@`, non-empty sides, a dot in the domain, no
+/// spaces or control characters.
+pub(crate) fn validate_upn(upn: &str) -> Result<()> {
+    let bad = || Error::InvalidUpn(upn.to_owned());
+    let (name, domain) = upn.split_once('@').ok_or_else(bad)?;
+    let ok_chars = |s: &str| {
+        !s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '@')
+    };
+    if name.is_empty()
+        || domain.is_empty()
+        || !ok_chars(name)
+        || !ok_chars(domain)
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || upn.len() > 113
+    {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+impl Directory {
+    /// A user by id.
+    pub fn user(&self, id: UserId) -> Option<&User> {
+        self.users.get(&id)
+    }
+
+    /// A user by principal name, ignoring case.
+    pub fn user_by_upn(&self, upn: &str) -> Option<&User> {
+        self.upn_index
+            .get(&upn.to_lowercase())
+            .and_then(|id| self.users.get(id))
+    }
+
+    /// A group by id.
+    pub fn group(&self, id: GroupId) -> Option<&Group> {
+        self.groups.get(&id)
+    }
+
+    /// All users, by id.
+    pub fn users(&self) -> impl ExactSizeIterator<Item = &User> {
+        self.users.values()
+    }
+
+    /// All groups, by id.
+    pub fn groups(&self) -> impl ExactSizeIterator<Item = &Group> {
+        self.groups.values()
+    }
+
+    pub(crate) fn user_mut(&mut self, id: UserId) -> Option<&mut User> {
+        self.users.get_mut(&id)
+    }
+
+    /// Checks that a user could be inserted (valid, unused UPN).
+    pub(crate) fn check_new_user(&self, upn: &str) -> Result<()> {
+        validate_upn(upn)?;
+        if self.upn_index.contains_key(&upn.to_lowercase()) {
+            return Err(Error::DuplicateUpn(upn.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Inserts a user already checked by [`Directory::check_new_user`].
+    pub(crate) fn insert_user(&mut self, user: User) {
+        self.upn_index
+            .insert(user.user_principal_name.to_lowercase(), user.id);
+        self.users.insert(user.id, user);
+    }
+
+    pub(crate) fn insert_group(&mut self, id: GroupId, display_name: String) {
+        self.groups.insert(
+            id,
+            Group {
+                id,
+                display_name,
+                user_members: BTreeSet::new(),
+                group_members: BTreeSet::new(),
+                member_of: BTreeSet::new(),
+            },
+        );
+    }
+
+    /// Whether `inner` is `outer` or nested in it at any depth.
+    fn group_contains_group(&self, outer: GroupId, inner: GroupId) -> bool {
+        let mut stack = vec![outer];
+        let mut seen = BTreeSet::new();
+        while let Some(g) = stack.pop() {
+            if g == inner {
+                return true;
+            }
+            if seen.insert(g)
+                && let Some(group) = self.groups.get(&g)
+            {
+                stack.extend(group.group_members.iter().copied());
+            }
+        }
+        false
+    }
+
+    /// Adds `member` to `group`. Returns whether it was newly added.
+    pub(crate) fn add_member(&mut self, group: GroupId, member: Member) -> Result<bool> {
+        if !self.groups.contains_key(&group) {
+            return Err(Error::GroupNotFound(group));
+        }
+        match member {
+            Member::User(u) => {
+                let user = self
+                    .users
+                    .get_mut(&u)
+                    .ok_or_else(|| Error::UserNotFound(u.to_string()))?;
+                let added = user.member_of.insert(group);
+                if let Some(g) = self.groups.get_mut(&group) {
+                    g.user_members.insert(u);
+                }
+                Ok(added)
+            }
+            Member::Group(m) => {
+                if !self.groups.contains_key(&m) {
+                    return Err(Error::GroupNotFound(m));
+                }
+                if self.group_contains_group(m, group) {
+                    return Err(Error::GroupCycle { group, member: m });
+                }
+                let mut added = false;
+                if let Some(g) = self.groups.get_mut(&group) {
+                    added = g.group_members.insert(m);
+                }
+                if let Some(inner) = self.groups.get_mut(&m) {
+                    inner.member_of.insert(group);
+                }
+                Ok(added)
+            }
+        }
+    }
+
+    /// Removes `member` from `group`. Returns whether it was a member.
+    pub(crate) fn remove_member(&mut self, group: GroupId, member: Member) -> Result<bool> {
+        if !self.groups.contains_key(&group) {
+            return Err(Error::GroupNotFound(group));
+        }
+        match member {
+            Member::User(u) => {
+                let user = self
+                    .users
+                    .get_mut(&u)
+                    .ok_or_else(|| Error::UserNotFound(u.to_string()))?;
+                user.member_of.remove(&group);
+                Ok(self
+                    .groups
+                    .get_mut(&group)
+                    .is_some_and(|g| g.user_members.remove(&u)))
+            }
+            Member::Group(m) => {
+                let inner = self.groups.get_mut(&m).ok_or(Error::GroupNotFound(m))?;
+                inner.member_of.remove(&group);
+                Ok(self
+                    .groups
+                    .get_mut(&group)
+                    .is_some_and(|g| g.group_members.remove(&m)))
+            }
+        }
+    }
+
+    /// Whether `user` is a member of `group`: directly, or (with `transitive`) through
+    /// nested groups. Walks upwards from the user, so the cost depends on the user's
+    /// memberships, not on the size of the group.
+    pub fn is_member(&self, user: UserId, group: GroupId, transitive: bool) -> bool {
+        let Some(u) = self.users.get(&user) else {
+            return false;
+        };
+        if u.member_of.contains(&group) {
+            return true;
+        }
+        if !transitive {
+            return false;
+        }
+        let mut stack: Vec<GroupId> = u.member_of.iter().copied().collect();
+        let mut seen: BTreeSet<GroupId> = BTreeSet::new();
+        while let Some(g) = stack.pop() {
+            if g == group {
+                return true;
+            }
+            if seen.insert(g)
+                && let Some(parent) = self.groups.get(&g)
+            {
+                stack.extend(parent.member_of.iter().copied());
+            }
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upn_validation() {
+        for ok in [
+            "a@b.c",
+            "first.last@contoso.onmicrosoft.com",
+            "x_y+z@d-1.io",
+        ] {
+            assert!(validate_upn(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "", "a", "@b.c", "a@", "a@b", "a b@c.d", "a@b@c.d", "a@.c", "a@c.",
+        ] {
+            assert!(validate_upn(bad).is_err(), "{bad}");
+        }
+    }
+}

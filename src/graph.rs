@@ -1,0 +1,61 @@
+//! Microsoft Graph JSON conventions shared by every type that mirrors a Graph type.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// Formats an instant as Graph does: ISO 8601 in UTC with a `Z`, fractional seconds only
+/// when present (`2022-06-05T00:00:00Z`, `2022-06-02T16:21:09.765173Z`).
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// let t = Utc.with_ymd_and_hms(2022, 6, 5, 0, 0, 0).unwrap();
+/// assert_eq!(tapsim::graph::format_datetime(&t), "2022-06-05T00:00:00Z");
+/// ```
+pub fn format_datetime(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// Parses an ISO 8601 date-time with an offset (`Z` or `+hh:mm`) into UTC.
+pub fn parse_datetime(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("`{s}` is not an ISO 8601 date-time with an offset: {e}"))
+}
+
+/// serde support for a Graph `Edm.DateTimeOffset`.
+pub(crate) mod datetime {
+    use super::*;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_datetime(t))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_datetime(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// serde support for an optional Graph `Edm.DateTimeOffset`.
+pub(crate) mod opt_datetime {
+    use super::*;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(
+        t: &Option<DateTime<Utc>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&format_datetime(t)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| parse_datetime(&s).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}

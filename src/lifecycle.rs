@@ -1,0 +1,230 @@
+//! The pass lifecycle (spec T2 to T12): create, list, get, delete.
+
+use chrono::Duration;
+
+use crate::audit::{Activity, ModifiedProperty};
+use crate::authz::{self, PassOperation};
+use crate::crypto::{Secret, generate_secret};
+use crate::directory::UserType;
+use crate::error::{Error, Result};
+use crate::ids::{Guid, PassId, UserId};
+use crate::pass::{IssuedPass, PassOptions, PassRecord, TemporaryAccessPass};
+use crate::tenant::Tenant;
+
+impl Tenant {
+    /// Creates a Temporary Access Pass for `user`, as `actor` (spec T2 to T9, P8).
+    ///
+    /// Checks, in order: the actor (R1), the user (R1), permission (T8, T9), guest type
+    /// (T7), policy scope (T6, unless the `create_for_out_of_scope_users` switch is on),
+    /// the lifetime against the policy (T3), the one-time policy (P8), an existing pass
+    /// (T5: replaced, or `conflict` under the `delete_before_create` switch). A rejected
+    /// request changes nothing and leaves no audit record. A success leaves exactly one
+    /// `Admin registered security info` record.
+    ///
+    /// The secret is returned here and never again.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use tapsim::*;
+    /// # let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap());
+    /// # let mut t = Tenant::builder().clock(clock).hash_cost(HashCost::Minimum).build()?;
+    /// # let pol = t.add_user(NewUser::member("pol@contoso.com", "Pol").role(Role::AuthenticationPolicyAdministrator))?;
+    /// # t.update_policy(pol, &PolicyPatch::new().state(PolicyState::Enabled))?;
+    /// let helpdesk = t.add_user(NewUser::member("hd@contoso.com", "Help Desk").role(Role::AuthenticationAdministrator))?;
+    /// let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada"))?;
+    /// let issued = t.create_pass(helpdesk, ada, PassOptions::default())?;
+    /// assert_eq!(issued.secret.danger_reveal().len(), 8);
+    /// assert!(issued.pass.is_usable);
+    /// // Later reads never show the secret.
+    /// let listed = t.list_passes(helpdesk, ada)?;
+    /// assert_eq!(serde_json::to_value(&listed[0])?["temporaryAccessPass"], serde_json::Value::Null);
+    /// // An out-of-range lifetime is rejected with Entra's message.
+    /// let err = t.create_pass(helpdesk, ada, Lifetime::minutes(5)).unwrap_err();
+    /// assert_eq!(err.to_string(), "Invalid LifetimeInMinutes specified. The valid range between 60 and 480.");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn create_pass(
+        &mut self,
+        actor: UserId,
+        user: UserId,
+        options: impl Into<PassOptions>,
+    ) -> Result<IssuedPass> {
+        let options = options.into();
+        let now = self.now();
+        let actor_user = self.actor(actor)?;
+        let target = self.target(user)?;
+        authz::check_pass_access(actor_user, target, PassOperation::Create)?;
+        if target.user_type() == UserType::ExternalGuest {
+            return Err(Error::ExternalGuest);
+        }
+        let policy = &self.state.policy;
+        if !self.scope_of(user).is_in_scope()
+            && !self.state.config.switches.create_for_out_of_scope_users
+        {
+            return Err(Error::UserOutOfPolicyScope);
+        }
+        let (min, max) = (
+            policy.minimum_lifetime_in_minutes,
+            policy.maximum_lifetime_in_minutes,
+        );
+        let lifetime = match options.lifetime_in_minutes {
+            None => policy.default_lifetime_in_minutes,
+            Some(l) => u32::try_from(l)
+                .ok()
+                .filter(|l| (min..=max).contains(l))
+                .ok_or(Error::LifetimeOutOfRange { min, max })?,
+        };
+        let is_usable_once = options.is_usable_once.unwrap_or(policy.is_usable_once);
+        if policy.is_usable_once && !is_usable_once {
+            return Err(Error::MultiUseNotAllowed);
+        }
+        if self.state.passes.contains_key(&user) && self.state.config.switches.delete_before_create
+        {
+            return Err(Error::PassAlreadyExists);
+        }
+        let start = options.start_date_time.unwrap_or(now);
+        // The end must be representable; chrono's range ends in year 262143.
+        if start
+            .checked_add_signed(Duration::minutes(i64::from(lifetime)))
+            .is_none()
+        {
+            return Err(crate::error::Invalid::Body(format!(
+                "`startDateTime` `{}` is too far in the future",
+                crate::graph::format_datetime(&start)
+            ))
+            .into());
+        }
+        let length = policy.default_length as usize;
+
+        // Valid as a whole: from here on the request succeeds.
+        if let Some(old) = self.state.passes.remove(&user) {
+            self.end_sessions_of_pass(old.id, now);
+        }
+        let id = PassId(Guid::random(&mut self.state.rng));
+        let secret = generate_secret(&mut self.state.rng, length);
+        let hash = self.hasher.hash(&mut self.state.rng, &secret);
+        let record = PassRecord {
+            id,
+            created: now,
+            start,
+            lifetime_in_minutes: lifetime,
+            is_usable_once,
+            used: false,
+            last_used: None,
+            hash,
+        };
+        let props = pass_properties(&record, false);
+        let reason = record.usability(self.scope_of(user), self.state.policy.is_usable_once, now);
+        let view = record.view(reason);
+        self.state.passes.insert(user, record);
+        let target = self.user_target(user, props);
+        self.audit(actor, Activity::AdminRegisteredPass, target, Vec::new());
+        Ok(IssuedPass {
+            pass: view,
+            secret: Secret::new(secret),
+        })
+    }
+
+    /// Lists `user`'s passes as `actor`: at most one (spec T12), with usability computed
+    /// now (spec T10). Expired passes stay listed (spec T11).
+    ///
+    /// # Errors
+    /// `accessDenied` (spec T9), `itemNotFound` for an unknown user.
+    pub fn list_passes(&self, actor: UserId, user: UserId) -> Result<Vec<TemporaryAccessPass>> {
+        authz::check_pass_access(self.actor(actor)?, self.target(user)?, PassOperation::Read)?;
+        Ok(self.pass_view(user).into_iter().collect())
+    }
+
+    /// Gets `user`'s pass by id as `actor`.
+    ///
+    /// # Errors
+    /// As [`Tenant::list_passes`], and `itemNotFound` when the user has no pass with
+    /// that id.
+    pub fn get_pass(
+        &self,
+        actor: UserId,
+        user: UserId,
+        pass: PassId,
+    ) -> Result<TemporaryAccessPass> {
+        authz::check_pass_access(self.actor(actor)?, self.target(user)?, PassOperation::Read)?;
+        self.pass_view(user)
+            .filter(|p| p.id == pass)
+            .ok_or_else(|| Error::PassNotFound(pass.to_string()))
+    }
+
+    /// Deletes `user`'s pass as `actor` (spec T12): the sessions signed in with it end.
+    /// Leaves one `Admin deleted security info` record (or `User deleted security info`
+    /// when users delete their own).
+    ///
+    /// # Errors
+    /// As [`Tenant::get_pass`].
+    pub fn delete_pass(&mut self, actor: UserId, user: UserId, pass: PassId) -> Result<()> {
+        authz::check_pass_access(
+            self.actor(actor)?,
+            self.target(user)?,
+            PassOperation::Delete,
+        )?;
+        if self.state.passes.get(&user).map(|p| p.id) != Some(pass) {
+            return Err(Error::PassNotFound(pass.to_string()));
+        }
+        let now = self.now();
+        let Some(old) = self.state.passes.remove(&user) else {
+            // Checked just above.
+            return Err(Error::PassNotFound(pass.to_string()));
+        };
+        self.end_sessions_of_pass(old.id, now);
+        let activity = if actor == user {
+            Activity::UserDeletedPass
+        } else {
+            Activity::AdminDeletedPass
+        };
+        let target = self.user_target(user, pass_properties(&old, true));
+        self.audit(actor, activity, target, Vec::new());
+        Ok(())
+    }
+
+    /// The user's pass as read now (an observer's view: no permission check).
+    pub fn pass_view(&self, user: UserId) -> Option<TemporaryAccessPass> {
+        let record = self.state.passes.get(&user)?;
+        let reason = record.usability(
+            self.scope_of(user),
+            self.state.policy.is_usable_once,
+            self.now(),
+        );
+        Some(record.view(reason))
+    }
+
+    /// The user's stored pass record (an observer's view; holds only the hash).
+    pub fn pass_record(&self, user: UserId) -> Option<&PassRecord> {
+        self.state.passes.get(&user)
+    }
+}
+
+/// The audit record's modified properties for a pass (spec A1): id, start, end, usage.
+fn pass_properties(p: &PassRecord, deleted: bool) -> Vec<ModifiedProperty> {
+    let usage = if p.is_usable_once {
+        "Single"
+    } else {
+        "Multiple"
+    };
+    [
+        ("TemporaryAccessPassId", p.id.to_string()),
+        ("StartDateTime", crate::graph::format_datetime(&p.start)),
+        ("EndDateTime", crate::graph::format_datetime(&p.end())),
+        ("Usage", usage.to_owned()),
+    ]
+    .into_iter()
+    .map(|(name, value)| {
+        let (old_value, new_value) = if deleted {
+            (Some(value), None)
+        } else {
+            (None, Some(value))
+        };
+        ModifiedProperty {
+            display_name: name.to_owned(),
+            old_value,
+            new_value,
+        }
+    })
+    .collect()
+}

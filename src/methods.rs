@@ -1,0 +1,413 @@
+//! Authentication methods (spec M1 to M5): kinds, registration, possession, removal.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::crypto::{PhcHash, Secret};
+use crate::ids::{MethodId, UserId};
+
+/// A kind of authentication method (spec M1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MethodKind {
+    /// The password (set by the directory, not registered).
+    Password,
+    /// Microsoft Authenticator approving a push after the password.
+    MicrosoftAuthenticatorPush,
+    /// Microsoft Authenticator passwordless phone sign-in.
+    MicrosoftAuthenticatorPasswordless,
+    /// A FIDO2 security key.
+    Fido2SecurityKey,
+    /// A passkey (device-bound or synced FIDO2 credential).
+    Passkey,
+    /// Windows Hello for Business.
+    WindowsHelloForBusiness,
+    /// A code by text message, after the password.
+    Sms,
+    /// A voice call, after the password.
+    Voice,
+    /// A software OATH token code, after the password.
+    SoftwareOath,
+    /// A Temporary Access Pass (issued by an admin, not registered).
+    TemporaryAccessPass,
+}
+
+impl MethodKind {
+    /// Every kind.
+    pub const ALL: [MethodKind; 10] = [
+        MethodKind::Password,
+        MethodKind::MicrosoftAuthenticatorPush,
+        MethodKind::MicrosoftAuthenticatorPasswordless,
+        MethodKind::Fido2SecurityKey,
+        MethodKind::Passkey,
+        MethodKind::WindowsHelloForBusiness,
+        MethodKind::Sms,
+        MethodKind::Voice,
+        MethodKind::SoftwareOath,
+        MethodKind::TemporaryAccessPass,
+    ];
+
+    /// The name the sign-in log's `authenticationMethod` uses.
+    pub const fn display_name(self) -> &'static str {
+        match self {
+            MethodKind::Password => "Password",
+            MethodKind::MicrosoftAuthenticatorPush => "Mobile app notification",
+            MethodKind::MicrosoftAuthenticatorPasswordless => "Passwordless phone sign-in",
+            MethodKind::Fido2SecurityKey => "FIDO2 security key",
+            MethodKind::Passkey => "Passkey",
+            MethodKind::WindowsHelloForBusiness => "Windows Hello for Business",
+            MethodKind::Sms => "Text message",
+            MethodKind::Voice => "Phone call",
+            MethodKind::SoftwareOath => "OATH verification code",
+            MethodKind::TemporaryAccessPass => "Temporary Access Pass",
+        }
+    }
+
+    /// Whether a user can register it at My Security Info (spec R9: not the password,
+    /// not a pass).
+    pub const fn is_registrable(self) -> bool {
+        !matches!(self, MethodKind::Password | MethodKind::TemporaryAccessPass)
+    }
+
+    /// Whether it signs in alone and satisfies MFA (spec R8). The others registrable
+    /// kinds need the password as well.
+    pub const fn is_passwordless(self) -> bool {
+        matches!(
+            self,
+            MethodKind::Fido2SecurityKey
+                | MethodKind::Passkey
+                | MethodKind::MicrosoftAuthenticatorPasswordless
+                | MethodKind::WindowsHelloForBusiness
+        )
+    }
+
+    /// Whether registering it after a one-time pass must happen within ten minutes
+    /// (spec S6, R9).
+    pub const fn has_registration_window(self) -> bool {
+        matches!(
+            self,
+            MethodKind::Fido2SecurityKey
+                | MethodKind::Passkey
+                | MethodKind::MicrosoftAuthenticatorPasswordless
+        )
+    }
+
+    /// The Graph `@odata.type` of the method's resource.
+    pub const fn odata_type(self) -> &'static str {
+        match self {
+            MethodKind::Password => "#microsoft.graph.passwordAuthenticationMethod",
+            MethodKind::MicrosoftAuthenticatorPush
+            | MethodKind::MicrosoftAuthenticatorPasswordless => {
+                "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod"
+            }
+            MethodKind::Fido2SecurityKey | MethodKind::Passkey => {
+                "#microsoft.graph.fido2AuthenticationMethod"
+            }
+            MethodKind::WindowsHelloForBusiness => {
+                "#microsoft.graph.windowsHelloForBusinessAuthenticationMethod"
+            }
+            MethodKind::Sms | MethodKind::Voice => "#microsoft.graph.phoneAuthenticationMethod",
+            MethodKind::SoftwareOath => "#microsoft.graph.softwareOathAuthenticationMethod",
+            MethodKind::TemporaryAccessPass => crate::pass::PASS_ODATA_TYPE,
+        }
+    }
+}
+
+impl fmt::Display for MethodKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.display_name())
+    }
+}
+
+impl std::str::FromStr for MethodKind {
+    type Err = String;
+    /// Parses the camelCase serde name (`fido2SecurityKey`) or the display name.
+    fn from_str(s: &str) -> Result<Self, String> {
+        MethodKind::ALL
+            .into_iter()
+            .find(|k| {
+                k.display_name().eq_ignore_ascii_case(s)
+                    || serde_json::to_value(k)
+                        .ok()
+                        .and_then(|v| v.as_str().map(|n| n.eq_ignore_ascii_case(s)))
+                        .unwrap_or(false)
+            })
+            .ok_or_else(|| format!("unknown method kind `{s}`"))
+    }
+}
+
+/// A registered method, as stored: the hash of its device's secret, never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MethodRecord {
+    pub(crate) id: MethodId,
+    pub(crate) kind: MethodKind,
+    pub(crate) display_name: String,
+    #[serde(with = "crate::graph::datetime")]
+    pub(crate) created: DateTime<Utc>,
+    pub(crate) hash: PhcHash,
+}
+
+impl MethodRecord {
+    /// The method's id.
+    pub fn id(&self) -> MethodId {
+        self.id
+    }
+    /// Its kind.
+    pub fn kind(&self) -> MethodKind {
+        self.kind
+    }
+    /// The name given at registration (a key's label, a phone's number, ...).
+    pub fn display_name(&self) -> &str {
+        &self.display_name
+    }
+    /// When it was registered.
+    pub fn created(&self) -> DateTime<Utc> {
+        self.created
+    }
+}
+
+impl Serialize for MethodView {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("@odata.type", self.kind.odata_type())?;
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry(
+            "createdDateTime",
+            &crate::graph::format_datetime(&self.created_date_time),
+        )?;
+        match self.kind {
+            MethodKind::Sms | MethodKind::Voice => {
+                m.serialize_entry("phoneNumber", &self.display_name)?;
+                m.serialize_entry("phoneType", "mobile")?;
+            }
+            MethodKind::SoftwareOath => {}
+            _ => m.serialize_entry("displayName", &self.display_name)?,
+        }
+        m.end()
+    }
+}
+
+/// A registered method as read through Graph (never a secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodView {
+    /// `id`.
+    pub id: MethodId,
+    /// The kind.
+    pub kind: MethodKind,
+    /// `displayName` (or `phoneNumber` for phones).
+    pub display_name: String,
+    /// `createdDateTime`.
+    pub created_date_time: DateTime<Utc>,
+}
+
+impl From<&MethodRecord> for MethodView {
+    fn from(r: &MethodRecord) -> MethodView {
+        MethodView {
+            id: r.id,
+            kind: r.kind,
+            display_name: r.display_name.clone(),
+            created_date_time: r.created,
+        }
+    }
+}
+
+/// A device the simulated user holds: the only way to sign in with a registered method
+/// (spec M3). Holds the device's own secret; not `Clone`, not `Serialize`, and its
+/// `Debug` redacts the secret. Dropping it is losing the device.
+#[derive(Debug)]
+pub struct Device {
+    pub(crate) user: UserId,
+    pub(crate) method: MethodId,
+    pub(crate) kind: MethodKind,
+    pub(crate) secret: Secret,
+}
+
+impl Device {
+    /// The user the device was registered for.
+    pub fn user(&self) -> UserId {
+        self.user
+    }
+    /// The registered method it proves.
+    pub fn method(&self) -> MethodId {
+        self.method
+    }
+    /// Its kind.
+    pub fn kind(&self) -> MethodKind {
+        self.kind
+    }
+    /// The device's secret. Whatever you do with it can leak it.
+    pub fn danger_secret(&self) -> &Secret {
+        &self.secret
+    }
+    /// A device that claims to be `method` of `user` with a secret of the caller's
+    /// choosing: a forgery, for testing that possession is really checked.
+    pub fn danger_forge(user: UserId, method: MethodId, kind: MethodKind, secret: &str) -> Device {
+        Device {
+            user,
+            method,
+            kind,
+            secret: Secret::from(secret),
+        }
+    }
+}
+
+use crate::audit::{Activity, ModifiedProperty};
+use crate::authz::{self, PassOperation};
+use crate::error::{Denial, Error, Result};
+use crate::ids::{Guid, SessionId};
+use crate::signin::{SessionSource, SessionStatus};
+use crate::tenant::Tenant;
+
+/// How long after a one-time pass sign-in passwordless methods may be registered
+/// (spec S6).
+pub const REGISTRATION_WINDOW_MINUTES: i64 = 10;
+
+impl Tenant {
+    /// Registers a method at My Security Info, inside `session` (spec M2, M3, M5, S6,
+    /// R9). Returns the device the user now holds: the only way to sign in with the
+    /// method. Leaves one `User registered security info` record.
+    ///
+    /// # Errors
+    /// In R9's order: [`Error::SessionNotFound`]; `accessDenied` when the session has
+    /// ended or does not satisfy MFA; `badRequest` for the password or a pass; then
+    /// `accessDenied` outside the ten-minute window for passwordless kinds in sessions
+    /// from a one-time pass.
+    ///
+    /// ```
+    /// # use chrono::{Duration, TimeZone, Utc};
+    /// # use tapsim::*;
+    /// # let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap());
+    /// # let mut t = Tenant::builder().clock(clock.clone()).hash_cost(HashCost::Minimum).build()?;
+    /// # let pol = t.add_user(NewUser::member("pol@contoso.com", "Pol").role(Role::AuthenticationPolicyAdministrator))?;
+    /// # t.update_policy(pol, &PolicyPatch::new().state(PolicyState::Enabled))?;
+    /// # let hd = t.add_user(NewUser::member("hd@contoso.com", "HD").role(Role::AuthenticationAdministrator))?;
+    /// # let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada"))?;
+    /// let issued = t.create_pass(hd, ada, PassOptions::new().usable_once(true))?;
+    /// let session = t.sign_in("ada@contoso.com", Credential::Pass(issued.secret.danger_reveal()))
+    ///     .session().unwrap().id();
+    /// let key = t.register_method(session, MethodKind::Fido2SecurityKey, "YubiKey 5")?;
+    /// assert!(t.sign_in("ada@contoso.com", Credential::Device(&key)).is_allowed());
+    /// clock.advance(Duration::minutes(10));
+    /// let late = t.register_method(session, MethodKind::Passkey, "phone").unwrap_err();
+    /// assert_eq!(late.code(), ErrorCode::AccessDenied);
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    pub fn register_method(
+        &mut self,
+        session: SessionId,
+        kind: MethodKind,
+        display_name: impl Into<String>,
+    ) -> Result<Device> {
+        let now = self.now();
+        let s = self
+            .session(session)
+            .ok_or_else(|| Error::SessionNotFound(session.to_string()))?;
+        if s.status(now) != SessionStatus::Active {
+            return Err(Denial::SessionNotValid.into());
+        }
+        if !s.satisfies_mfa() {
+            return Err(Denial::SessionNotMultifactor.into());
+        }
+        if !kind.is_registrable() {
+            return Err(Error::NotRegistrable(kind.display_name()));
+        }
+        let one_time = matches!(s.source(), SessionSource::Pass { one_time: true, .. });
+        let window_end = s.signed_in() + chrono::Duration::minutes(REGISTRATION_WINDOW_MINUTES);
+        if one_time && kind.has_registration_window() && now >= window_end {
+            return Err(Denial::RegistrationWindowClosed.into());
+        }
+        let user = s.user();
+        if self.state.directory.user(user).is_none() {
+            return Err(Error::UserNotFound(user.to_string()));
+        }
+        let id = MethodId(Guid::random(&mut self.state.rng));
+        let secret = crate::crypto::generate_secret(&mut self.state.rng, 32);
+        let hash = self.hasher.hash(&mut self.state.rng, &secret);
+        let record = MethodRecord {
+            id,
+            kind,
+            display_name: display_name.into(),
+            created: now,
+            hash,
+        };
+        let props = method_properties(&record, false);
+        self.state
+            .sign_in
+            .methods
+            .entry(user)
+            .or_default()
+            .push(record);
+        let target = self.user_target(user, props);
+        self.audit(user, Activity::UserRegisteredMethod, target, Vec::new());
+        Ok(Device {
+            user,
+            method: id,
+            kind,
+            secret: Secret::new(secret),
+        })
+    }
+
+    /// Lists `user`'s registered methods as `actor` (spec T9's read rules).
+    ///
+    /// # Errors
+    /// `accessDenied`, `itemNotFound` for an unknown user.
+    pub fn list_methods(&self, actor: UserId, user: UserId) -> Result<Vec<MethodView>> {
+        authz::check_pass_access(self.actor(actor)?, self.target(user)?, PassOperation::Read)?;
+        Ok(self.methods_of(user).iter().map(MethodView::from).collect())
+    }
+
+    /// The user's registered methods (an observer's view).
+    pub fn methods_of(&self, user: UserId) -> &[MethodRecord] {
+        self.state
+            .sign_in
+            .methods
+            .get(&user)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Removes a registered method, as the user or as an admin within T9's limits (spec
+    /// M4, R2). A removed method no longer signs in; no session ends (spec R7). Leaves
+    /// one `User deleted security info` or `Admin deleted security info` record.
+    ///
+    /// # Errors
+    /// `accessDenied`, `itemNotFound` for an unknown user or method.
+    pub fn remove_method(&mut self, actor: UserId, user: UserId, method: MethodId) -> Result<()> {
+        authz::check_pass_access(
+            self.actor(actor)?,
+            self.target(user)?,
+            PassOperation::Delete,
+        )?;
+        let methods = self.state.sign_in.methods.entry(user).or_default();
+        let Some(pos) = methods.iter().position(|m| m.id == method) else {
+            return Err(Error::MethodNotFound(method.to_string()));
+        };
+        let removed = methods.remove(pos);
+        let activity = if actor == user {
+            Activity::UserDeletedMethod
+        } else {
+            Activity::AdminDeletedMethod
+        };
+        let target = self.user_target(user, method_properties(&removed, true));
+        self.audit(actor, activity, target, Vec::new());
+        Ok(())
+    }
+}
+
+fn method_properties(m: &MethodRecord, deleted: bool) -> Vec<ModifiedProperty> {
+    [
+        ("MethodId", m.id.to_string()),
+        ("MethodType", m.kind.display_name().to_owned()),
+        ("DisplayName", m.display_name.clone()),
+    ]
+    .into_iter()
+    .map(|(name, value)| ModifiedProperty {
+        display_name: name.to_owned(),
+        old_value: deleted.then(|| value.clone()),
+        new_value: (!deleted).then_some(value),
+    })
+    .collect()
+}

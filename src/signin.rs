@@ -1,0 +1,1008 @@
+//! Sign-in evaluation, sessions and lockout (spec S1 to S10).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::ids::{Guid, MethodId, PassId, SessionId, TenantId, UserId};
+use crate::methods::{Device, MethodKind, MethodRecord};
+use crate::pass::UsabilityReason;
+use crate::tenant::Tenant;
+
+/// Smart-lockout settings (spec S7, R6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LockoutSettings {
+    /// Failed sign-ins in a row that lock the account (default 10).
+    pub threshold: u32,
+    /// The first lockout's length in seconds (default 60); the n-th lasts
+    /// `duration x 2^(n-1)`.
+    pub duration_seconds: i64,
+}
+
+impl Default for LockoutSettings {
+    fn default() -> LockoutSettings {
+        LockoutSettings {
+            threshold: 10,
+            duration_seconds: 60,
+        }
+    }
+}
+
+impl LockoutSettings {
+    /// Checks the settings: a threshold of at least 1 and a positive duration.
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.threshold == 0 {
+            return Err(Error::InvalidConfig(
+                "lockout `threshold` must be at least 1".into(),
+            ));
+        }
+        if self.duration_seconds <= 0 {
+            return Err(Error::InvalidConfig(format!(
+                "lockout `duration_seconds` must be positive, got `{}`",
+                self.duration_seconds
+            )));
+        }
+        Ok(())
+    }
+
+    /// The length of the `n`-th lockout (n from 1), saturating.
+    pub fn lockout_length(&self, n: u32) -> Duration {
+        let factor = 1i64.checked_shl(n.saturating_sub(1)).unwrap_or(i64::MAX);
+        let secs = self
+            .duration_seconds
+            .saturating_mul(factor)
+            .min(i64::MAX / 1_000);
+        Duration::try_seconds(secs).unwrap_or(Duration::MAX)
+    }
+}
+
+/// A user's failed-attempt counter and lockout history (spec S7, R6).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LockoutCounter {
+    failures: u32,
+    lockouts: u32,
+    #[serde(with = "crate::graph::opt_datetime")]
+    locked_until: Option<DateTime<Utc>>,
+}
+
+/// Sessions, lockout counters, registered methods, cross-tenant trust and the sign-in log.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInState {
+    pub(crate) sessions: BTreeMap<SessionId, Session>,
+    pub(crate) lockouts: BTreeMap<UserId, LockoutCounter>,
+    pub(crate) methods: BTreeMap<UserId, Vec<MethodRecord>>,
+    /// Home tenants whose MFA this (resource) tenant trusts (spec S10).
+    pub(crate) trusted_mfa_tenants: BTreeSet<TenantId>,
+    pub(crate) log: Vec<SignInRecord>,
+}
+
+/// What a user presents at sign-in. Secrets are borrowed, never stored; `Debug` redacts
+/// them.
+#[derive(Clone, Copy)]
+pub enum Credential<'a> {
+    /// A Temporary Access Pass's value.
+    Pass(&'a str),
+    /// The password alone.
+    Password(&'a str),
+    /// A registered device alone (passwordless kinds, spec R8).
+    Device(&'a Device),
+    /// The password, then a registered device as the second factor (spec R8).
+    PasswordAndDevice(&'a str, &'a Device),
+}
+
+impl fmt::Debug for Credential<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credential::Pass(_) => f.write_str("Pass([redacted])"),
+            Credential::Password(_) => f.write_str("Password([redacted])"),
+            Credential::Device(d) => write!(f, "Device({:?})", d.method()),
+            Credential::PasswordAndDevice(_, d) => {
+                write!(f, "PasswordAndDevice([redacted], {:?})", d.method())
+            }
+        }
+    }
+}
+
+impl Credential<'_> {
+    /// The methods this credential presents, first factor first.
+    pub fn methods(&self) -> Vec<MethodKind> {
+        match self {
+            Credential::Pass(_) => vec![MethodKind::TemporaryAccessPass],
+            Credential::Password(_) => vec![MethodKind::Password],
+            Credential::Device(d) => vec![d.kind()],
+            Credential::PasswordAndDevice(_, d) => vec![MethodKind::Password, d.kind()],
+        }
+    }
+}
+
+/// How a session was obtained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SessionSource {
+    /// A Temporary Access Pass.
+    Pass {
+        /// The pass signed in with.
+        pass: PassId,
+        /// Whether it was a one-time pass (spec S6).
+        one_time: bool,
+    },
+    /// The password alone.
+    Password,
+    /// A registered method (with the password first, for kinds that need it).
+    Method {
+        /// The method.
+        method: MethodId,
+        /// Its kind.
+        kind: MethodKind,
+    },
+    /// A sign-in at the guest's home tenant (spec S10).
+    HomeTenant {
+        /// The home tenant.
+        tenant: TenantId,
+        /// Whether the home session satisfied MFA.
+        home_mfa: bool,
+    },
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SessionEndReason {
+    /// The pass it was signed in with reached its end (spec S5).
+    PassExpired,
+    /// The pass was deleted or replaced (spec S5, T12).
+    PassDeleted,
+    /// The user signed out.
+    SignedOut,
+}
+
+/// Whether a session is still valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SessionStatus {
+    /// Valid.
+    Active,
+    /// No longer valid: the user must sign in again.
+    Ended {
+        /// When it ended.
+        #[serde(with = "crate::graph::datetime")]
+        at: DateTime<Utc>,
+        /// Why.
+        reason: SessionEndReason,
+    },
+}
+
+/// A signed-in session (spec S1, S4, S5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub(crate) id: SessionId,
+    pub(crate) user: UserId,
+    #[serde(with = "crate::graph::datetime")]
+    pub(crate) signed_in: DateTime<Utc>,
+    pub(crate) source: SessionSource,
+    pub(crate) methods: Vec<MethodKind>,
+    pub(crate) satisfies_mfa: bool,
+    /// A pass session's hard end: the pass's end (spec S5, R7).
+    #[serde(with = "crate::graph::opt_datetime")]
+    pub(crate) expires: Option<DateTime<Utc>>,
+    pub(crate) ended: Option<SessionEnd>,
+}
+
+/// When and why a session was ended early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SessionEnd {
+    #[serde(with = "crate::graph::datetime")]
+    at: DateTime<Utc>,
+    reason: SessionEndReason,
+}
+
+impl Session {
+    /// The session's id.
+    pub fn id(&self) -> SessionId {
+        self.id
+    }
+    /// The signed-in user.
+    pub fn user(&self) -> UserId {
+        self.user
+    }
+    /// When the user signed in.
+    pub fn signed_in(&self) -> DateTime<Utc> {
+        self.signed_in
+    }
+    /// How the session was obtained.
+    pub fn source(&self) -> &SessionSource {
+        &self.source
+    }
+    /// The methods used, first factor first.
+    pub fn methods(&self) -> &[MethodKind] {
+        &self.methods
+    }
+    /// Whether the session satisfies multifactor authentication (spec S1, S4, R8).
+    pub fn satisfies_mfa(&self) -> bool {
+        self.satisfies_mfa
+    }
+    /// The latest instant (exclusive) the session can be valid: a pass session's end.
+    pub fn expires(&self) -> Option<DateTime<Utc>> {
+        self.expires
+    }
+    /// Whether the session is valid at `now` (spec S5, R7).
+    pub fn status(&self, now: DateTime<Utc>) -> SessionStatus {
+        let ended = self.ended.map(|e| (e.at, e.reason));
+        let expired = self
+            .expires
+            .filter(|end| now >= *end)
+            .map(|end| (end, SessionEndReason::PassExpired));
+        match (ended, expired) {
+            (Some(a), Some(b)) => {
+                let (at, reason) = if a.0 <= b.0 { a } else { b };
+                SessionStatus::Ended { at, reason }
+            }
+            (Some((at, reason)), None) | (None, Some((at, reason))) => {
+                SessionStatus::Ended { at, reason }
+            }
+            (None, None) => SessionStatus::Active,
+        }
+    }
+    /// Whether the session is valid at `now`.
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        self.status(now) == SessionStatus::Active
+    }
+}
+
+/// Why a sign-in was denied (spec S2, S7, R5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum DenialReason {
+    /// A wrong secret, no pass, a deleted or replaced pass, a removed or forged device,
+    /// or an unknown user: all look the same (spec R5).
+    InvalidCredential,
+    /// The correct pass, but the policy blocks it: out of scope, disabled, or multi-use
+    /// under a one-time policy (`DisabledByPolicy`, spec S2).
+    PassDisabledByPolicy,
+    /// The correct one-time pass, already used (`OneTimeUsed`, spec S2, S3).
+    PassOneTimeUsed,
+    /// The correct pass, past its end (`Expired`).
+    PassExpired,
+    /// The correct pass, before its start (`NotYetValid`).
+    PassNotYetValid,
+    /// Too many failed attempts (spec S7).
+    AccountLocked,
+    /// The account is disabled.
+    AccountDisabled,
+    /// The method only completes a second factor: present the password with it (spec R8).
+    PasswordRequired,
+    /// A federated user's password is checked at their federation provider, which tapsim
+    /// does not simulate (spec S8) [sim].
+    FederatedPassword,
+}
+
+/// The S2 message, quoted from the service.
+pub const BLOCKED_BY_USER_CREDENTIAL_POLICY: &str =
+    "Temporary Access Pass sign in was blocked due to User Credential Policy";
+
+impl DenialReason {
+    /// The user-facing message (the service's own where the spec quotes it).
+    pub const fn message(self) -> &'static str {
+        match self {
+            DenialReason::InvalidCredential => {
+                "Error validating credentials due to invalid username or password."
+            }
+            DenialReason::PassDisabledByPolicy | DenialReason::PassOneTimeUsed => {
+                BLOCKED_BY_USER_CREDENTIAL_POLICY
+            }
+            DenialReason::PassExpired => "The Temporary Access Pass has expired.",
+            DenialReason::PassNotYetValid => "The Temporary Access Pass is not valid yet.",
+            DenialReason::AccountLocked => {
+                "The account is locked because the user tried to sign in too many times with an incorrect user ID or password."
+            }
+            DenialReason::AccountDisabled => "The user account is disabled.",
+            DenialReason::PasswordRequired => {
+                "This method is a second factor: sign in with the password first."
+            }
+            DenialReason::FederatedPassword => {
+                "The password of a federated user is checked by the federation provider."
+            }
+        }
+    }
+
+    /// The closest AADSTS code, where one exists (spec S2) [sim].
+    pub const fn aadsts_code(self) -> Option<i32> {
+        match self {
+            DenialReason::InvalidCredential => Some(50126),
+            DenialReason::AccountLocked => Some(50053),
+            DenialReason::AccountDisabled => Some(50057),
+            DenialReason::PasswordRequired => Some(50074),
+            _ => None,
+        }
+    }
+
+    /// The usability reason a correct pass revealed, if this is such a denial.
+    pub const fn usability_reason(self) -> Option<UsabilityReason> {
+        match self {
+            DenialReason::PassDisabledByPolicy => Some(UsabilityReason::DisabledByPolicy),
+            DenialReason::PassOneTimeUsed => Some(UsabilityReason::OneTimeUsed),
+            DenialReason::PassExpired => Some(UsabilityReason::Expired),
+            DenialReason::PassNotYetValid => Some(UsabilityReason::NotYetValid),
+            _ => None,
+        }
+    }
+
+    /// Whether the attempt counts toward lockout (spec R6).
+    const fn counts_as_failure(self) -> bool {
+        !matches!(
+            self,
+            DenialReason::AccountLocked
+                | DenialReason::AccountDisabled
+                | DenialReason::PasswordRequired
+                | DenialReason::FederatedPassword
+        )
+    }
+
+    fn from_usability(r: UsabilityReason) -> Option<DenialReason> {
+        match r {
+            UsabilityReason::EnabledByPolicy => None,
+            UsabilityReason::DisabledByPolicy => Some(DenialReason::PassDisabledByPolicy),
+            UsabilityReason::OneTimeUsed => Some(DenialReason::PassOneTimeUsed),
+            UsabilityReason::Expired => Some(DenialReason::PassExpired),
+            UsabilityReason::NotYetValid => Some(DenialReason::PassNotYetValid),
+        }
+    }
+}
+
+impl fmt::Display for DenialReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// A sign-in's decision: a session, or a reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Signed in.
+    Allowed(Session),
+    /// Not signed in.
+    Denied(DenialReason),
+}
+
+/// One check a sign-in made, in order: the decision trace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Check {
+    /// What was checked: `user`, `lockout`, `account`, `federation`, `credential`,
+    /// `policy state`, `scope`, `one-time policy`, `one-time use`, `validity window`,
+    /// `cross-tenant trust`.
+    pub name: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What was found.
+    pub detail: String,
+}
+
+/// The result of a sign-in: a decision with the checks behind it, and its log record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInOutcome {
+    /// Allowed with a session, or denied with a reason.
+    pub decision: Decision,
+    /// The checks made, in order.
+    pub trace: Vec<Check>,
+    /// The id of the sign-in log record this attempt appended.
+    pub log_record: Guid,
+}
+
+impl SignInOutcome {
+    /// The session, if allowed.
+    pub fn session(&self) -> Option<&Session> {
+        match &self.decision {
+            Decision::Allowed(s) => Some(s),
+            Decision::Denied(_) => None,
+        }
+    }
+    /// The denial reason, if denied.
+    pub fn denial(&self) -> Option<DenialReason> {
+        match &self.decision {
+            Decision::Allowed(_) => None,
+            Decision::Denied(r) => Some(*r),
+        }
+    }
+    /// Whether the user signed in.
+    pub fn is_allowed(&self) -> bool {
+        matches!(self.decision, Decision::Allowed(_))
+    }
+}
+
+/// `signInStatus`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInStatus {
+    /// `0` on success; the AADSTS code on failure, or `null` where none fits.
+    pub error_code: Option<i32>,
+    /// The failure's message (`null` on success).
+    pub failure_reason: Option<String>,
+    /// More detail (the denial reason's name).
+    pub additional_details: Option<String>,
+}
+
+/// One `authenticationDetail` (Graph beta) of a sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticationDetail {
+    /// `authenticationMethod`, such as `Temporary Access Pass`.
+    pub authentication_method: String,
+    /// `authenticationStepDateTime`.
+    #[serde(with = "crate::graph::datetime")]
+    pub authentication_step_date_time: DateTime<Utc>,
+    /// `authenticationStepRequirement`: `Primary authentication` or `MFA`.
+    pub authentication_step_requirement: String,
+    /// `authenticationStepResultDetail`.
+    pub authentication_step_result_detail: String,
+    /// `succeeded`.
+    pub succeeded: bool,
+}
+
+/// One sign-in log record (Graph's `signIn`, with beta's `authenticationDetails` and
+/// `authenticationRequirement`, spec S9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInRecord {
+    /// `id`.
+    pub id: Guid,
+    /// `createdDateTime`.
+    #[serde(with = "crate::graph::datetime")]
+    pub created_date_time: DateTime<Utc>,
+    /// `userId` (the nil GUID for an unknown user).
+    pub user_id: Guid,
+    /// `userPrincipalName`, as typed.
+    pub user_principal_name: String,
+    /// `userDisplayName`.
+    pub user_display_name: Option<String>,
+    /// `appDisplayName`.
+    pub app_display_name: String,
+    /// `clientAppUsed`.
+    pub client_app_used: String,
+    /// `isInteractive`.
+    pub is_interactive: bool,
+    /// `correlationId`.
+    pub correlation_id: Guid,
+    /// `homeTenantId`.
+    pub home_tenant_id: TenantId,
+    /// `resourceTenantId`.
+    pub resource_tenant_id: TenantId,
+    /// `status`.
+    pub status: SignInStatus,
+    /// `authenticationDetails` (beta).
+    pub authentication_details: Vec<AuthenticationDetail>,
+    /// `authenticationRequirement` (beta): `singleFactorAuthentication` or
+    /// `multiFactorAuthentication`.
+    pub authentication_requirement: String,
+}
+
+impl SignInRecord {
+    /// Whether the attempt succeeded.
+    pub fn succeeded(&self) -> bool {
+        self.status.error_code == Some(0)
+    }
+}
+
+/// The app every simulated sign-in is for.
+pub const APP_DISPLAY_NAME: &str = "My Security Info";
+
+/// What the credential check found, before usability.
+enum Verified {
+    Pass { one_time: bool, pass: PassId },
+    Password,
+    Method { method: MethodId, kind: MethodKind },
+}
+
+struct Attempt<'a> {
+    upn: &'a str,
+    user: Option<UserId>,
+    methods: Vec<MethodKind>,
+    trace: Vec<Check>,
+}
+
+impl Attempt<'_> {
+    fn check(&mut self, name: &str, passed: bool, detail: impl Into<String>) {
+        self.trace.push(Check {
+            name: name.to_owned(),
+            passed,
+            detail: detail.into(),
+        });
+    }
+}
+
+impl Tenant {
+    /// Evaluates a sign-in by `upn` with `credential` (spec S1 to S8, R5 to R8).
+    ///
+    /// Never fails: the outcome is allowed (with a session) or denied (with a reason),
+    /// with the trace of checks made; every attempt appends one sign-in log record (S9).
+    /// A wrong secret and a missing pass give the same denial and do the same hashing
+    /// work.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use tapsim::*;
+    /// # let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap());
+    /// # let mut t = Tenant::builder().clock(clock).hash_cost(HashCost::Minimum).build()?;
+    /// # let pol = t.add_user(NewUser::member("pol@contoso.com", "Pol").role(Role::AuthenticationPolicyAdministrator))?;
+    /// # t.update_policy(pol, &PolicyPatch::new().state(PolicyState::Enabled))?;
+    /// # let hd = t.add_user(NewUser::member("hd@contoso.com", "HD").role(Role::AuthenticationAdministrator))?;
+    /// let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada").password("old password"))?;
+    /// let issued = t.create_pass(hd, ada, PassOptions::default())?;
+    /// let outcome = t.sign_in("ada@contoso.com", Credential::Pass(issued.secret.danger_reveal()));
+    /// assert!(outcome.session().unwrap().satisfies_mfa());
+    /// let wrong = t.sign_in("ada@contoso.com", Credential::Pass("nope1234"));
+    /// assert_eq!(wrong.denial(), Some(DenialReason::InvalidCredential));
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    pub fn sign_in(&mut self, upn: &str, credential: Credential<'_>) -> SignInOutcome {
+        let now = self.now();
+        let mut attempt = Attempt {
+            upn,
+            user: None,
+            methods: credential.methods(),
+            trace: Vec::new(),
+        };
+        let result = self.evaluate(now, credential, &mut attempt);
+        let (decision, requirement) = match result {
+            Ok((verified, mfa)) => {
+                let user = attempt.user.unwrap_or(UserId(Guid::NIL));
+                let session = self.open_session(user, now, verified, attempt.methods.clone(), mfa);
+                (Decision::Allowed(session), mfa)
+            }
+            Err(reason) => {
+                if let Some(user) = attempt.user
+                    && reason.counts_as_failure()
+                {
+                    self.count_failure(user, now);
+                }
+                (Decision::Denied(reason), false)
+            }
+        };
+        let home = self.id();
+        let log_record = self.log_sign_in(
+            now,
+            attempt.user,
+            attempt.upn,
+            &attempt.methods,
+            &decision,
+            requirement,
+            home,
+        );
+        SignInOutcome {
+            decision,
+            trace: attempt.trace,
+            log_record,
+        }
+    }
+
+    fn evaluate(
+        &mut self,
+        now: DateTime<Utc>,
+        credential: Credential<'_>,
+        a: &mut Attempt<'_>,
+    ) -> std::result::Result<(Verified, bool), DenialReason> {
+        let Some(user) = self.state.directory.user_by_upn(a.upn).cloned() else {
+            // Same hashing work as for a real user (spec S2, R5).
+            self.hasher.verify("decoy", &self.state.decoy_hash);
+            a.check("user", false, format!("no user `{}`", a.upn));
+            return Err(DenialReason::InvalidCredential);
+        };
+        a.user = Some(user.id());
+        a.check(
+            "user",
+            true,
+            format!("`{}` found", user.user_principal_name()),
+        );
+        let counter = self.state.sign_in.lockouts.get(&user.id());
+        if let Some(until) = counter.and_then(|c| c.locked_until).filter(|u| now < *u) {
+            a.check(
+                "lockout",
+                false,
+                format!("locked until {}", crate::graph::format_datetime(&until)),
+            );
+            return Err(DenialReason::AccountLocked);
+        }
+        a.check("lockout", true, "not locked");
+        if !user.account_enabled() {
+            a.check("account", false, "account disabled");
+            return Err(DenialReason::AccountDisabled);
+        }
+        a.check("account", true, "account enabled");
+        if user.is_federated() {
+            let passed = !matches!(
+                credential,
+                Credential::Password(_) | Credential::PasswordAndDevice(..)
+            );
+            let detail = if passed {
+                "federated user: checked by Entra ID, not sent to the federation provider"
+            } else {
+                "federated user: the password is checked by the federation provider"
+            };
+            a.check("federation", passed, detail);
+            if !passed {
+                return Err(DenialReason::FederatedPassword);
+            }
+        }
+        match credential {
+            Credential::Pass(secret) => self.evaluate_pass(now, user.id(), secret, a),
+            Credential::Password(pw) => {
+                if !self.verify_password(&user, pw) {
+                    a.check("credential", false, "wrong password");
+                    return Err(DenialReason::InvalidCredential);
+                }
+                a.check("credential", true, "password verified: single factor (S4)");
+                Ok((Verified::Password, false))
+            }
+            Credential::Device(device) => {
+                let kind = self.verify_device(user.id(), device, a)?;
+                if !kind.is_passwordless() {
+                    a.check(
+                        "method",
+                        false,
+                        format!("{kind} needs the password first (R8)"),
+                    );
+                    return Err(DenialReason::PasswordRequired);
+                }
+                a.check(
+                    "method",
+                    true,
+                    format!("{kind} signs in alone and satisfies MFA (R8)"),
+                );
+                Ok((
+                    Verified::Method {
+                        method: device.method(),
+                        kind,
+                    },
+                    true,
+                ))
+            }
+            Credential::PasswordAndDevice(pw, device) => {
+                let password_ok = self.verify_password(&user, pw);
+                let kind = self.verify_device(user.id(), device, a);
+                if !password_ok {
+                    a.check("credential", false, "wrong password");
+                    return Err(DenialReason::InvalidCredential);
+                }
+                let kind = kind?;
+                a.check("credential", true, "password verified");
+                a.check(
+                    "method",
+                    true,
+                    format!("password and {kind}: MFA satisfied (R8)"),
+                );
+                Ok((
+                    Verified::Method {
+                        method: device.method(),
+                        kind,
+                    },
+                    true,
+                ))
+            }
+        }
+    }
+
+    fn verify_password(&self, user: &crate::User, pw: &str) -> bool {
+        match &user.password {
+            Some(h) => self.hasher.verify(pw, h),
+            None => {
+                self.hasher.verify(pw, &self.state.decoy_hash);
+                false
+            }
+        }
+    }
+
+    fn verify_device(
+        &self,
+        user: UserId,
+        device: &Device,
+        a: &mut Attempt<'_>,
+    ) -> std::result::Result<MethodKind, DenialReason> {
+        let record = self
+            .state
+            .sign_in
+            .methods
+            .get(&user)
+            .and_then(|ms| ms.iter().find(|m| m.id == device.method()))
+            .filter(|_| device.user() == user);
+        let hash = record.map_or(&self.state.decoy_hash, |r| &r.hash);
+        let ok = self
+            .hasher
+            .verify(device.danger_secret().danger_reveal(), hash)
+            && record.is_some();
+        match record {
+            Some(r) if ok => {
+                a.check("credential", true, format!("{} verified", r.kind));
+                Ok(r.kind)
+            }
+            _ => {
+                a.check(
+                    "credential",
+                    false,
+                    "device not registered for this user, or its proof is wrong",
+                );
+                Err(DenialReason::InvalidCredential)
+            }
+        }
+    }
+
+    fn evaluate_pass(
+        &mut self,
+        now: DateTime<Utc>,
+        user: UserId,
+        secret: &str,
+        a: &mut Attempt<'_>,
+    ) -> std::result::Result<(Verified, bool), DenialReason> {
+        let record = self.state.passes.get(&user);
+        let hash = record.map_or(&self.state.decoy_hash, |r| &r.hash);
+        let ok = self.hasher.verify(secret, hash) && record.is_some();
+        let Some(record) = record.filter(|_| ok) else {
+            a.check("credential", false, "no pass matches this value (R5)");
+            return Err(DenialReason::InvalidCredential);
+        };
+        a.check("credential", true, "pass value verified");
+        let policy = &self.state.policy;
+        let scope = self.scope_of(user);
+        a.check(
+            "policy state",
+            policy.state == crate::PolicyState::Enabled,
+            format!("policy is {:?}", policy.state).to_lowercase(),
+        );
+        a.check("scope", scope.is_in_scope(), format!("{scope:?}"));
+        let one_time_policy_ok = !policy.is_usable_once || record.is_usable_once;
+        a.check(
+            "one-time policy",
+            one_time_policy_ok,
+            if one_time_policy_ok {
+                "pass allowed by isUsableOnce"
+            } else {
+                "multi-use pass under a one-time policy (P7)"
+            },
+        );
+        let used = record.is_usable_once && record.used;
+        a.check(
+            "one-time use",
+            !used,
+            if used {
+                "one-time pass already used"
+            } else {
+                "not consumed"
+            },
+        );
+        let in_window = now >= record.start && now < record.end();
+        a.check(
+            "validity window",
+            in_window,
+            format!(
+                "valid from {} to {} (exclusive)",
+                crate::graph::format_datetime(&record.start),
+                crate::graph::format_datetime(&record.end())
+            ),
+        );
+        let reason = record.usability(scope, policy.is_usable_once, now);
+        if let Some(denial) = DenialReason::from_usability(reason) {
+            return Err(denial);
+        }
+        let (pass, one_time) = (record.id, record.is_usable_once);
+        if let Some(r) = self.state.passes.get_mut(&user) {
+            r.last_used = Some(now);
+            if r.is_usable_once {
+                r.used = true;
+            }
+        }
+        Ok((Verified::Pass { one_time, pass }, true))
+    }
+
+    fn open_session(
+        &mut self,
+        user: UserId,
+        now: DateTime<Utc>,
+        verified: Verified,
+        methods: Vec<MethodKind>,
+        mfa: bool,
+    ) -> Session {
+        if let Some(c) = self.state.sign_in.lockouts.get_mut(&user) {
+            c.failures = 0;
+        }
+        let (source, expires) = match verified {
+            Verified::Pass { one_time, pass } => (
+                SessionSource::Pass { pass, one_time },
+                self.state.passes.get(&user).map(|p| p.end()),
+            ),
+            Verified::Password => (SessionSource::Password, None),
+            Verified::Method { method, kind } => (SessionSource::Method { method, kind }, None),
+        };
+        let session = Session {
+            id: SessionId(Guid::random(&mut self.state.rng)),
+            user,
+            signed_in: now,
+            source,
+            methods,
+            satisfies_mfa: mfa,
+            expires,
+            ended: None,
+        };
+        self.state
+            .sign_in
+            .sessions
+            .insert(session.id, session.clone());
+        session
+    }
+
+    fn count_failure(&mut self, user: UserId, now: DateTime<Utc>) {
+        let settings = self.state.config.lockout;
+        let c = self.state.sign_in.lockouts.entry(user).or_default();
+        c.failures += 1;
+        if c.failures >= settings.threshold {
+            c.failures = 0;
+            c.lockouts = c.lockouts.saturating_add(1);
+            c.locked_until = now.checked_add_signed(settings.lockout_length(c.lockouts));
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn log_sign_in(
+        &mut self,
+        now: DateTime<Utc>,
+        user: Option<UserId>,
+        upn: &str,
+        methods: &[MethodKind],
+        decision: &Decision,
+        mfa: bool,
+        home: TenantId,
+    ) -> Guid {
+        let user = user.and_then(|u| self.state.directory.user(u));
+        let (status, succeeded) = match decision {
+            Decision::Allowed(_) => (
+                SignInStatus {
+                    error_code: Some(0),
+                    failure_reason: None,
+                    additional_details: None,
+                },
+                true,
+            ),
+            Decision::Denied(r) => (
+                SignInStatus {
+                    error_code: r.aadsts_code(),
+                    failure_reason: Some(r.message().to_owned()),
+                    additional_details: serde_json::to_value(r)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned)),
+                },
+                false,
+            ),
+        };
+        let details = methods
+            .iter()
+            .enumerate()
+            .map(|(i, m)| AuthenticationDetail {
+                authentication_method: m.display_name().to_owned(),
+                authentication_step_date_time: now,
+                authentication_step_requirement: if i == 0 {
+                    "Primary authentication"
+                } else {
+                    "MFA"
+                }
+                .to_owned(),
+                authentication_step_result_detail: if succeeded {
+                    "Correct credential".to_owned()
+                } else {
+                    status.failure_reason.clone().unwrap_or_default()
+                },
+                succeeded,
+            })
+            .collect();
+        let record = SignInRecord {
+            id: Guid::random(&mut self.state.rng),
+            created_date_time: now,
+            user_id: user.map_or(Guid::NIL, |u| u.id().guid()),
+            user_principal_name: upn.to_owned(),
+            user_display_name: user.map(|u| u.display_name().to_owned()),
+            app_display_name: APP_DISPLAY_NAME.to_owned(),
+            client_app_used: "Browser".to_owned(),
+            is_interactive: true,
+            correlation_id: Guid::random(&mut self.state.rng),
+            home_tenant_id: home,
+            resource_tenant_id: self.id(),
+            status,
+            authentication_details: details,
+            authentication_requirement: if mfa {
+                "multiFactorAuthentication"
+            } else {
+                "singleFactorAuthentication"
+            }
+            .to_owned(),
+        };
+        let id = record.id;
+        self.state.sign_in.log.push(record);
+        id
+    }
+
+    /// The sign-in log, oldest first (spec S9).
+    pub fn sign_in_log(&self) -> &[SignInRecord] {
+        &self.state.sign_in.log
+    }
+
+    /// A session by id (an observer's view).
+    pub fn session(&self, id: SessionId) -> Option<&Session> {
+        self.state.sign_in.sessions.get(&id)
+    }
+
+    /// Whether a session is valid now (spec S5).
+    ///
+    /// # Errors
+    /// [`Error::SessionNotFound`].
+    pub fn session_status(&self, id: SessionId) -> Result<SessionStatus> {
+        self.session(id)
+            .map(|s| s.status(self.now()))
+            .ok_or_else(|| Error::SessionNotFound(id.to_string()))
+    }
+
+    /// Signs a session out. Signing out an ended session changes nothing.
+    ///
+    /// # Errors
+    /// [`Error::SessionNotFound`].
+    pub fn sign_out(&mut self, id: SessionId) -> Result<()> {
+        let now = self.now();
+        let s = self
+            .state
+            .sign_in
+            .sessions
+            .get_mut(&id)
+            .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
+        if s.status(now) == SessionStatus::Active {
+            s.ended = Some(SessionEnd {
+                at: now,
+                reason: SessionEndReason::SignedOut,
+            });
+        }
+        Ok(())
+    }
+
+    /// Ends the sessions signed in with `pass` (spec S5, T12).
+    pub(crate) fn end_sessions_of_pass(&mut self, pass: PassId, at: DateTime<Utc>) {
+        for s in self.state.sign_in.sessions.values_mut() {
+            let from_pass = matches!(s.source, SessionSource::Pass { pass: p, .. } if p == pass);
+            if from_pass && s.status(at) == SessionStatus::Active {
+                s.ended = Some(SessionEnd {
+                    at,
+                    reason: SessionEndReason::PassDeleted,
+                });
+            }
+        }
+    }
+
+    /// Whether the user is locked out now, and until when (spec S7).
+    pub fn locked_until(&self, user: UserId) -> Option<DateTime<Utc>> {
+        let now = self.now();
+        self.state
+            .sign_in
+            .lockouts
+            .get(&user)
+            .and_then(|c| c.locked_until)
+            .filter(|u| now < *u)
+    }
+
+    /// Trusts (or stops trusting) MFA done in `home` for guests signing in here
+    /// (spec S10's cross-tenant access settings).
+    pub fn set_inbound_mfa_trust(&mut self, home: TenantId, trusted: bool) {
+        if trusted {
+            self.state.sign_in.trusted_mfa_tenants.insert(home);
+        } else {
+            self.state.sign_in.trusted_mfa_tenants.remove(&home);
+        }
+    }
+
+    /// Whether this tenant trusts MFA from `home`.
+    pub fn trusts_mfa_from(&self, home: TenantId) -> bool {
+        self.state.sign_in.trusted_mfa_tenants.contains(&home)
+    }
+}

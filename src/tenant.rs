@@ -1,0 +1,586 @@
+//! The tenant: one aggregate that owns all state, and its builder.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{
+    AUTHENTICATION_METHODS_SERVICE, Activity, AuditInitiator, AuditRecord, KeyValue,
+    ModifiedProperty, TargetResource, UserIdentity,
+};
+use crate::authz;
+use crate::clock::{Clock, SystemClock};
+use crate::crypto::{HashCost, Hasher, PhcHash};
+use crate::directory::{Directory, Group, Member, NewUser, User};
+use crate::error::{Denial, Error, Result};
+use crate::ids::{GroupId, Guid, TenantId, UserId};
+use crate::pass::PassRecord;
+use crate::policy::{LIFETIME_RANGE, PolicyPatch, Scope, TapPolicy};
+use crate::profile::{Profile, Switches};
+use crate::role::Role;
+use crate::signin::{LockoutSettings, SignInState};
+
+/// Settings fixed when a tenant is built.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct TenantConfig {
+    /// The tenant's id.
+    pub tenant_id: TenantId,
+    /// The tenant's primary domain, such as `contoso.com`.
+    pub domain: String,
+    /// The profile the switches started from.
+    pub profile: Profile,
+    /// The rules that changed over time (spec B1).
+    pub switches: Switches,
+    /// The argon2id cost of new hashes.
+    pub hash_cost: HashCost,
+    /// Whether group membership counts through nested groups (spec P5) [sim].
+    pub transitive_membership: bool,
+    /// Smart-lockout settings (spec S7).
+    pub lockout: LockoutSettings,
+}
+
+/// Everything a tenant holds; serializable, and round-trips exactly (see
+/// [`Tenant::snapshot`] and [`Tenant::from_snapshot`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantState {
+    pub(crate) config: TenantConfig,
+    pub(crate) directory: Directory,
+    pub(crate) policy: TapPolicy,
+    /// At most one pass per user (spec T5).
+    pub(crate) passes: std::collections::BTreeMap<UserId, PassRecord>,
+    pub(crate) audit_log: Vec<AuditRecord>,
+    pub(crate) sign_in: SignInState,
+    /// A hash of a secret nobody knows, verified against when a user has no pass, so that
+    /// a missing pass costs the same time as a wrong one (spec S2).
+    pub(crate) decoy_hash: PhcHash,
+    pub(crate) rng: ChaCha8Rng,
+}
+
+/// A simulated Microsoft Entra tenant with its Temporary Access Pass policy.
+///
+/// Every operation takes the acting principal (a user of the tenant), checks
+/// permissions, validates, then changes state at once or not at all, appending exactly
+/// one audit record per change. Time comes from the injected [`Clock`] and randomness
+/// from one seeded ChaCha8 generator, so the same seed and calls give the same state.
+///
+/// `Clone` forks the tenant; the fork shares the clock (use
+/// [`Tenant::fork_with_clock`] to give it its own).
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use tapsim::{HashCost, ManualClock, NewUser, PolicyPatch, PolicyState, Role, Tenant};
+///
+/// let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap());
+/// let mut tenant = Tenant::builder().seed(7).clock(clock).hash_cost(HashCost::Minimum).build()?;
+/// let admin = tenant.add_user(NewUser::member("pol@contoso.com", "Pol").role(Role::AuthenticationPolicyAdministrator))?;
+/// let policy = tenant.update_policy(admin, &PolicyPatch::new().state(PolicyState::Enabled))?;
+/// assert_eq!(policy.state, PolicyState::Enabled);
+/// # Ok::<(), tapsim::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Tenant {
+    pub(crate) state: TenantState,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) hasher: Hasher,
+}
+
+impl fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tenant")
+            .field("config", &self.state.config)
+            .field("users", &self.state.directory.users().len())
+            .field("groups", &self.state.directory.groups().len())
+            .field("passes", &self.state.passes.len())
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Tenant`]; rejects inconsistent configuration at [`TenantBuilder::build`].
+#[derive(Debug, Clone)]
+pub struct TenantBuilder {
+    seed: u64,
+    domain: String,
+    profile: Profile,
+    switches: Option<Switches>,
+    hash_cost: HashCost,
+    transitive_membership: bool,
+    lockout: LockoutSettings,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl Default for TenantBuilder {
+    fn default() -> TenantBuilder {
+        TenantBuilder {
+            seed: 0,
+            domain: "contoso.com".to_owned(),
+            profile: Profile::Current,
+            switches: None,
+            hash_cost: HashCost::Production,
+            transitive_membership: true,
+            lockout: LockoutSettings::default(),
+            clock: None,
+        }
+    }
+}
+
+impl TenantBuilder {
+    /// The RNG seed (default 0). Same seed, same calls: same ids, secrets, hashes, logs.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// The tenant's primary domain (default `contoso.com`).
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.domain = domain.into();
+        self
+    }
+    /// The behaviour profile (default [`Profile::Current`]); resets switches to it.
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.profile = profile;
+        self.switches = None;
+        self
+    }
+    /// Individual switches, overriding the profile's.
+    pub fn switches(mut self, switches: Switches) -> Self {
+        self.switches = Some(switches);
+        self
+    }
+    /// The argon2id cost (default [`HashCost::Production`]).
+    pub fn hash_cost(mut self, cost: HashCost) -> Self {
+        self.hash_cost = cost;
+        self
+    }
+    /// Whether nested group membership counts (default true).
+    pub fn transitive_membership(mut self, on: bool) -> Self {
+        self.transitive_membership = on;
+        self
+    }
+    /// Smart-lockout settings.
+    pub fn lockout(mut self, lockout: LockoutSettings) -> Self {
+        self.lockout = lockout;
+        self
+    }
+    /// The clock (default [`SystemClock`]: not deterministic).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+    /// A shared clock.
+    pub fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Builds the tenant.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for argon2 parameters argon2 rejects, a default maximum
+    /// lifetime outside 60..=43200 minutes, a lockout threshold of 0, a non-positive
+    /// lockout duration, or a malformed domain.
+    pub fn build(self) -> Result<Tenant> {
+        let hasher = Hasher::new(self.hash_cost).map_err(Error::InvalidConfig)?;
+        let switches = self.switches.unwrap_or_else(|| self.profile.into());
+        let max = switches.default_maximum_lifetime_in_minutes;
+        if !(60..=*LIFETIME_RANGE.end()).contains(&max) {
+            return Err(Error::InvalidConfig(format!(
+                "`default_maximum_lifetime_in_minutes` must be between 60 and 43200, got `{max}`"
+            )));
+        }
+        self.lockout.validate()?;
+        crate::directory::validate_upn(&format!("x@{}", self.domain))
+            .map_err(|_| Error::InvalidConfig(format!("`{}` is not a domain name", self.domain)))?;
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        let tenant_id = TenantId(Guid::random(&mut rng));
+        let decoy = crate::crypto::generate_secret(&mut rng, 16);
+        let decoy_hash = hasher.hash(&mut rng, &decoy);
+        let config = TenantConfig {
+            tenant_id,
+            domain: self.domain,
+            profile: self.profile,
+            switches,
+            hash_cost: self.hash_cost,
+            transitive_membership: self.transitive_membership,
+            lockout: self.lockout,
+        };
+        Ok(Tenant {
+            state: TenantState {
+                policy: TapPolicy::defaults(&switches),
+                config,
+                directory: Directory::default(),
+                passes: Default::default(),
+                audit_log: Vec::new(),
+                sign_in: SignInState::default(),
+                decoy_hash,
+                rng,
+            },
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            hasher,
+        })
+    }
+}
+
+impl Tenant {
+    /// A builder with the defaults: seed 0, `contoso.com`, `Current`, production hash
+    /// cost, transitive membership, default lockout, the system clock.
+    pub fn builder() -> TenantBuilder {
+        TenantBuilder::default()
+    }
+
+    /// The current time, from the injected clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The configuration the tenant was built with.
+    pub fn config(&self) -> &TenantConfig {
+        &self.state.config
+    }
+
+    /// The tenant's id.
+    pub fn id(&self) -> TenantId {
+        self.state.config.tenant_id
+    }
+
+    /// The directory (an observer's view: no permission check).
+    pub fn directory(&self) -> &Directory {
+        &self.state.directory
+    }
+
+    /// A user by principal name (an observer's view).
+    pub fn user_by_upn(&self, upn: &str) -> Option<&User> {
+        self.state.directory.user_by_upn(upn)
+    }
+
+    /// The policy as it is (an observer's view: no permission check). Principals read it
+    /// with [`Tenant::policy`].
+    pub fn current_policy(&self) -> &TapPolicy {
+        &self.state.policy
+    }
+
+    /// The audit log, oldest first.
+    pub fn audit_log(&self) -> &[AuditRecord] {
+        &self.state.audit_log
+    }
+
+    /// A copy of all state, for saving or comparing. Holds hashes, never secrets.
+    pub fn snapshot(&self) -> TenantState {
+        self.state.clone()
+    }
+
+    /// A tenant restored from a snapshot, reading time from `clock`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] if the snapshot's hash cost is invalid.
+    pub fn from_snapshot(state: TenantState, clock: Arc<dyn Clock>) -> Result<Tenant> {
+        let hasher = Hasher::new(state.config.hash_cost).map_err(Error::InvalidConfig)?;
+        Ok(Tenant {
+            state,
+            clock,
+            hasher,
+        })
+    }
+
+    /// A fork of this tenant that reads time from its own clock.
+    pub fn fork_with_clock(&self, clock: Arc<dyn Clock>) -> Tenant {
+        Tenant {
+            state: self.state.clone(),
+            clock,
+            hasher: self.hasher.clone(),
+        }
+    }
+
+    // ---- Directory setup -------------------------------------------------------------
+    //
+    // Directory administration is the simulation's setup, not a simulated Graph call:
+    // it takes no acting principal and leaves no audit record [sim].
+
+    /// Adds a user. The password, if any, is hashed with argon2id at once.
+    ///
+    /// # Errors
+    /// [`Error::InvalidUpn`], [`Error::DuplicateUpn`] (case-insensitive).
+    pub fn add_user(&mut self, new: NewUser) -> Result<UserId> {
+        self.state
+            .directory
+            .check_new_user(&new.user_principal_name)?;
+        let id = UserId(Guid::random(&mut self.state.rng));
+        let password = new
+            .password
+            .as_ref()
+            .map(|p| self.hasher.hash(&mut self.state.rng, p.danger_reveal()));
+        self.state.directory.insert_user(User {
+            id,
+            user_principal_name: new.user_principal_name,
+            display_name: new.display_name,
+            user_type: new.user_type,
+            federated: new.federated,
+            account_enabled: new.account_enabled,
+            roles: new.roles,
+            member_of: Default::default(),
+            password,
+            home: None,
+        });
+        Ok(id)
+    }
+
+    /// Sets or replaces a user's password.
+    ///
+    /// # Errors
+    /// [`Error::UserNotFound`].
+    pub fn set_password(&mut self, user: UserId, password: impl Into<crate::Secret>) -> Result<()> {
+        if self.state.directory.user(user).is_none() {
+            return Err(Error::UserNotFound(user.to_string()));
+        }
+        let hash = self
+            .hasher
+            .hash(&mut self.state.rng, password.into().danger_reveal());
+        if let Some(u) = self.state.directory.user_mut(user) {
+            u.password = Some(hash);
+        }
+        Ok(())
+    }
+
+    /// Assigns a directory role (no effect if held).
+    ///
+    /// # Errors
+    /// [`Error::UserNotFound`].
+    pub fn assign_role(&mut self, user: UserId, role: Role) -> Result<()> {
+        let u = self
+            .state
+            .directory
+            .user_mut(user)
+            .ok_or_else(|| Error::UserNotFound(user.to_string()))?;
+        u.roles.insert(role);
+        Ok(())
+    }
+
+    /// Removes a directory role (no effect if not held).
+    ///
+    /// # Errors
+    /// [`Error::UserNotFound`].
+    pub fn remove_role(&mut self, user: UserId, role: Role) -> Result<()> {
+        let u = self
+            .state
+            .directory
+            .user_mut(user)
+            .ok_or_else(|| Error::UserNotFound(user.to_string()))?;
+        u.roles.remove(&role);
+        Ok(())
+    }
+
+    /// Enables or disables a user's account.
+    ///
+    /// # Errors
+    /// [`Error::UserNotFound`].
+    pub fn set_account_enabled(&mut self, user: UserId, enabled: bool) -> Result<()> {
+        let u = self
+            .state
+            .directory
+            .user_mut(user)
+            .ok_or_else(|| Error::UserNotFound(user.to_string()))?;
+        u.account_enabled = enabled;
+        Ok(())
+    }
+
+    /// Adds an empty group.
+    pub fn add_group(&mut self, display_name: impl Into<String>) -> GroupId {
+        let id = GroupId(Guid::random(&mut self.state.rng));
+        self.state.directory.insert_group(id, display_name.into());
+        id
+    }
+
+    /// Adds a user or a group to a group. Returns whether it was newly added.
+    ///
+    /// # Errors
+    /// [`Error::GroupNotFound`], [`Error::UserNotFound`], and [`Error::GroupCycle`] when
+    /// the group would contain itself.
+    pub fn add_member(&mut self, group: GroupId, member: impl Into<Member>) -> Result<bool> {
+        self.state.directory.add_member(group, member.into())
+    }
+
+    /// Removes a user or a group from a group. Returns whether it was a member.
+    ///
+    /// # Errors
+    /// [`Error::GroupNotFound`], [`Error::UserNotFound`].
+    pub fn remove_member(&mut self, group: GroupId, member: impl Into<Member>) -> Result<bool> {
+        self.state.directory.remove_member(group, member.into())
+    }
+
+    /// A group by id (an observer's view).
+    pub fn group(&self, id: GroupId) -> Option<&Group> {
+        self.state.directory.group(id)
+    }
+
+    // ---- Policy (spec P1 to P8) --------------------------------------------------------
+
+    /// The acting principal, who must be an enabled user of this tenant (spec R1).
+    pub(crate) fn actor(&self, actor: UserId) -> Result<&User> {
+        let u = self
+            .state
+            .directory
+            .user(actor)
+            .ok_or(Error::AccessDenied(Denial::UnknownPrincipal(actor)))?;
+        if !u.account_enabled() {
+            return Err(Error::AccessDenied(Denial::AccountDisabled(actor)));
+        }
+        Ok(u)
+    }
+
+    /// The target user of an admin call (spec R1: unknown is `itemNotFound`).
+    pub(crate) fn target(&self, user: UserId) -> Result<&User> {
+        self.state
+            .directory
+            .user(user)
+            .ok_or_else(|| Error::UserNotFound(user.to_string()))
+    }
+
+    /// Reads the policy as `actor` (spec P6: Global Reader, Authentication Policy
+    /// Administrator, Global Administrator).
+    ///
+    /// # Errors
+    /// `accessDenied` for anyone else.
+    pub fn policy(&self, actor: UserId) -> Result<&TapPolicy> {
+        authz::check_policy_read(self.actor(actor)?)?;
+        Ok(&self.state.policy)
+    }
+
+    /// Updates the policy as `actor` (spec P2, P3, P5, P6): merges `patch`, validates the
+    /// whole result, and applies it at once or not at all. Leaves one
+    /// `Authentication Methods Policy Update` audit record.
+    ///
+    /// # Errors
+    /// `accessDenied` unless the actor is an Authentication Policy Administrator or a
+    /// Global Administrator; `badRequest` ([`Error::Invalid`]) for any invalid field.
+    pub fn update_policy(&mut self, actor: UserId, patch: &PolicyPatch) -> Result<TapPolicy> {
+        let actor_user = self.actor(actor)?;
+        authz::check_policy_write(actor_user)?;
+        patch.check_identity()?;
+        let merged = self.state.policy.merged(patch);
+        merged.validate(&self.state.directory)?;
+        let changes = policy_changes(&self.state.policy, &merged);
+        self.state.policy = merged;
+        self.audit(
+            actor,
+            Activity::PolicyUpdate,
+            policy_target(changes),
+            Vec::new(),
+        );
+        Ok(self.state.policy.clone())
+    }
+
+    /// Resets the policy to the defaults of spec P1 (`state` back to `disabled`, spec
+    /// P4, R4). Leaves one `Authentication Methods Policy Reset` audit record.
+    ///
+    /// # Errors
+    /// As [`Tenant::update_policy`].
+    pub fn reset_policy(&mut self, actor: UserId) -> Result<TapPolicy> {
+        authz::check_policy_write(self.actor(actor)?)?;
+        let defaults = TapPolicy::defaults(&self.state.config.switches);
+        let changes = policy_changes(&self.state.policy, &defaults);
+        self.state.policy = defaults;
+        self.audit(
+            actor,
+            Activity::PolicyReset,
+            policy_target(changes),
+            Vec::new(),
+        );
+        Ok(self.state.policy.clone())
+    }
+
+    /// Whether the policy covers `user` now (spec P5).
+    pub fn scope_of(&self, user: UserId) -> Scope {
+        self.state.policy.scope(
+            &self.state.directory,
+            user,
+            self.state.config.transitive_membership,
+        )
+    }
+
+    // ---- Audit (spec A1, A2, R10) -----------------------------------------------------
+
+    /// Appends one audit record. Called once per successful state change.
+    pub(crate) fn audit(
+        &mut self,
+        actor: UserId,
+        activity: Activity,
+        target: TargetResource,
+        details: Vec<KeyValue>,
+    ) {
+        let initiator = self
+            .state
+            .directory
+            .user(actor)
+            .map(|u| UserIdentity {
+                id: u.id().guid(),
+                display_name: u.display_name().to_owned(),
+                user_principal_name: u.user_principal_name().to_owned(),
+            })
+            // Every audited call has resolved its actor first, so the user exists.
+            .unwrap_or(UserIdentity {
+                id: actor.guid(),
+                display_name: String::new(),
+                user_principal_name: String::new(),
+            });
+        let record = AuditRecord {
+            id: Guid::random(&mut self.state.rng),
+            activity_date_time: self.now(),
+            activity_display_name: activity.display_name().to_owned(),
+            category: activity.category().to_owned(),
+            correlation_id: Guid::random(&mut self.state.rng),
+            initiated_by: AuditInitiator { user: initiator },
+            logged_by_service: AUTHENTICATION_METHODS_SERVICE.to_owned(),
+            operation_type: activity.operation_type().to_owned(),
+            result: "success".to_owned(),
+            result_reason: activity.result_reason().to_owned(),
+            target_resources: vec![target],
+            additional_details: details,
+        };
+        self.state.audit_log.push(record);
+    }
+
+    /// An audit target for a user.
+    pub(crate) fn user_target(&self, user: UserId, props: Vec<ModifiedProperty>) -> TargetResource {
+        let u = self.state.directory.user(user);
+        TargetResource {
+            id: user.to_string(),
+            display_name: u.map(|u| u.display_name().to_owned()).unwrap_or_default(),
+            kind: "User".to_owned(),
+            user_principal_name: u.map(|u| u.user_principal_name().to_owned()),
+            modified_properties: props,
+        }
+    }
+}
+
+fn policy_target(changes: Vec<ModifiedProperty>) -> TargetResource {
+    TargetResource {
+        id: crate::policy::POLICY_ID.to_owned(),
+        display_name: "Temporary Access Pass".to_owned(),
+        kind: "Policy".to_owned(),
+        user_principal_name: None,
+        modified_properties: changes,
+    }
+}
+
+/// The policy fields that differ, as modified properties with JSON values.
+fn policy_changes(old: &TapPolicy, new: &TapPolicy) -> Vec<ModifiedProperty> {
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+        (serde_json::to_value(old), serde_json::to_value(new))
+    else {
+        return Vec::new();
+    };
+    b.iter()
+        .filter(|(k, v)| a.get(*k) != Some(*v))
+        .map(|(k, v)| ModifiedProperty {
+            display_name: k.clone(),
+            old_value: a.get(k).map(|v| v.to_string()),
+            new_value: Some(v.to_string()),
+        })
+        .collect()
+}

@@ -1,0 +1,233 @@
+//! Several tenants side by side, and external guests signing in across them (spec S10,
+//! R11).
+
+use std::collections::BTreeMap;
+
+use crate::directory::{HomeAccount, UserType};
+use crate::error::{Error, Result};
+use crate::ids::{Guid, SessionId, TenantId, UserId};
+use crate::methods::MethodKind;
+use crate::signin::{Check, Credential, Decision, Session, SessionSource, SignInOutcome};
+use crate::tenant::Tenant;
+
+/// A simulation of several tenants. External guests of a resource tenant are linked to
+/// their home accounts and sign in with their home tenant's credentials, a Temporary
+/// Access Pass included.
+///
+/// ```
+/// # use chrono::{TimeZone, Utc};
+/// # use std::sync::Arc;
+/// # use tapsim::*;
+/// let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap()));
+/// let mut home = Tenant::builder().seed(1).domain("fabrikam.com").shared_clock(clock.clone()).hash_cost(HashCost::Minimum).build()?;
+/// let mut resource = Tenant::builder().seed(2).shared_clock(clock).hash_cost(HashCost::Minimum).build()?;
+/// let bob = home.add_user(NewUser::member("bob@fabrikam.com", "Bob").password("bob's password"))?;
+/// let guest = resource.add_user(NewUser::member("bob_fabrikam.com#EXT#@contoso.com", "Bob").user_type(UserType::ExternalGuest))?;
+/// let mut world = World::new();
+/// let (home_id, resource_id) = (world.add(home)?, world.add(resource)?);
+/// world.link_guest(resource_id, guest, home_id, bob)?;
+/// let out = world.sign_in(resource_id, "bob@fabrikam.com", Credential::Password("bob's password"))?;
+/// assert!(out.is_allowed());
+/// # Ok::<(), tapsim::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    tenants: BTreeMap<TenantId, Tenant>,
+}
+
+impl World {
+    /// An empty world.
+    pub fn new() -> World {
+        World::default()
+    }
+
+    /// Adds a tenant; returns its id.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] if a tenant with the same id is already there (build
+    /// tenants with different seeds).
+    pub fn add(&mut self, tenant: Tenant) -> Result<TenantId> {
+        let id = tenant.id();
+        if self.tenants.contains_key(&id) {
+            return Err(Error::InvalidConfig(format!(
+                "a tenant with id `{id}` is already in this world: give each tenant its own seed"
+            )));
+        }
+        self.tenants.insert(id, tenant);
+        Ok(id)
+    }
+
+    /// A tenant by id.
+    pub fn tenant(&self, id: TenantId) -> Option<&Tenant> {
+        self.tenants.get(&id)
+    }
+
+    /// A tenant by id, to change it.
+    pub fn tenant_mut(&mut self, id: TenantId) -> Option<&mut Tenant> {
+        self.tenants.get_mut(&id)
+    }
+
+    /// The tenants, by id.
+    pub fn tenants(&self) -> impl Iterator<Item = &Tenant> {
+        self.tenants.values()
+    }
+
+    fn get(&self, id: TenantId) -> Result<&Tenant> {
+        self.tenants
+            .get(&id)
+            .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{id}` in this world")))
+    }
+
+    /// Links `guest`, an external guest of `resource`, to `home_user` of `home`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an unknown tenant, a guest who is not an external
+    /// guest, or linking a tenant to itself; [`Error::UserNotFound`] for unknown users.
+    pub fn link_guest(
+        &mut self,
+        resource: TenantId,
+        guest: UserId,
+        home: TenantId,
+        home_user: UserId,
+    ) -> Result<()> {
+        if resource == home {
+            return Err(Error::InvalidConfig(
+                "a guest's home tenant must differ from the resource tenant".into(),
+            ));
+        }
+        self.get(home)?
+            .directory()
+            .user(home_user)
+            .ok_or_else(|| Error::UserNotFound(home_user.to_string()))?;
+        let r = self
+            .tenants
+            .get_mut(&resource)
+            .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{resource}` in this world")))?;
+        let g = r
+            .state
+            .directory
+            .user_mut(guest)
+            .ok_or_else(|| Error::UserNotFound(guest.to_string()))?;
+        if g.user_type != UserType::ExternalGuest {
+            return Err(Error::InvalidConfig(format!(
+                "user `{guest}` is not an external guest"
+            )));
+        }
+        g.home = Some(HomeAccount {
+            tenant: home,
+            user: home_user,
+        });
+        Ok(())
+    }
+
+    /// Signs in to `resource` as `upn` (spec S10, R11).
+    ///
+    /// A user of `resource` signs in there. An external guest types their home UPN: the
+    /// home tenant checks the credential, applies its lockout, consumes a one-time pass
+    /// and logs the attempt; the resource tenant logs its own record (with
+    /// `homeTenantId`) and opens a session that satisfies MFA only when it trusts the
+    /// home tenant's MFA and the home sign-in satisfied it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] if `resource` is not in this world.
+    pub fn sign_in(
+        &mut self,
+        resource: TenantId,
+        upn: &str,
+        credential: Credential<'_>,
+    ) -> Result<SignInOutcome> {
+        self.get(resource)?;
+        let local_member = self
+            .get(resource)?
+            .user_by_upn(upn)
+            .is_some_and(|u| u.user_type() != UserType::ExternalGuest);
+        let guest = if local_member {
+            None
+        } else {
+            self.find_guest(resource, upn)
+        };
+        let Some((guest, home)) = guest else {
+            let r = self
+                .tenants
+                .get_mut(&resource)
+                .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{resource}`")))?;
+            return Ok(r.sign_in(upn, credential));
+        };
+        let home_outcome = self
+            .tenants
+            .get_mut(&home)
+            .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{home}`")))?
+            .sign_in(upn, credential);
+        let r = self
+            .tenants
+            .get_mut(&resource)
+            .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{resource}`")))?;
+        Ok(r.guest_sign_in(guest, home, upn, &credential.methods(), home_outcome))
+    }
+
+    /// The external guest of `resource` whose home account has principal name `upn`.
+    fn find_guest(&self, resource: TenantId, upn: &str) -> Option<(UserId, TenantId)> {
+        let r = self.tenants.get(&resource)?;
+        r.directory().users().find_map(|g| {
+            let h = g.home_account()?;
+            let home_user = self.tenants.get(&h.tenant)?.user_by_upn(upn)?;
+            (home_user.id() == h.user).then_some((g.id(), h.tenant))
+        })
+    }
+}
+
+impl Tenant {
+    /// Records, in this resource tenant, a guest's sign-in that `home` evaluated.
+    pub(crate) fn guest_sign_in(
+        &mut self,
+        guest: UserId,
+        home: TenantId,
+        upn: &str,
+        methods: &[MethodKind],
+        home_outcome: SignInOutcome,
+    ) -> SignInOutcome {
+        let now = self.now();
+        let mut trace = home_outcome.trace;
+        let mut mfa = false;
+        let decision = match home_outcome.decision {
+            Decision::Denied(r) => Decision::Denied(r),
+            Decision::Allowed(home_session) => {
+                let trusted = self.trusts_mfa_from(home);
+                mfa = trusted && home_session.satisfies_mfa();
+                trace.push(Check {
+                    name: "cross-tenant trust".into(),
+                    passed: true,
+                    detail: if trusted {
+                        format!("inbound MFA trust for home tenant `{home}`: MFA {}", if mfa { "satisfied" } else { "not satisfied at home" })
+                    } else {
+                        format!("no inbound MFA trust for home tenant `{home}`: single factor here, MFA must be done in this tenant")
+                    },
+                });
+                let session = Session {
+                    id: SessionId(Guid::random(&mut self.state.rng)),
+                    user: guest,
+                    signed_in: now,
+                    source: SessionSource::HomeTenant {
+                        tenant: home,
+                        home_mfa: home_session.satisfies_mfa(),
+                    },
+                    methods: home_session.methods().to_vec(),
+                    satisfies_mfa: mfa,
+                    expires: home_session.expires(),
+                    ended: None,
+                };
+                self.state
+                    .sign_in
+                    .sessions
+                    .insert(session.id, session.clone());
+                Decision::Allowed(session)
+            }
+        };
+        let log_record = self.log_sign_in(now, Some(guest), upn, methods, &decision, mfa, home);
+        SignInOutcome {
+            decision,
+            trace,
+            log_record,
+        }
+    }
+}
