@@ -78,6 +78,9 @@ impl FromStr for Guid {
             return Err(err());
         }
         let hex: String = groups.concat();
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(err());
+        }
         let mut bytes = [0u8; 16];
         for (i, byte) in bytes.iter_mut().enumerate() {
             let pair = hex.get(2 * i..2 * i + 2).ok_or_else(err)?;

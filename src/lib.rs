@@ -11,6 +11,7 @@ mod directory;
 mod error;
 pub mod graph;
 mod ids;
+pub mod lab;
 mod lifecycle;
 mod methods;
 mod pass;
@@ -18,7 +19,10 @@ mod policy;
 mod profile;
 mod role;
 mod signin;
+pub mod story;
 mod tenant;
+#[cfg(feature = "proptest")]
+pub mod testing;
 mod world;
 
 pub use audit::{

@@ -351,6 +351,59 @@ impl Tenant {
         })
     }
 
+    /// Gives `user` a registered method as part of the simulation's setup, with no
+    /// session, permission check or audit record [sim]: for users who "already have"
+    /// Microsoft Authenticator when a story begins. Users register methods themselves
+    /// with [`Tenant::register_method`].
+    ///
+    /// # Errors
+    /// [`Error::UserNotFound`]; `badRequest` for the password or a pass.
+    pub fn provision_method(
+        &mut self,
+        user: UserId,
+        kind: MethodKind,
+        display_name: impl Into<String>,
+    ) -> Result<Device> {
+        self.target(user)?;
+        if !kind.is_registrable() {
+            return Err(Error::NotRegistrable(kind.display_name()));
+        }
+        let (device, _) = self.insert_method(user, kind, display_name.into());
+        Ok(device)
+    }
+
+    fn insert_method(
+        &mut self,
+        user: UserId,
+        kind: MethodKind,
+        display_name: String,
+    ) -> (Device, Vec<ModifiedProperty>) {
+        let id = MethodId(Guid::random(&mut self.state.rng));
+        let secret = crate::crypto::generate_secret(&mut self.state.rng, 32);
+        let hash = self.hasher.hash(&mut self.state.rng, &secret);
+        let record = MethodRecord {
+            id,
+            kind,
+            display_name,
+            created: self.now(),
+            hash,
+        };
+        let props = method_properties(&record, false);
+        self.state
+            .sign_in
+            .methods
+            .entry(user)
+            .or_default()
+            .push(record);
+        let device = Device {
+            user,
+            method: id,
+            kind,
+            secret: Secret::new(secret),
+        };
+        (device, props)
+    }
+
     /// Lists `user`'s registered methods as `actor` (spec T9's read rules).
     ///
     /// # Errors

@@ -1,0 +1,1 @@
+//! Training labs: scenario files and their runner (work in progress).

@@ -1,0 +1,1 @@
+//! proptest strategies for downstream property tests (feature `proptest`).

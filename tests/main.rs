@@ -1,0 +1,17 @@
+//! tapsim's integration tests: one binary, one module per area. Tests are named after
+//! the spec's rule ids (see docs/rules.md).
+
+#![allow(missing_docs)]
+
+mod common;
+
+mod audit;
+mod directory;
+mod graph;
+mod lab;
+mod model;
+mod passes;
+mod policy;
+mod secrets;
+mod signin;
+mod story;
