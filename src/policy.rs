@@ -443,6 +443,35 @@ impl PolicyPatch {
         Ok(patch)
     }
 
+    /// Checks each numeric field the patch sets against its range, as sent (spec P2, R4
+    /// order: minimum, default, maximum lifetime, then length), so that messages quote
+    /// the value the client gave.
+    pub(crate) fn check_ranges(&self) -> Result<()> {
+        for (field, value, range) in [
+            (
+                "minimumLifetimeInMinutes",
+                self.minimum_lifetime_in_minutes,
+                &LIFETIME_RANGE,
+            ),
+            (
+                "defaultLifetimeInMinutes",
+                self.default_lifetime_in_minutes,
+                &LIFETIME_RANGE,
+            ),
+            (
+                "maximumLifetimeInMinutes",
+                self.maximum_lifetime_in_minutes,
+                &LIFETIME_RANGE,
+            ),
+            ("defaultLength", self.default_length, &LENGTH_RANGE),
+        ] {
+            if let Some(v) = value {
+                check_range(field, v, range)?;
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn check_identity(&self) -> Result<()> {
         if let Some(t) = &self.odata_type
             && t != POLICY_ODATA_TYPE

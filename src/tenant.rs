@@ -462,6 +462,7 @@ impl Tenant {
         let actor_user = self.actor(actor)?;
         authz::check_policy_write(actor_user)?;
         patch.check_identity()?;
+        patch.check_ranges()?;
         let merged = self.state.policy.merged(patch);
         merged.validate(&self.state.directory)?;
         let changes = policy_changes(&self.state.policy, &merged);
