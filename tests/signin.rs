@@ -1,1 +1,956 @@
-//! Tests: signin.
+//! Spec S1 to S10, M1 to M5: sign-in, sessions, lockout, methods, tenants side by side.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use tapsim::*;
+
+use crate::common::*;
+
+#[test]
+fn s1_pass_signs_in_alone_and_satisfies_mfa() {
+    let mut fx = Fx::enabled();
+    let issued = fx.issue(fx.ada, PassOptions::default());
+    let out = fx.sign_in_pass(ADA, &issued.secret);
+    let s = out.session().expect("allowed");
+    assert!(s.satisfies_mfa());
+    assert_eq!(s.methods(), [MethodKind::TemporaryAccessPass]);
+    assert!(matches!(
+        s.source(),
+        SessionSource::Pass {
+            one_time: false,
+            ..
+        }
+    ));
+    let names: Vec<&str> = out.trace.iter().map(|c| c.name.as_str()).collect();
+    for check in [
+        "user",
+        "lockout",
+        "credential",
+        "policy state",
+        "scope",
+        "one-time use",
+        "validity window",
+    ] {
+        assert!(names.contains(&check), "trace lacks {check}: {names:?}");
+    }
+    assert!(out.trace.iter().all(|c| c.passed));
+}
+
+#[test]
+fn s1_pass_works_for_users_without_a_password() {
+    let mut fx = Fx::enabled();
+    let issued = fx.issue(fx.bob, PassOptions::default());
+    assert!(
+        fx.sign_in_pass("BOB@contoso.com", &issued.secret)
+            .is_allowed(),
+        "UPNs ignore case"
+    );
+}
+
+#[test]
+fn s2_blocked_sign_ins_carry_the_user_credential_policy_message() {
+    let mut fx = Fx::enabled();
+    let once = fx.issue(fx.ada, PassOptions::new().usable_once(true));
+    assert!(fx.sign_in_pass(ADA, &once.secret).is_allowed());
+    let used = fx.sign_in_pass(ADA, &once.secret);
+    assert_eq!(used.denial(), Some(DenialReason::PassOneTimeUsed));
+    assert_eq!(
+        used.denial().unwrap().message(),
+        "Temporary Access Pass sign in was blocked due to User Credential Policy"
+    );
+    let multi = fx.issue(fx.bob, PassOptions::new().usable_once(false));
+    fx.patch(PolicyPatch::new().is_usable_once(true));
+    let blocked = fx.sign_in_pass("bob@contoso.com", &multi.secret);
+    assert_eq!(blocked.denial(), Some(DenialReason::PassDisabledByPolicy));
+    assert_eq!(
+        blocked.denial().unwrap().message(),
+        BLOCKED_BY_USER_CREDENTIAL_POLICY
+    );
+}
+
+#[test]
+fn s2_wrong_missing_and_deleted_passes_look_the_same() {
+    let mut fx = Fx::enabled();
+    let no_pass = fx.tenant.sign_in(ADA, Credential::Pass("Abcdefgh"));
+    let issued = fx.issue(fx.ada, PassOptions::default());
+    let wrong = fx.tenant.sign_in(ADA, Credential::Pass("Abcdefgh"));
+    fx.tenant
+        .delete_pass(fx.auth_admin, fx.ada, issued.pass.id)
+        .unwrap();
+    let deleted = fx.sign_in_pass(ADA, &issued.secret);
+    let unknown = fx
+        .tenant
+        .sign_in("nobody@contoso.com", Credential::Pass("Abcdefgh"));
+    for out in [&no_pass, &wrong, &deleted, &unknown] {
+        assert_eq!(out.denial(), Some(DenialReason::InvalidCredential));
+        assert_eq!(out.denial().unwrap().aadsts_code(), Some(50126));
+    }
+    // The log records look the same too, apart from ids and the user.
+    let log = fx.tenant.sign_in_log();
+    let reasons: Vec<_> = log
+        .iter()
+        .map(|r| (&r.status.failure_reason, r.status.error_code))
+        .collect();
+    assert!(reasons.windows(2).all(|w| w[0] == w[1]), "{reasons:?}");
+    // A wrong secret never reveals usability.
+    assert!(wrong.trace.iter().all(|c| c.name != "validity window"));
+}
+
+#[test]
+fn s2_expired_and_not_yet_valid_fail_with_their_reason() {
+    let mut fx = Fx::enabled();
+    let issued = fx.issue(fx.ada, PassOptions::new().start(t0() + Duration::hours(1)));
+    assert_eq!(
+        fx.sign_in_pass(ADA, &issued.secret).denial(),
+        Some(DenialReason::PassNotYetValid)
+    );
+    fx.advance(Duration::hours(3));
+    assert_eq!(
+        fx.sign_in_pass(ADA, &issued.secret).denial(),
+        Some(DenialReason::PassExpired)
+    );
+}
+
+#[test]
+fn s3_one_time_pass_signs_in_exactly_once() {
+    let mut fx = Fx::enabled();
+    let once = fx.issue(fx.ada, PassOptions::new().usable_once(true));
+    // Failed attempts do not consume it.
+    for _ in 0..3 {
+        assert_eq!(
+            fx.tenant
+                .sign_in(ADA, Credential::Pass("wrong-value"))
+                .denial(),
+            Some(DenialReason::InvalidCredential)
+        );
+    }
+    let early = fx.issue(
+        fx.bob,
+        PassOptions::new()
+            .usable_once(true)
+            .start(t0() + Duration::minutes(5)),
+    );
+    assert!(
+        !fx.sign_in_pass("bob@contoso.com", &early.secret)
+            .is_allowed()
+    );
+    fx.advance(Duration::minutes(5));
+    assert!(
+        fx.sign_in_pass("bob@contoso.com", &early.secret)
+            .is_allowed(),
+        "a failed attempt did not consume it"
+    );
+    let results: Vec<bool> = (0..5)
+        .map(|_| fx.sign_in_pass(ADA, &once.secret).is_allowed())
+        .collect();
+    assert_eq!(results, [true, false, false, false, false]);
+    assert_eq!(
+        fx.tenant.pass_view(fx.ada).unwrap().method_usability_reason,
+        UsabilityReason::OneTimeUsed
+    );
+}
+
+#[test]
+fn s3_multi_use_pass_signs_in_many_times_within_its_window() {
+    let mut fx = Fx::enabled();
+    let multi = fx.issue(fx.ada, PassOptions::new().usable_once(false));
+    for _ in 0..5 {
+        assert!(fx.sign_in_pass(ADA, &multi.secret).is_allowed());
+        fx.advance(Duration::minutes(10));
+    }
+    fx.advance(Duration::minutes(10));
+    assert_eq!(
+        fx.sign_in_pass(ADA, &multi.secret).denial(),
+        Some(DenialReason::PassExpired)
+    );
+}
+
+#[test]
+fn s4_the_password_stays_and_is_single_factor() {
+    let mut fx = Fx::enabled();
+    let issued = fx.issue(fx.ada, PassOptions::default());
+    assert!(fx.sign_in_pass(ADA, &issued.secret).is_allowed());
+    let pw = fx.tenant.sign_in(ADA, Credential::Password(ADA_PASSWORD));
+    let s = pw.session().expect("the password still signs in");
+    assert!(!s.satisfies_mfa());
+    assert_eq!(
+        fx.tenant
+            .sign_in(ADA, Credential::Password("nope"))
+            .denial(),
+        Some(DenialReason::InvalidCredential)
+    );
+    // No password set: invalid credential, not a different answer.
+    assert_eq!(
+        fx.tenant
+            .sign_in("bob@contoso.com", Credential::Password("x"))
+            .denial(),
+        Some(DenialReason::InvalidCredential)
+    );
+    // set_password works.
+    fx.tenant.set_password(fx.bob, "bob-password").unwrap();
+    assert!(
+        fx.tenant
+            .sign_in("bob@contoso.com", Credential::Password("bob-password"))
+            .is_allowed()
+    );
+}
+
+#[test]
+fn s5_session_ends_when_the_pass_does() {
+    let mut fx = Fx::enabled();
+    let issued = fx.issue(fx.ada, PassOptions::new().lifetime_in_minutes(60));
+    fx.advance(Duration::minutes(20));
+    let s = fx
+        .sign_in_pass(ADA, &issued.secret)
+        .session()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        s.expires(),
+        Some(t0() + Duration::minutes(60)),
+        "never after the pass's end"
+    );
+    fx.clock
+        .set(t0() + Duration::minutes(60) - Duration::microseconds(1));
+    assert_eq!(
+        fx.tenant.session_status(s.id()).unwrap(),
+        SessionStatus::Active
+    );
+    fx.clock.set(t0() + Duration::minutes(60));
+    assert_eq!(
+        fx.tenant.session_status(s.id()).unwrap(),
+        SessionStatus::Ended {
+            at: t0() + Duration::minutes(60),
+            reason: SessionEndReason::PassExpired
+        }
+    );
+    // An ended session cannot register methods: sign in again.
+    let e = fx
+        .tenant
+        .register_method(s.id(), MethodKind::Passkey, "pk")
+        .unwrap_err();
+    assert_eq!(e, Error::AccessDenied(Denial::SessionNotValid));
+}
+
+#[test]
+fn s5_policy_changes_and_consumption_do_not_end_sessions() {
+    let mut fx = Fx::enabled();
+    let once = fx.issue(fx.ada, PassOptions::new().usable_once(true));
+    let s = fx.sign_in_pass(ADA, &once.secret).session().unwrap().id();
+    fx.patch(PolicyPatch::new().state(PolicyState::Disabled));
+    assert_eq!(
+        fx.tenant.session_status(s).unwrap(),
+        SessionStatus::Active,
+        "R7"
+    );
+}
+
+#[test]
+fn s5_sign_out() {
+    let mut fx = Fx::enabled();
+    let s = fx
+        .tenant
+        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
+        .session()
+        .unwrap()
+        .id();
+    fx.tenant.sign_out(s).unwrap();
+    assert!(matches!(
+        fx.tenant.session_status(s).unwrap(),
+        SessionStatus::Ended {
+            reason: SessionEndReason::SignedOut,
+            ..
+        }
+    ));
+    assert_eq!(
+        fx.tenant.sign_out(SessionId(Guid::NIL)).unwrap_err().code(),
+        ErrorCode::ItemNotFound
+    );
+}
+
+#[test]
+fn s6_ten_minute_window_after_a_one_time_pass() {
+    let mut fx = Fx::enabled();
+    let once = fx.issue(
+        fx.ada,
+        PassOptions::new()
+            .usable_once(true)
+            .lifetime_in_minutes(120),
+    );
+    let s = fx.sign_in_pass(ADA, &once.secret).session().unwrap().id();
+    fx.advance(Duration::minutes(10) - Duration::microseconds(1));
+    assert!(
+        fx.tenant
+            .register_method(s, MethodKind::Fido2SecurityKey, "key")
+            .is_ok()
+    );
+    fx.advance(Duration::microseconds(1));
+    for kind in [
+        MethodKind::Fido2SecurityKey,
+        MethodKind::Passkey,
+        MethodKind::MicrosoftAuthenticatorPasswordless,
+    ] {
+        assert_eq!(
+            fx.tenant.register_method(s, kind, "late").unwrap_err(),
+            Error::AccessDenied(Denial::RegistrationWindowClosed),
+            "{kind}"
+        );
+    }
+    // Kinds outside R9's list are not limited by the window.
+    assert!(
+        fx.tenant
+            .register_method(s, MethodKind::MicrosoftAuthenticatorPush, "push")
+            .is_ok()
+    );
+    assert!(
+        fx.tenant
+            .register_method(s, MethodKind::WindowsHelloForBusiness, "whfb")
+            .is_ok()
+    );
+}
+
+#[test]
+fn s6_multi_use_pass_has_no_window() {
+    let mut fx = Fx::enabled();
+    let multi = fx.issue(
+        fx.ada,
+        PassOptions::new()
+            .usable_once(false)
+            .lifetime_in_minutes(120),
+    );
+    let s = fx.sign_in_pass(ADA, &multi.secret).session().unwrap().id();
+    fx.advance(Duration::minutes(90));
+    assert!(
+        fx.tenant
+            .register_method(s, MethodKind::Passkey, "pk")
+            .is_ok()
+    );
+}
+
+#[test]
+fn s7_lockout_after_ten_failures_for_sixty_seconds() {
+    let mut fx = Fx::enabled();
+    for _ in 0..9 {
+        assert_eq!(
+            fx.tenant.sign_in(ADA, Credential::Password("bad")).denial(),
+            Some(DenialReason::InvalidCredential)
+        );
+    }
+    assert_eq!(fx.tenant.locked_until(fx.ada), None);
+    fx.tenant.sign_in(ADA, Credential::Password("bad"));
+    assert_eq!(
+        fx.tenant.locked_until(fx.ada),
+        Some(t0() + Duration::seconds(60))
+    );
+    // While locked even the right password fails as locked, and nothing is counted.
+    let locked = fx.tenant.sign_in(ADA, Credential::Password(ADA_PASSWORD));
+    assert_eq!(locked.denial(), Some(DenialReason::AccountLocked));
+    assert_eq!(locked.denial().unwrap().aadsts_code(), Some(50053));
+    fx.advance(Duration::seconds(60));
+    assert!(
+        fx.tenant
+            .sign_in(ADA, Credential::Password(ADA_PASSWORD))
+            .is_allowed(),
+        "open again at t + d"
+    );
+}
+
+#[test]
+fn s7_lockouts_double_and_success_resets_only_the_count() {
+    let mut fx = Fx::build(Tenant::builder().lockout(LockoutSettings {
+        threshold: 3,
+        duration_seconds: 60,
+    }));
+    let fail = |fx: &mut Fx, n| {
+        for _ in 0..n {
+            fx.tenant.sign_in(ADA, Credential::Password("bad"));
+        }
+    };
+    fail(&mut fx, 3);
+    assert_eq!(
+        fx.tenant.locked_until(fx.ada),
+        Some(t0() + Duration::seconds(60))
+    );
+    fx.advance(Duration::seconds(60));
+    fail(&mut fx, 2);
+    assert!(
+        fx.tenant
+            .sign_in(ADA, Credential::Password(ADA_PASSWORD))
+            .is_allowed()
+    );
+    fail(&mut fx, 2);
+    assert_eq!(
+        fx.tenant.locked_until(fx.ada),
+        None,
+        "the success reset the count"
+    );
+    fail(&mut fx, 1);
+    let now = t0() + Duration::seconds(60);
+    assert_eq!(
+        fx.tenant.locked_until(fx.ada),
+        Some(now + Duration::seconds(120)),
+        "second lockout: 2 x d"
+    );
+    fx.advance(Duration::seconds(120));
+    fail(&mut fx, 3);
+    assert_eq!(
+        fx.tenant.locked_until(fx.ada),
+        Some(now + Duration::seconds(120) + Duration::seconds(240))
+    );
+}
+
+#[test]
+fn s7_correct_secret_of_unusable_pass_counts_and_locked_attempts_consume_nothing() {
+    let mut fx = Fx::build(Tenant::builder().lockout(LockoutSettings {
+        threshold: 2,
+        duration_seconds: 30,
+    }));
+    fx.enable();
+    let future = fx.issue(
+        fx.ada,
+        PassOptions::new()
+            .start(t0() + Duration::minutes(1))
+            .usable_once(true),
+    );
+    fx.sign_in_pass(ADA, &future.secret);
+    fx.sign_in_pass(ADA, &future.secret);
+    assert!(
+        fx.tenant.locked_until(fx.ada).is_some(),
+        "R6: a correct secret for an unusable pass counts"
+    );
+    fx.advance(Duration::minutes(1));
+    fx.clock.set(t0() + Duration::seconds(29));
+    assert_eq!(
+        fx.sign_in_pass(ADA, &future.secret).denial(),
+        Some(DenialReason::AccountLocked)
+    );
+    fx.clock.set(t0() + Duration::minutes(1));
+    assert!(
+        fx.sign_in_pass(ADA, &future.secret).is_allowed(),
+        "the one-time pass was not consumed while locked"
+    );
+}
+
+#[test]
+fn s7_disabled_accounts_are_refused() {
+    let mut fx = Fx::enabled();
+    let issued = fx.issue(fx.ada, PassOptions::default());
+    fx.tenant.set_account_enabled(fx.ada, false).unwrap();
+    assert_eq!(
+        fx.sign_in_pass(ADA, &issued.secret).denial(),
+        Some(DenialReason::AccountDisabled)
+    );
+}
+
+#[test]
+fn s8_federated_users_sign_in_with_their_pass_in_the_tenant() {
+    let mut fx = Fx::enabled();
+    let fed = fx
+        .tenant
+        .add_user(
+            NewUser::member("fed@contoso.com", "Fed")
+                .federated(true)
+                .password("pw"),
+        )
+        .unwrap();
+    let issued = fx.issue(fed, PassOptions::default());
+    let out = fx.sign_in_pass("fed@contoso.com", &issued.secret);
+    assert!(out.is_allowed());
+    let fed_check = out.trace.iter().find(|c| c.name == "federation").unwrap();
+    assert!(
+        fed_check.passed
+            && fed_check
+                .detail
+                .contains("not sent to the federation provider")
+    );
+    assert_eq!(
+        fx.tenant
+            .sign_in("fed@contoso.com", Credential::Password("pw"))
+            .denial(),
+        Some(DenialReason::FederatedPassword)
+    );
+}
+
+#[test]
+fn s9_every_attempt_appends_one_record_with_entras_fields() {
+    let mut fx = Fx::enabled();
+    let issued = fx.issue(fx.ada, PassOptions::default());
+    fx.tenant.sign_in(ADA, Credential::Pass("wrong-one"));
+    let ok = fx.sign_in_pass(ADA, &issued.secret);
+    fx.tenant.sign_in(ADA, Credential::Password(ADA_PASSWORD));
+    let log = fx.tenant.sign_in_log();
+    assert_eq!(log.len(), 3);
+    let json = serde_json::to_value(log).unwrap();
+    let rec = &json[1];
+    assert_eq!(log[1].id, ok.log_record);
+    assert_eq!(rec["userPrincipalName"], ADA);
+    assert_eq!(rec["status"]["errorCode"], 0);
+    assert_eq!(
+        rec["authenticationDetails"][0]["authenticationMethod"],
+        "Temporary Access Pass"
+    );
+    assert_eq!(rec["authenticationDetails"][0]["succeeded"], true);
+    assert_eq!(
+        rec["authenticationRequirement"],
+        "multiFactorAuthentication"
+    );
+    assert_eq!(rec["createdDateTime"], "2026-01-05T09:00:00Z");
+    assert_eq!(json[0]["status"]["errorCode"], 50126);
+    assert_eq!(json[0]["authenticationDetails"][0]["succeeded"], false);
+    assert_eq!(
+        json[2]["authenticationDetails"][0]["authenticationMethod"],
+        "Password"
+    );
+    assert_eq!(
+        json[2]["authenticationRequirement"],
+        "singleFactorAuthentication"
+    );
+    // Sign-ins leave no audit record (R10).
+    assert!(fx.tenant.audit_log().iter().all(|r| r.activity() != None));
+    assert_eq!(
+        fx.tenant.audit_log().len(),
+        2,
+        "policy update and pass creation only"
+    );
+}
+
+fn two_tenants() -> (World, TenantId, TenantId, UserId, UserId, ManualClock) {
+    let clock = ManualClock::new(t0());
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let mut home = Tenant::builder()
+        .seed(10)
+        .domain("fabrikam.com")
+        .shared_clock(shared.clone())
+        .hash_cost(HashCost::Minimum)
+        .build()
+        .unwrap();
+    let mut resource = Tenant::builder()
+        .seed(20)
+        .shared_clock(shared)
+        .hash_cost(HashCost::Minimum)
+        .build()
+        .unwrap();
+    let home_admin = home
+        .add_user(NewUser::member("admin@fabrikam.com", "Admin").role(Role::GlobalAdministrator))
+        .unwrap();
+    let bob = home
+        .add_user(NewUser::member("bob@fabrikam.com", "Bob").password("bob-pw"))
+        .unwrap();
+    home.update_policy(home_admin, &PolicyPatch::new().state(PolicyState::Enabled))
+        .unwrap();
+    let guest = resource
+        .add_user(
+            NewUser::member("bob_fabrikam.com#EXT#@contoso.com", "Bob (guest)")
+                .user_type(UserType::ExternalGuest),
+        )
+        .unwrap();
+    let mut world = World::new();
+    let h = world.add(home).unwrap();
+    let r = world.add(resource).unwrap();
+    world.link_guest(r, guest, h, bob).unwrap();
+    let _ = home_admin;
+    (world, h, r, bob, guest, clock)
+}
+
+#[test]
+fn s10_guest_signs_in_with_home_pass_mfa_only_when_trusted() {
+    let (mut world, h, r, bob, guest, _clock) = two_tenants();
+    let admin = world
+        .tenant(h)
+        .unwrap()
+        .user_by_upn("admin@fabrikam.com")
+        .unwrap()
+        .id();
+    let issued = world
+        .tenant_mut(h)
+        .unwrap()
+        .create_pass(admin, bob, PassOptions::default())
+        .unwrap();
+    let out = world
+        .sign_in(
+            r,
+            "bob@fabrikam.com",
+            Credential::Pass(issued.secret.danger_reveal()),
+        )
+        .unwrap();
+    let s = out.session().unwrap();
+    assert_eq!(s.user(), guest);
+    assert!(!s.satisfies_mfa(), "no inbound trust: single factor here");
+    world.tenant_mut(r).unwrap().set_inbound_mfa_trust(h, true);
+    let out = world
+        .sign_in(
+            r,
+            "bob@fabrikam.com",
+            Credential::Pass(issued.secret.danger_reveal()),
+        )
+        .unwrap();
+    assert!(out.session().unwrap().satisfies_mfa());
+    assert!(out.trace.iter().any(|c| c.name == "cross-tenant trust"));
+    // Both tenants logged both attempts; the resource's records name the home tenant.
+    assert_eq!(world.tenant(h).unwrap().sign_in_log().len(), 2);
+    let rlog = world.tenant(r).unwrap().sign_in_log();
+    assert_eq!(rlog.len(), 2);
+    assert!(
+        rlog.iter()
+            .all(|x| x.home_tenant_id == h && x.resource_tenant_id == r)
+    );
+    // A password at home is single factor: never MFA, trusted or not.
+    let pw = world
+        .sign_in(r, "bob@fabrikam.com", Credential::Password("bob-pw"))
+        .unwrap();
+    assert!(!pw.session().unwrap().satisfies_mfa());
+}
+
+#[test]
+fn s10_home_tenant_consumes_one_time_passes_and_applies_lockout() {
+    let (mut world, h, r, bob, _guest, _clock) = two_tenants();
+    let admin = world
+        .tenant(h)
+        .unwrap()
+        .user_by_upn("admin@fabrikam.com")
+        .unwrap()
+        .id();
+    let once = world
+        .tenant_mut(h)
+        .unwrap()
+        .create_pass(admin, bob, PassOptions::new().usable_once(true))
+        .unwrap();
+    assert!(
+        world
+            .sign_in(
+                r,
+                "bob@fabrikam.com",
+                Credential::Pass(once.secret.danger_reveal())
+            )
+            .unwrap()
+            .is_allowed()
+    );
+    let again = world
+        .sign_in(
+            r,
+            "bob@fabrikam.com",
+            Credential::Pass(once.secret.danger_reveal()),
+        )
+        .unwrap();
+    assert_eq!(again.denial(), Some(DenialReason::PassOneTimeUsed));
+    assert_eq!(
+        world
+            .tenant(h)
+            .unwrap()
+            .pass_view(bob)
+            .unwrap()
+            .method_usability_reason,
+        UsabilityReason::OneTimeUsed
+    );
+    for _ in 0..10 {
+        world
+            .sign_in(r, "bob@fabrikam.com", Credential::Password("wrong"))
+            .unwrap();
+    }
+    assert!(world.tenant(h).unwrap().locked_until(bob).is_some());
+}
+
+#[test]
+fn s10_external_guest_cannot_be_issued_a_pass_in_the_resource_tenant() {
+    let (mut world, _h, r, _bob, guest, _clock) = two_tenants();
+    let t = world.tenant_mut(r).unwrap();
+    let ga = t
+        .add_user(NewUser::member("ga@contoso.com", "GA").role(Role::GlobalAdministrator))
+        .unwrap();
+    t.update_policy(ga, &PolicyPatch::new().state(PolicyState::Enabled))
+        .unwrap();
+    assert_eq!(
+        t.create_pass(ga, guest, PassOptions::default())
+            .unwrap_err(),
+        Error::ExternalGuest
+    );
+}
+
+#[test]
+fn s10_world_rejects_bad_links() {
+    let (mut world, h, r, bob, guest, _clock) = two_tenants();
+    assert!(matches!(
+        world.link_guest(r, guest, r, guest),
+        Err(Error::InvalidConfig(_))
+    ));
+    assert!(matches!(
+        world.link_guest(r, UserId(Guid::NIL), h, bob),
+        Err(Error::UserNotFound(_))
+    ));
+    let member = world
+        .tenant_mut(r)
+        .unwrap()
+        .add_user(NewUser::member("m@contoso.com", "M"))
+        .unwrap();
+    assert!(matches!(
+        world.link_guest(r, member, h, bob),
+        Err(Error::InvalidConfig(_))
+    ));
+    let copy = world.tenant(h).unwrap().clone();
+    assert!(world.add(copy).is_err(), "the same tenant id twice");
+}
+
+fn mfa_session(fx: &mut Fx) -> SessionId {
+    let issued = fx.issue(fx.ada, PassOptions::new().lifetime_in_minutes(120));
+    fx.sign_in_pass(ADA, &issued.secret).session().unwrap().id()
+}
+
+#[test]
+fn m1_method_kinds() {
+    let names: Vec<&str> = MethodKind::ALL.iter().map(|k| k.display_name()).collect();
+    for n in [
+        "Password",
+        "Temporary Access Pass",
+        "FIDO2 security key",
+        "Passkey",
+        "Windows Hello for Business",
+        "Text message",
+        "Phone call",
+        "OATH verification code",
+        "Passwordless phone sign-in",
+        "Mobile app notification",
+    ] {
+        assert!(names.contains(&n), "{n}");
+    }
+    assert_eq!(
+        "fido2SecurityKey".parse::<MethodKind>().unwrap(),
+        MethodKind::Fido2SecurityKey
+    );
+    assert_eq!(
+        "Passkey".parse::<MethodKind>().unwrap(),
+        MethodKind::Passkey
+    );
+    assert!("carrier pigeon".parse::<MethodKind>().is_err());
+}
+
+#[test]
+fn m2_registering_needs_an_mfa_session() {
+    let mut fx = Fx::enabled();
+    let pw = fx
+        .tenant
+        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
+        .session()
+        .unwrap()
+        .id();
+    let before = fx.state_json();
+    assert_eq!(
+        fx.tenant
+            .register_method(pw, MethodKind::Fido2SecurityKey, "k")
+            .unwrap_err(),
+        Error::AccessDenied(Denial::SessionNotMultifactor)
+    );
+    assert_eq!(fx.state_json(), before);
+    assert_eq!(
+        fx.tenant
+            .register_method(SessionId(Guid::NIL), MethodKind::Passkey, "k")
+            .unwrap_err()
+            .code(),
+        ErrorCode::ItemNotFound
+    );
+    let s = mfa_session(&mut fx);
+    let key = fx
+        .tenant
+        .register_method(s, MethodKind::Fido2SecurityKey, "YubiKey")
+        .unwrap();
+    assert_eq!(key.user(), fx.ada);
+    let rec = fx.tenant.audit_log().last().unwrap();
+    assert_eq!(rec.activity_display_name, "User registered security info");
+    assert_eq!(rec.initiated_by.user.user_principal_name, ADA);
+}
+
+#[test]
+fn m2_password_and_pass_cannot_be_registered() {
+    let mut fx = Fx::enabled();
+    let s = mfa_session(&mut fx);
+    for kind in [MethodKind::Password, MethodKind::TemporaryAccessPass] {
+        let e = fx.tenant.register_method(s, kind, "x").unwrap_err();
+        assert_eq!(e.code(), ErrorCode::BadRequest, "{kind}");
+    }
+}
+
+#[test]
+fn m3_possession_is_real() {
+    let mut fx = Fx::enabled();
+    let s = mfa_session(&mut fx);
+    let key = fx
+        .tenant
+        .register_method(s, MethodKind::Fido2SecurityKey, "key")
+        .unwrap();
+    assert!(
+        fx.tenant
+            .sign_in(ADA, Credential::Device(&key))
+            .session()
+            .unwrap()
+            .satisfies_mfa()
+    );
+    let forged = Device::danger_forge(fx.ada, key.method(), key.kind(), "guess");
+    assert_eq!(
+        fx.tenant.sign_in(ADA, Credential::Device(&forged)).denial(),
+        Some(DenialReason::InvalidCredential)
+    );
+    // Someone else's device does not sign in as Ada.
+    assert_eq!(
+        fx.tenant
+            .sign_in("bob@contoso.com", Credential::Device(&key))
+            .denial(),
+        Some(DenialReason::InvalidCredential)
+    );
+    assert_eq!(
+        format!("{key:?}").contains(key.danger_secret().danger_reveal()),
+        false
+    );
+    drop(key); // Losing the device: nothing else can sign in as it.
+}
+
+#[test]
+fn m3_r8_second_factor_methods_need_the_password() {
+    let mut fx = Fx::enabled();
+    let s = mfa_session(&mut fx);
+    for kind in [
+        MethodKind::MicrosoftAuthenticatorPush,
+        MethodKind::Sms,
+        MethodKind::Voice,
+        MethodKind::SoftwareOath,
+    ] {
+        let d = fx.tenant.register_method(s, kind, "d").unwrap();
+        assert_eq!(
+            fx.tenant.sign_in(ADA, Credential::Device(&d)).denial(),
+            Some(DenialReason::PasswordRequired),
+            "{kind}"
+        );
+        let both = fx
+            .tenant
+            .sign_in(ADA, Credential::PasswordAndDevice(ADA_PASSWORD, &d));
+        assert!(both.session().unwrap().satisfies_mfa(), "{kind}");
+        assert_eq!(
+            fx.tenant
+                .sign_in(ADA, Credential::PasswordAndDevice("wrong", &d))
+                .denial(),
+            Some(DenialReason::InvalidCredential)
+        );
+    }
+    for kind in [
+        MethodKind::Fido2SecurityKey,
+        MethodKind::Passkey,
+        MethodKind::MicrosoftAuthenticatorPasswordless,
+        MethodKind::WindowsHelloForBusiness,
+    ] {
+        let d = fx.tenant.register_method(s, kind, "d").unwrap();
+        assert!(
+            fx.tenant
+                .sign_in(ADA, Credential::Device(&d))
+                .session()
+                .unwrap()
+                .satisfies_mfa(),
+            "{kind}"
+        );
+    }
+}
+
+#[test]
+fn m4_user_removes_old_methods() {
+    let mut fx = Fx::enabled();
+    let old = fx
+        .tenant
+        .provision_method(fx.ada, MethodKind::MicrosoftAuthenticatorPush, "lost phone")
+        .unwrap();
+    let s = mfa_session(&mut fx);
+    fx.tenant
+        .remove_method(fx.ada, fx.ada, old.method())
+        .unwrap();
+    assert_eq!(
+        fx.tenant
+            .sign_in(ADA, Credential::PasswordAndDevice(ADA_PASSWORD, &old))
+            .denial(),
+        Some(DenialReason::InvalidCredential),
+        "a removed method no longer signs in"
+    );
+    assert_eq!(
+        fx.tenant.session_status(s).unwrap(),
+        SessionStatus::Active,
+        "R7: removal ends no session"
+    );
+    let rec = fx.tenant.audit_log().last().unwrap();
+    assert_eq!(rec.activity(), Some(Activity::UserDeletedMethod));
+    assert_eq!(rec.activity_display_name, "User deleted security info");
+    assert_eq!(
+        fx.tenant
+            .remove_method(fx.ada, fx.ada, old.method())
+            .unwrap_err()
+            .code(),
+        ErrorCode::ItemNotFound
+    );
+}
+
+#[test]
+fn m4_admins_remove_methods_within_t9_limits() {
+    let mut fx = Fx::enabled();
+    let d = fx
+        .tenant
+        .provision_method(fx.ada, MethodKind::Sms, "+1 555 0100")
+        .unwrap();
+    assert_eq!(
+        fx.tenant
+            .remove_method(fx.bob, fx.ada, d.method())
+            .unwrap_err()
+            .code(),
+        ErrorCode::AccessDenied
+    );
+    assert_eq!(
+        fx.tenant
+            .remove_method(fx.global_reader, fx.ada, d.method())
+            .unwrap_err()
+            .code(),
+        ErrorCode::AccessDenied
+    );
+    fx.tenant
+        .remove_method(fx.auth_admin, fx.ada, d.method())
+        .unwrap();
+    assert_eq!(
+        fx.tenant.audit_log().last().unwrap().activity_display_name,
+        "Admin deleted security info"
+    );
+    let ga_key = fx
+        .tenant
+        .provision_method(fx.global_admin, MethodKind::Fido2SecurityKey, "ga key")
+        .unwrap();
+    assert_eq!(
+        fx.tenant
+            .remove_method(fx.auth_admin, fx.global_admin, ga_key.method())
+            .unwrap_err(),
+        Error::AccessDenied(Denial::TargetTooPrivileged {
+            role: Role::GlobalAdministrator
+        })
+    );
+    fx.tenant
+        .remove_method(fx.priv_auth_admin, fx.global_admin, ga_key.method())
+        .unwrap();
+}
+
+#[test]
+fn m5_every_registrable_kind_after_a_pass() {
+    let mut fx = Fx::enabled();
+    let s = mfa_session(&mut fx);
+    let kinds: Vec<MethodKind> = MethodKind::ALL
+        .into_iter()
+        .filter(|k| k.is_registrable())
+        .collect();
+    assert_eq!(kinds.len(), 8);
+    for kind in &kinds {
+        fx.tenant
+            .register_method(s, *kind, kind.display_name())
+            .unwrap();
+    }
+    let listed = fx.tenant.list_methods(fx.auth_admin, fx.ada).unwrap();
+    assert_eq!(listed.iter().map(|m| m.kind).collect::<Vec<_>>(), kinds);
+    let json = serde_json::to_value(&listed).unwrap();
+    assert_eq!(
+        json[2]["@odata.type"],
+        "#microsoft.graph.fido2AuthenticationMethod"
+    );
+    assert_eq!(
+        json[5]["@odata.type"],
+        "#microsoft.graph.phoneAuthenticationMethod"
+    );
+}
