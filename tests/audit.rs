@@ -1,1 +1,135 @@
-//! Tests: audit.
+//! Spec A1, A2, R10: exactly one audit record per state change, with Entra's strings.
+
+use chrono::Duration;
+use tapsim::*;
+
+use crate::common::*;
+
+#[test]
+fn a1_pass_created_by_an_admin() {
+    let mut fx = Fx::enabled();
+    fx.advance(Duration::minutes(1));
+    let issued = fx.issue(
+        fx.ada,
+        PassOptions::new().lifetime_in_minutes(90).usable_once(true),
+    );
+    let rec = fx.tenant.audit_log().last().unwrap();
+    assert_eq!(rec.activity(), Some(Activity::AdminRegisteredPass));
+    assert_eq!(rec.activity_display_name, "Admin registered security info");
+    assert_eq!(
+        rec.result_reason,
+        "Admin registered temporary access pass method for user"
+    );
+    assert_eq!(rec.category, "UserManagement");
+    assert_eq!(rec.logged_by_service, "Authentication Methods");
+    assert_eq!(rec.result, "success");
+    assert_eq!(rec.activity_date_time, t0() + Duration::minutes(1));
+    assert_eq!(rec.initiated_by.user.user_principal_name, "aa@contoso.com");
+    assert_eq!(rec.target_user(), Some(fx.ada.to_string().as_str()));
+    assert_eq!(
+        rec.target_resources[0].user_principal_name.as_deref(),
+        Some(ADA)
+    );
+    assert_eq!(
+        rec.new_value("TemporaryAccessPassId"),
+        Some(issued.pass.id.to_string().as_str())
+    );
+    assert_eq!(rec.new_value("StartDateTime"), Some("2026-01-05T09:01:00Z"));
+    assert_eq!(rec.new_value("EndDateTime"), Some("2026-01-05T10:31:00Z"));
+    assert_eq!(rec.new_value("Usage"), Some("Single"));
+    let json = serde_json::to_string(rec).unwrap();
+    assert!(
+        !json.contains(issued.secret.danger_reveal()),
+        "never the secret"
+    );
+    let multi = fx.issue(fx.bob, PassOptions::new().usable_once(false));
+    assert_eq!(
+        fx.tenant.audit_log().last().unwrap().new_value("Usage"),
+        Some("Multiple")
+    );
+    let _ = multi;
+}
+
+#[test]
+fn a2_other_events_and_their_strings() {
+    let mut fx = Fx::enabled();
+    let policy = fx.tenant.audit_log().last().unwrap();
+    assert_eq!(
+        policy.activity_display_name,
+        "Authentication Methods Policy Update"
+    );
+    assert_eq!(policy.category, "Policy");
+    assert_eq!(policy.new_value("state"), Some("\"enabled\""));
+    let issued = fx.issue(fx.ada, PassOptions::default());
+    fx.tenant
+        .delete_pass(fx.auth_admin, fx.ada, issued.pass.id)
+        .unwrap();
+    let del = fx.tenant.audit_log().last().unwrap();
+    assert_eq!(del.activity_display_name, "Admin deleted security info");
+    assert_eq!(
+        del.result_reason,
+        "Admin deleted temporary access pass method for user"
+    );
+    fx.tenant.reset_policy(fx.global_admin).unwrap();
+    let reset = fx.tenant.audit_log().last().unwrap();
+    assert_eq!(
+        reset.activity_display_name,
+        "Authentication Methods Policy Reset"
+    );
+    assert_eq!(reset.category, "Policy");
+    assert_eq!(
+        reset.initiated_by.user.user_principal_name,
+        "ga@contoso.com"
+    );
+}
+
+#[test]
+fn a2_exactly_one_record_per_state_change_and_none_for_rejections() {
+    let mut fx = Fx::new();
+    let count = |fx: &Fx| fx.tenant.audit_log().len();
+    assert_eq!(count(&fx), 0, "directory setup is not audited [sim]");
+    fx.enable();
+    assert_eq!(count(&fx), 1);
+    let _ = fx.tenant.update_policy(fx.auth_admin, &PolicyPatch::new());
+    let _ = fx
+        .tenant
+        .update_policy(fx.policy_admin, &PolicyPatch::new().default_length(1));
+    assert_eq!(count(&fx), 1, "rejected calls leave no record");
+    let first = fx.issue(fx.ada, PassOptions::default());
+    assert_eq!(count(&fx), 2);
+    fx.issue(fx.ada, PassOptions::default());
+    assert_eq!(count(&fx), 3, "a replacement leaves one record, not two");
+    assert_eq!(
+        fx.tenant.audit_log()[2].activity(),
+        Some(Activity::AdminRegisteredPass)
+    );
+    let _ = fx
+        .tenant
+        .create_pass(fx.auth_admin, fx.ada, Lifetime::minutes(1));
+    let _ = fx.tenant.delete_pass(fx.auth_admin, fx.ada, first.pass.id);
+    fx.tenant.sign_in(ADA, Credential::Password(ADA_PASSWORD));
+    fx.tenant.list_passes(fx.auth_admin, fx.ada).unwrap();
+    assert_eq!(
+        count(&fx),
+        3,
+        "reads, sign-ins and rejections are not audited"
+    );
+}
+
+#[test]
+fn a2_audit_ids_and_correlation_ids_are_distinct() {
+    let mut fx = Fx::enabled();
+    for _ in 0..5 {
+        fx.issue(fx.ada, PassOptions::default());
+    }
+    let mut ids: Vec<Guid> = fx
+        .tenant
+        .audit_log()
+        .iter()
+        .flat_map(|r| [r.id, r.correlation_id])
+        .collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n);
+}

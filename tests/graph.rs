@@ -1,1 +1,291 @@
-//! Tests: graph.
+//! Spec G1, G2: Microsoft Graph JSON shapes, checked against Graph's documented examples
+//! and against the v1.0 schema excerpt (tests/data, a copy of
+//! ../shared/spec/graph-v1.0-schema-excerpt.xml).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Duration, TimeZone, Utc};
+use serde_json::{Value, json};
+use tapsim::*;
+
+use crate::common::*;
+
+const SCHEMA: &str = include_str!("data/graph-v1.0-schema-excerpt.xml");
+
+/// Property name -> type, for an entity or complex type, inherited properties included.
+fn schema_properties(type_name: &str) -> BTreeMap<String, String> {
+    let mut props = BTreeMap::new();
+    let mut name = Some(type_name.to_owned());
+    while let Some(n) = name.take() {
+        let open = [
+            format!("<EntityType Name=\"{n}\""),
+            format!("<ComplexType Name=\"{n}\""),
+        ]
+        .into_iter()
+        .find_map(|tag| SCHEMA.find(&tag))
+        .unwrap_or_else(|| panic!("type {n} not in the schema excerpt"));
+        let rest = &SCHEMA[open..];
+        let header_end = rest.find('>').unwrap();
+        let header = &rest[..header_end];
+        let end = rest
+            .find("</EntityType>")
+            .into_iter()
+            .chain(rest.find("</ComplexType>"))
+            .min()
+            .unwrap();
+        for line in rest[..end].lines() {
+            let line = line.trim();
+            if line.starts_with("<Property ") || line.starts_with("<NavigationProperty ") {
+                let attr = |a: &str| {
+                    let k = format!("{a}=\"");
+                    let i = line.find(&k).unwrap() + k.len();
+                    line[i..i + line[i..].find('"').unwrap()].to_owned()
+                };
+                props.insert(attr("Name"), attr("Type"));
+            }
+        }
+        if let Some(i) = header.find("BaseType=\"graph.") {
+            let b = &header[i + 16..];
+            name = Some(b[..b.find('"').unwrap()].to_owned());
+        }
+    }
+    props
+}
+
+/// Checks that every property of `json` is in the schema for `type_name`, with a JSON
+/// type fitting the Edm type; `extra` names the allowed non-v1.0 properties.
+fn assert_matches_schema(json: &Value, type_name: &str, extra: &[&str]) {
+    let props = schema_properties(type_name);
+    let obj = json
+        .as_object()
+        .unwrap_or_else(|| panic!("{type_name}: not an object: {json}"));
+    for (k, v) in obj {
+        if k.starts_with('@') || extra.contains(&k.as_str()) {
+            continue;
+        }
+        let ty = props.get(k).unwrap_or_else(|| {
+            panic!("{type_name}: property `{k}` is not in the Graph v1.0 schema")
+        });
+        let ok = match ty.as_str() {
+            _ if v.is_null() => true,
+            "Edm.String" => v.is_string(),
+            "Edm.Int32" => v.is_i64(),
+            "Edm.Boolean" => v.is_boolean(),
+            "Edm.DateTimeOffset" => v.as_str().is_some_and(|s| graph::parse_datetime(s).is_ok()),
+            t if t.starts_with("Collection(") => v.is_array(),
+            "graph.authenticationMethodState" => v == "enabled" || v == "disabled",
+            "graph.operationResult" => v == "success" || v == "failure",
+            t if t.starts_with("graph.") => v.is_object() || v.is_string(),
+            _ => false,
+        };
+        assert!(ok, "{type_name}.{k}: `{v}` does not fit `{ty}`");
+    }
+}
+
+#[test]
+fn g1_default_policy_enabled_is_grahps_documented_get_example() {
+    let mut fx = Fx::new();
+    let policy = fx.patch(PolicyPatch::new().state(PolicyState::Enabled));
+    // Graph's documented GET example, less the two `@odata.context` response
+    // annotations, which describe the HTTP response rather than the object.
+    let documented = json!({
+        "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration",
+        "id": "TemporaryAccessPass",
+        "state": "enabled",
+        "defaultLifetimeInMinutes": 60,
+        "defaultLength": 8,
+        "minimumLifetimeInMinutes": 60,
+        "maximumLifetimeInMinutes": 480,
+        "isUsableOnce": false,
+        "includeTargets": [
+            { "targetType": "group", "id": "all_users", "isRegistrationRequired": false }
+        ],
+        "excludeTargets": []
+    });
+    assert_eq!(serde_json::to_value(&policy).unwrap(), documented);
+}
+
+#[test]
+fn g1_policy_properties_match_the_schema() {
+    let mut fx = Fx::new();
+    let g = fx.tenant.add_group("g");
+    let p = fx.patch(PolicyPatch::new().exclude_targets(vec![ExcludeTarget::group(g)]));
+    let json = serde_json::to_value(&p).unwrap();
+    assert_matches_schema(
+        &json,
+        "temporaryAccessPassAuthenticationMethodConfiguration",
+        &[],
+    );
+    let schema: BTreeSet<String> =
+        schema_properties("temporaryAccessPassAuthenticationMethodConfiguration")
+            .into_keys()
+            .collect();
+    let ours: BTreeSet<String> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| !k.starts_with('@'))
+        .cloned()
+        .collect();
+    assert_eq!(ours, schema, "every property, inherited ones included");
+    assert_matches_schema(
+        &json["includeTargets"][0],
+        "authenticationMethodTarget",
+        &[],
+    );
+    assert_matches_schema(&json["excludeTargets"][0], "excludeTarget", &[]);
+    // Round trip.
+    let back: TapPolicy = serde_json::from_value(json).unwrap();
+    assert_eq!(back, p);
+}
+
+#[test]
+fn g1_pass_json_matches_graphs_create_example_shape() {
+    let start = Utc.with_ymd_and_hms(2022, 6, 5, 0, 0, 0).unwrap();
+    let mut fx = Fx::enabled();
+    fx.clock.set(
+        Utc.with_ymd_and_hms(2022, 6, 2, 16, 21, 9).unwrap() + Duration::microseconds(765_173),
+    );
+    let issued = fx.issue(fx.ada, PassOptions::from_graph_json(r#"{"startDateTime": "2022-06-05T00:00:00.000Z", "lifetimeInMinutes": 60, "isUsableOnce": false}"#).unwrap());
+    let created = issued.danger_graph_json();
+    let expected = json!({
+        "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethod",
+        "id": issued.pass.id.to_string(),
+        "temporaryAccessPass": issued.secret.danger_reveal(),
+        "createdDateTime": "2022-06-02T16:21:09.765173Z",
+        "startDateTime": "2022-06-05T00:00:00Z",
+        "lifetimeInMinutes": 60,
+        "isUsableOnce": false,
+        "isUsable": false,
+        "methodUsabilityReason": "NotYetValid"
+    });
+    assert_eq!(created, expected);
+    assert_eq!(issued.pass.start_date_time, start);
+    let schema: BTreeSet<String> = schema_properties("temporaryAccessPassAuthenticationMethod")
+        .into_keys()
+        .collect();
+    let ours: BTreeSet<String> = created
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| !k.starts_with('@'))
+        .cloned()
+        .collect();
+    assert_eq!(ours, schema);
+    assert_matches_schema(&created, "temporaryAccessPassAuthenticationMethod", &[]);
+    let read = serde_json::to_value(fx.tenant.pass_view(fx.ada).unwrap()).unwrap();
+    assert_eq!(read["temporaryAccessPass"], Value::Null);
+    assert_matches_schema(&read, "temporaryAccessPassAuthenticationMethod", &[]);
+}
+
+#[test]
+fn g1_create_body_rejects_unknown_and_mistyped_fields() {
+    for (body, needle) in [
+        (r#"{"lifetime": 60}"#, "lifetime"),
+        (r#"{"lifetimeInMinutes": "sixty"}"#, "invalid type"),
+        (r#"{"startDateTime": "tomorrow"}"#, "tomorrow"),
+        (r#"{"isUsableOnce": 1}"#, "invalid type"),
+    ] {
+        let e = PassOptions::from_graph_json(body).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::BadRequest);
+        assert!(e.to_string().contains(needle), "{body}: {e}");
+    }
+}
+
+#[test]
+fn g1_logs_match_sign_in_and_directory_audit_schemas() {
+    let mut fx = Fx::enabled();
+    let issued = fx.issue(fx.ada, PassOptions::default());
+    fx.sign_in_pass(ADA, &issued.secret);
+    fx.tenant.sign_in(ADA, Credential::Pass("nope-nope"));
+    for rec in fx.tenant.sign_in_log() {
+        let json = serde_json::to_value(rec).unwrap();
+        // authenticationDetails and authenticationRequirement are Graph beta fields (spec G1).
+        assert_matches_schema(
+            &json,
+            "signIn",
+            &["authenticationDetails", "authenticationRequirement"],
+        );
+        assert_matches_schema(&json["status"], "signInStatus", &[]);
+    }
+    for rec in fx.tenant.audit_log() {
+        let json = serde_json::to_value(rec).unwrap();
+        assert_matches_schema(&json, "directoryAudit", &[]);
+        assert_matches_schema(&json["initiatedBy"], "auditActivityInitiator", &[]);
+        assert_matches_schema(&json["initiatedBy"]["user"], "userIdentity", &[]);
+        for t in json["targetResources"].as_array().unwrap() {
+            assert_matches_schema(t, "targetResource", &[]);
+            for m in t["modifiedProperties"].as_array().unwrap() {
+                assert_matches_schema(m, "modifiedProperty", &[]);
+            }
+        }
+    }
+}
+
+#[test]
+fn g1_methods_match_their_schemas() {
+    let mut fx = Fx::enabled();
+    for kind in MethodKind::ALL.into_iter().filter(|k| k.is_registrable()) {
+        fx.tenant.provision_method(fx.ada, kind, "label").unwrap();
+    }
+    for m in fx.tenant.list_methods(fx.ada, fx.ada).unwrap() {
+        let json = serde_json::to_value(&m).unwrap();
+        let ty = m.kind.odata_type().trim_start_matches("#microsoft.graph.");
+        assert_matches_schema(&json, ty, &[]);
+    }
+}
+
+#[test]
+fn g2_error_envelope_and_statuses() {
+    let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
+    let rid: Guid = "11111111-2222-4333-8444-555555555555".parse().unwrap();
+    let cases: Vec<(Error, &str, u16)> = vec![
+        (
+            Error::LifetimeOutOfRange { min: 60, max: 480 },
+            "badRequest",
+            400,
+        ),
+        (Error::UserOutOfPolicyScope, "badRequest", 400),
+        (Error::ExternalGuest, "badRequest", 400),
+        (Error::MultiUseNotAllowed, "badRequest", 400),
+        (Error::AccessDenied(Denial::SelfIssue), "accessDenied", 403),
+        (Error::UserNotFound("x".into()), "itemNotFound", 404),
+        (Error::PassNotFound("x".into()), "itemNotFound", 404),
+        (
+            Error::GroupNotFound(GroupId(Guid::NIL)),
+            "request_ResourceNotFound",
+            404,
+        ),
+        (Error::PassAlreadyExists, "conflict", 409),
+    ];
+    for (e, code, status) in cases {
+        assert_eq!(e.code().as_str(), code);
+        assert_eq!(e.http_status(), status);
+        let env = e.to_graph_json(at, rid, Guid::NIL);
+        assert_eq!(
+            env,
+            json!({"error": {"code": code, "message": e.to_string(), "innerError": {
+                "date": "2026-01-05T09:00:00Z",
+                "request-id": "11111111-2222-4333-8444-555555555555",
+                "client-request-id": "00000000-0000-0000-0000-000000000000"}}})
+        );
+    }
+}
+
+#[test]
+fn g2_messages_help() {
+    let e = Error::Invalid(Invalid::OutOfRange {
+        field: "defaultLength",
+        value: 60,
+        min: 8,
+        max: 48,
+    });
+    assert_eq!(
+        e.to_string(),
+        "`defaultLength` must be between 8 and 48, got `60`"
+    );
+    assert_eq!(
+        Error::ExternalGuest.to_string(),
+        "Temporary Access Pass cannot be added to an external guest user."
+    );
+}
