@@ -797,3 +797,85 @@ fn t12_replacement_counts_as_deletion() {
         }
     ));
 }
+
+mod property {
+    use chrono::Duration;
+    use proptest::prelude::*;
+    use tapsim::*;
+
+    use crate::common::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Create {
+            actor: usize,
+            user: usize,
+            lifetime: Option<i64>,
+            once: Option<bool>,
+        },
+        Delete {
+            actor: usize,
+            user: usize,
+            stale: bool,
+        },
+        Advance(i64),
+        Policy {
+            once: bool,
+        },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0..7usize, 0..7usize, proptest::option::of(prop_oneof![Just(59i64), Just(60), Just(480), Just(481), 0..600i64]), any::<Option<bool>>())
+                .prop_map(|(actor, user, lifetime, once)| Op::Create { actor, user, lifetime, once }),
+            2 => (0..7usize, 0..7usize, any::<bool>()).prop_map(|(actor, user, stale)| Op::Delete { actor, user, stale }),
+            2 => prop_oneof![Just(1i64), Just(59), Just(60), 0..1_000i64].prop_map(Op::Advance),
+            1 => any::<bool>().prop_map(|once| Op::Policy { once }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// T5, T12: whatever the sequence of create, delete and clock moves, each user
+        /// has at most one pass, and a rejected call changes nothing.
+        #[test]
+        fn t5_at_most_one_pass_per_user_and_rejections_change_nothing(ops in proptest::collection::vec(op(), 1..40)) {
+            let mut fx = Fx::enabled();
+            let people = [fx.global_admin, fx.priv_auth_admin, fx.auth_admin, fx.policy_admin, fx.global_reader, fx.ada, fx.bob];
+            let mut last_ids = std::collections::BTreeMap::new();
+            for op in ops {
+                let before = fx.state_json();
+                let audit_before = fx.tenant.audit_log().len();
+                let result: Result<()> = match op {
+                    Op::Create { actor, user, lifetime, once } => {
+                        let mut o = PassOptions::new();
+                        if let Some(l) = lifetime { o = o.lifetime_in_minutes(l); }
+                        if let Some(b) = once { o = o.usable_once(b); }
+                        fx.tenant.create_pass(people[actor], people[user], o).map(|p| { last_ids.insert(user, p.pass.id); })
+                    }
+                    Op::Delete { actor, user, stale } => {
+                        let id = match (stale, fx.tenant.pass_record(people[user])) {
+                            (false, Some(r)) => r.id(),
+                            _ => last_ids.get(&user).copied().unwrap_or(PassId(Guid::NIL)),
+                        };
+                        fx.tenant.delete_pass(people[actor], people[user], id)
+                    }
+                    Op::Advance(m) => { fx.advance(Duration::minutes(m)); Ok(()) }
+                    Op::Policy { once } => fx.tenant.update_policy(fx.policy_admin, &PolicyPatch::new().is_usable_once(once)).map(|_| ()),
+                };
+                match result {
+                    Err(_) => {
+                        prop_assert_eq!(&fx.state_json(), &before, "a rejected call changed state");
+                        prop_assert_eq!(fx.tenant.audit_log().len(), audit_before);
+                    }
+                    Ok(()) => {}
+                }
+                for u in people {
+                    let n = fx.tenant.list_passes(fx.global_admin, u).map(|l| l.len()).unwrap_or(0);
+                    prop_assert!(n <= 1);
+                }
+            }
+        }
+    }
+}
