@@ -53,7 +53,7 @@ impl Activity {
         }
     }
 
-    /// `resultReason`: spec A1, A2's strings where they give one, else tapsim's [sim].
+    /// `resultReason`: spec A1, A2's strings where they give one, else tapsim's \[sim\].
     pub const fn result_reason(self) -> &'static str {
         match self {
             Activity::AdminRegisteredPass => {

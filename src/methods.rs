@@ -352,7 +352,7 @@ impl Tenant {
     }
 
     /// Gives `user` a registered method as part of the simulation's setup, with no
-    /// session, permission check or audit record [sim]: for users who "already have"
+    /// session, permission check or audit record \[sim\]: for users who "already have"
     /// Microsoft Authenticator when a story begins. Users register methods themselves
     /// with [`Tenant::register_method`].
     ///

@@ -186,7 +186,7 @@ pub struct TemporaryAccessPass {
     /// `methodUsabilityReason`, computed at read time.
     pub method_usability_reason: UsabilityReason,
     /// The last successful sign-in with the pass (Graph beta's `lastUsedDateTime`; not in
-    /// the v1.0 JSON) [sim].
+    /// the v1.0 JSON) \[sim\].
     pub last_used_date_time: Option<DateTime<Utc>>,
 }
 
@@ -269,7 +269,7 @@ impl IssuedPass {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct PassOptions {
-    /// When the pass becomes usable; defaults to now. A past start is accepted [sim].
+    /// When the pass becomes usable; defaults to now. A past start is accepted \[sim\].
     #[serde(
         default,
         with = "crate::graph::opt_datetime",
@@ -279,7 +279,7 @@ pub struct PassOptions {
     /// Lifetime in minutes; defaults to the policy's `defaultLifetimeInMinutes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime_in_minutes: Option<i64>,
-    /// One-time or multi-use; defaults to the policy's `isUsableOnce` [sim].
+    /// One-time or multi-use; defaults to the policy's `isUsableOnce` \[sim\].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_usable_once: Option<bool>,
 }

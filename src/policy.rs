@@ -202,7 +202,7 @@ impl Scope {
 
 impl TapPolicy {
     /// The defaults of spec P1 (with the profile's default maximum lifetime, spec B1).
-    /// `state` starts `disabled` [sim].
+    /// `state` starts `disabled` \[sim\].
     pub fn defaults(switches: &Switches) -> TapPolicy {
         TapPolicy {
             state: PolicyState::Disabled,

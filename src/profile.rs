@@ -48,10 +48,10 @@ impl std::str::FromStr for Profile {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Switches {
-    /// T5 [old]: creating a pass for a user who has one is a `conflict`; the admin must
+    /// T5 \[old\]: creating a pass for a user who has one is a `conflict`; the admin must
     /// delete the old pass first. Off: creation replaces the old pass.
     pub delete_before_create: bool,
-    /// T6 [old]: a pass can be created for a user the policy does not cover; only sign-in
+    /// T6 \[old\]: a pass can be created for a user the policy does not cover; only sign-in
     /// is blocked (usability `DisabledByPolicy`). Off: creation is rejected.
     pub create_for_out_of_scope_users: bool,
     /// P1/B1: the policy's default `maximumLifetimeInMinutes` (480 now, 1440 in 2021).

@@ -281,7 +281,7 @@ pub enum DenialReason {
     /// The method only completes a second factor: present the password with it (spec R8).
     PasswordRequired,
     /// A federated user's password is checked at their federation provider, which tapsim
-    /// does not simulate (spec S8) [sim].
+    /// does not simulate (spec S8) \[sim\].
     FederatedPassword,
 }
 
@@ -314,7 +314,7 @@ impl DenialReason {
         }
     }
 
-    /// The closest AADSTS code, where one exists (spec S2) [sim].
+    /// The closest AADSTS code, where one exists (spec S2) \[sim\].
     pub const fn aadsts_code(self) -> Option<i32> {
         match self {
             DenialReason::InvalidCredential => Some(50126),

@@ -39,7 +39,7 @@ pub struct TenantConfig {
     pub switches: Switches,
     /// The argon2id cost of new hashes.
     pub hash_cost: HashCost,
-    /// Whether group membership counts through nested groups (spec P5) [sim].
+    /// Whether group membership counts through nested groups (spec P5) \[sim\].
     pub transitive_membership: bool,
     /// Smart-lockout settings (spec S7).
     pub lockout: LockoutSettings,
@@ -300,7 +300,7 @@ impl Tenant {
     // ---- Directory setup -------------------------------------------------------------
     //
     // Directory administration is the simulation's setup, not a simulated Graph call:
-    // it takes no acting principal and leaves no audit record [sim].
+    // it takes no acting principal and leaves no audit record \[sim\].
 
     /// Adds a user. The password, if any, is hashed with argon2id at once.
     ///

@@ -507,7 +507,7 @@ fn s9_every_attempt_appends_one_record_with_entras_fields() {
         "singleFactorAuthentication"
     );
     // Sign-ins leave no audit record (R10).
-    assert!(fx.tenant.audit_log().iter().all(|r| r.activity() != None));
+    assert!(fx.tenant.audit_log().iter().all(|r| r.activity().is_some()));
     assert_eq!(
         fx.tenant.audit_log().len(),
         2,
@@ -796,10 +796,7 @@ fn m3_possession_is_real() {
             .denial(),
         Some(DenialReason::InvalidCredential)
     );
-    assert_eq!(
-        format!("{key:?}").contains(key.danger_secret().danger_reveal()),
-        false
-    );
+    assert!(!format!("{key:?}").contains(key.danger_secret().danger_reveal()));
     drop(key); // Losing the device: nothing else can sign in as it.
 }
 
