@@ -112,7 +112,8 @@ impl Hasher {
     pub(crate) fn hash(&self, rng: &mut ChaCha8Rng, secret: &str) -> PhcHash {
         // Hashing fails only for secrets over 4 GiB, salts outside 8..=64 bytes (the
         // crate draws 16) or output lengths outside the parameters: none can occur with
-        // parameters validated in `Hasher::new` and tapsim's bounded secrets.
+        // parameters validated in `Hasher::new` and the secrets tapsim hashes (generated
+        // ones of at most 48 characters, passwords of at most 256).
         let hash = self
             .argon
             .hash_password_with_rng(rng, secret.as_bytes())

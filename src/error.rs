@@ -233,6 +233,9 @@ pub enum Error {
     /// The user principal name is not of the form `name@domain` (`badRequest`).
     #[error("`{0}` is not a valid user principal name (expected `name@domain`)")]
     InvalidUpn(String),
+    /// A password must have 1 to 256 characters, as in Entra (`badRequest`).
+    #[error("a password must have between 1 and 256 characters, got {0}")]
+    InvalidPassword(usize),
     /// The group would contain itself, directly or through nested groups (`badRequest`).
     #[error("group `{group}` cannot contain group `{member}`: the group would contain itself")]
     GroupCycle {
@@ -267,6 +270,7 @@ impl Error {
             | Error::MultiUseNotAllowed
             | Error::DuplicateUpn(_)
             | Error::InvalidUpn(_)
+            | Error::InvalidPassword(_)
             | Error::GroupCycle { .. }
             | Error::NotRegistrable(_)
             | Error::InvalidConfig(_) => ErrorCode::BadRequest,

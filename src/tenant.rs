@@ -305,7 +305,8 @@ impl Tenant {
     /// Adds a user. The password, if any, is hashed with argon2id at once.
     ///
     /// # Errors
-    /// [`Error::InvalidUpn`], [`Error::DuplicateUpn`] (case-insensitive).
+    /// [`Error::InvalidUpn`], [`Error::DuplicateUpn`] (case-insensitive),
+    /// [`Error::InvalidPassword`].
     pub fn add_user(&mut self, new: NewUser) -> Result<UserId> {
         self.state
             .directory
@@ -333,14 +334,16 @@ impl Tenant {
     /// Sets or replaces a user's password.
     ///
     /// # Errors
-    /// [`Error::UserNotFound`].
+    /// [`Error::UserNotFound`], [`Error::InvalidPassword`].
     pub fn set_password(&mut self, user: UserId, password: impl Into<crate::Secret>) -> Result<()> {
         if self.state.directory.user(user).is_none() {
             return Err(Error::UserNotFound(user.to_string()));
         }
+        let password = password.into();
+        check_password(&password)?;
         let hash = self
             .hasher
-            .hash(&mut self.state.rng, password.into().danger_reveal());
+            .hash(&mut self.state.rng, password.danger_reveal());
         if let Some(u) = self.state.directory.user_mut(user) {
             u.password = Some(hash);
         }
@@ -556,6 +559,16 @@ impl Tenant {
             user_principal_name: u.map(|u| u.user_principal_name().to_owned()),
             modified_properties: props,
         }
+    }
+}
+
+/// Entra's password length limits: 1 to 256 characters.
+fn check_password(p: &crate::Secret) -> Result<()> {
+    let n = p.danger_reveal().chars().count();
+    if (1..=256).contains(&n) {
+        Ok(())
+    } else {
+        Err(Error::InvalidPassword(n))
     }
 }
 

@@ -190,3 +190,23 @@ fn many_tenants_side_by_side() {
     assert_eq!(a.directory().users().len(), 2);
     assert_eq!(b.directory().users().len(), 2);
 }
+
+#[test]
+fn directory_passwords_have_1_to_256_characters() {
+    let mut fx = Fx::new();
+    let before = fx.state_json();
+    let empty = fx
+        .tenant
+        .add_user(NewUser::member("p@contoso.com", "x").password(""));
+    assert_eq!(empty.unwrap_err(), Error::InvalidPassword(0));
+    let long = fx.tenant.set_password(fx.bob, "x".repeat(257)).unwrap_err();
+    assert_eq!(long, Error::InvalidPassword(257));
+    assert_eq!(long.code(), ErrorCode::BadRequest);
+    assert_eq!(fx.state_json(), before, "rejected calls change nothing");
+    fx.tenant.set_password(fx.bob, "y".repeat(256)).unwrap();
+    assert!(
+        fx.tenant
+            .sign_in("bob@contoso.com", Credential::Password(&"y".repeat(256)))
+            .is_allowed()
+    );
+}
