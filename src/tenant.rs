@@ -311,6 +311,9 @@ impl Tenant {
         self.state
             .directory
             .check_new_user(&new.user_principal_name)?;
+        if let Some(p) = &new.password {
+            check_password(p)?;
+        }
         let id = UserId(Guid::random(&mut self.state.rng));
         let password = new
             .password
