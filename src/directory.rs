@@ -328,16 +328,28 @@ impl Directory {
 
     /// Whether `inner` is `outer` or nested in it at any depth.
     fn group_contains_group(&self, outer: GroupId, inner: GroupId) -> bool {
-        let mut stack = vec![outer];
+        self.reaches([outer], inner, |g| &g.group_members)
+    }
+
+    /// Whether a walk from `start` along `next` reaches `target`. Groups never contain
+    /// themselves, but a group may be reached along several paths: `seen` keeps the walk
+    /// linear in the number of groups.
+    fn reaches(
+        &self,
+        start: impl IntoIterator<Item = GroupId>,
+        target: GroupId,
+        next: impl Fn(&Group) -> &BTreeSet<GroupId>,
+    ) -> bool {
+        let mut stack: Vec<GroupId> = start.into_iter().collect();
         let mut seen = BTreeSet::new();
         while let Some(g) = stack.pop() {
-            if g == inner {
+            if g == target {
                 return true;
             }
             if seen.insert(g)
                 && let Some(group) = self.groups.get(&g)
             {
-                stack.extend(group.group_members.iter().copied());
+                stack.extend(next(group).iter().copied());
             }
         }
         false
@@ -420,19 +432,7 @@ impl Directory {
         if !transitive {
             return false;
         }
-        let mut stack: Vec<GroupId> = u.member_of.iter().copied().collect();
-        let mut seen: BTreeSet<GroupId> = BTreeSet::new();
-        while let Some(g) = stack.pop() {
-            if g == group {
-                return true;
-            }
-            if seen.insert(g)
-                && let Some(parent) = self.groups.get(&g)
-            {
-                stack.extend(parent.member_of.iter().copied());
-            }
-        }
-        false
+        self.reaches(u.member_of.iter().copied(), group, |g| &g.member_of)
     }
 }
 

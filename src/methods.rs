@@ -324,31 +324,10 @@ impl Tenant {
         if self.state.directory.user(user).is_none() {
             return Err(Error::UserNotFound(user.to_string()));
         }
-        let id = MethodId(Guid::random(&mut self.state.rng));
-        let secret = crate::crypto::generate_secret(&mut self.state.rng, 32);
-        let hash = self.hasher.hash(&mut self.state.rng, &secret);
-        let record = MethodRecord {
-            id,
-            kind,
-            display_name: display_name.into(),
-            created: now,
-            hash,
-        };
-        let props = method_properties(&record, false);
-        self.state
-            .sign_in
-            .methods
-            .entry(user)
-            .or_default()
-            .push(record);
+        let (device, props) = self.insert_method(user, kind, display_name.into());
         let target = self.user_target(user, props);
         self.audit(user, Activity::UserRegisteredMethod, target, Vec::new());
-        Ok(Device {
-            user,
-            method: id,
-            kind,
-            secret: Secret::new(secret),
-        })
+        Ok(device)
     }
 
     /// Gives `user` a registered method as part of the simulation's setup, with no
