@@ -270,6 +270,36 @@ impl Tenant {
         &self.state.audit_log
     }
 
+    /// The audit records whose target is `user`, oldest first.
+    ///
+    /// ```
+    /// # use tapsim::*;
+    /// # let mut t = Tenant::builder().hash_cost(HashCost::Minimum).clock(ManualClock::new(chrono::DateTime::UNIX_EPOCH)).build()?;
+    /// # let ga = t.add_user(NewUser::member("ga@contoso.com", "GA").role(Role::GlobalAdministrator))?;
+    /// # let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada"))?;
+    /// t.update_policy(ga, &PolicyPatch::new().state(PolicyState::Enabled))?;
+    /// t.create_pass(ga, ada, PassOptions::default())?;
+    /// let about_ada: Vec<_> = t.audit_records_for(ada).filter_map(|r| r.activity()).collect();
+    /// assert_eq!(about_ada, [Activity::AdminRegisteredPass]);
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    pub fn audit_records_for(&self, user: UserId) -> impl Iterator<Item = &AuditRecord> {
+        let id = user.to_string();
+        self.state
+            .audit_log
+            .iter()
+            .filter(move |r| r.target_user() == Some(id.as_str()))
+    }
+
+    /// The sign-in records of `user`, oldest first.
+    pub fn sign_ins_for(&self, user: UserId) -> impl Iterator<Item = &crate::SignInRecord> {
+        self.state
+            .sign_in
+            .log
+            .iter()
+            .filter(move |r| r.user_id == user.guid())
+    }
+
     /// A copy of all state, for saving or comparing. Holds hashes, never secrets.
     pub fn snapshot(&self) -> TenantState {
         self.state.clone()

@@ -133,3 +133,25 @@ fn a2_audit_ids_and_correlation_ids_are_distinct() {
     ids.dedup();
     assert_eq!(ids.len(), n);
 }
+
+#[test]
+fn a2_audit_and_sign_in_logs_are_queryable_by_user() {
+    let mut fx = Fx::enabled();
+    let issued = fx.issue(fx.ada, PassOptions::default());
+    fx.issue(fx.bob, PassOptions::default());
+    fx.sign_in_pass(ADA, &issued.secret);
+    fx.tenant
+        .sign_in("bob@contoso.com", Credential::Pass("wrong-one"));
+    let ada: Vec<_> = fx.tenant.audit_records_for(fx.ada).collect();
+    assert_eq!(ada.len(), 1);
+    assert_eq!(
+        ada[0].target_resources[0].user_principal_name.as_deref(),
+        Some(ADA)
+    );
+    let ada_signins: Vec<_> = fx.tenant.sign_ins_for(fx.ada).collect();
+    assert_eq!(ada_signins.len(), 1);
+    assert!(ada_signins[0].succeeded());
+    let bob_signins: Vec<_> = fx.tenant.sign_ins_for(fx.bob).collect();
+    assert_eq!(bob_signins.len(), 1);
+    assert!(!bob_signins[0].succeeded());
+}
