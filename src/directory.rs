@@ -242,27 +242,32 @@ pub struct Directory {
     groups: BTreeMap<GroupId, Group>,
 }
 
-/// Checks the `name@domain` shape: one `@`, non-empty sides, a dot in the domain, no
-/// spaces or control characters.
+/// Checks a user principal name as Entra does: `name@domain`, the name 1 to 64
+/// characters of letters, digits and ``'.-_!#^~+$%&*=?{|}` `` not starting or ending
+/// with `.`; the domain 3 to 48 characters of dot-separated labels of letters, digits
+/// and inner hyphens; 113 characters in all.
 pub(crate) fn validate_upn(upn: &str) -> Result<()> {
     let bad = || Error::InvalidUpn(upn.to_owned());
     let (name, domain) = upn.split_once('@').ok_or_else(bad)?;
-    let ok_chars = |s: &str| {
-        !s.chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '@')
-    };
-    if name.is_empty()
-        || domain.is_empty()
-        || !ok_chars(name)
-        || !ok_chars(domain)
-        || !domain.contains('.')
-        || domain.starts_with('.')
-        || domain.ends_with('.')
-        || upn.len() > 113
-    {
-        return Err(bad());
+    let name_ok = (1..=64).contains(&name.len())
+        && !name.starts_with('.')
+        && !name.ends_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "'.-_!#^~+$%&*=?{|}`".contains(c));
+    let domain_ok = (3..=48).contains(&domain.len())
+        && domain.contains('.')
+        && domain
+            .split('.')
+            .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
+        && domain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    if name_ok && domain_ok && upn.len() <= 113 {
+        Ok(())
+    } else {
+        Err(bad())
     }
-    Ok(())
 }
 
 impl Directory {
@@ -446,11 +451,29 @@ mod tests {
             "a@b.c",
             "first.last@contoso.onmicrosoft.com",
             "x_y+z@d-1.io",
+            "bob_fabrikam.com#EXT#@contoso.com",
         ] {
             assert!(validate_upn(ok).is_ok(), "{ok}");
         }
+        let long_name = format!("{}@contoso.com", "a".repeat(65));
+        let long_domain = format!("a@{}.com", "d".repeat(45));
         for bad in [
-            "", "a", "@b.c", "a@", "a@b", "a b@c.d", "a@b@c.d", "a@.c", "a@c.",
+            "",
+            "a",
+            "@b.c",
+            "a@",
+            "a@b",
+            "a b@c.d",
+            "a@b@c.d",
+            "a@.c",
+            "a@c.",
+            "ada.@contoso.com",
+            ".ada@contoso.com",
+            "a@-b.com",
+            "a@b..com",
+            "é@contoso.com",
+            &long_name,
+            &long_domain,
         ] {
             assert!(validate_upn(bad).is_err(), "{bad}");
         }

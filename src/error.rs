@@ -233,7 +233,8 @@ pub enum Error {
     /// The user principal name is not of the form `name@domain` (`badRequest`).
     #[error("`{0}` is not a valid user principal name (expected `name@domain`)")]
     InvalidUpn(String),
-    /// A password must have 1 to 256 characters, as in Entra (`badRequest`).
+    /// A password must have 1 to 256 characters (`badRequest`): Entra's upper limit;
+    /// its complexity policy is not simulated \[sim\].
     #[error("a password must have between 1 and 256 characters, got {0}")]
     InvalidPassword(usize),
     /// The group would contain itself, directly or through nested groups (`badRequest`).

@@ -413,11 +413,21 @@ impl Tenant {
             self.target(user)?,
             PassOperation::Delete,
         )?;
-        let methods = self.state.sign_in.methods.entry(user).or_default();
-        let Some(pos) = methods.iter().position(|m| m.id == method) else {
-            return Err(Error::MethodNotFound(method.to_string()));
-        };
+        let not_found = || Error::MethodNotFound(method.to_string());
+        let methods = self
+            .state
+            .sign_in
+            .methods
+            .get_mut(&user)
+            .ok_or_else(not_found)?;
+        let pos = methods
+            .iter()
+            .position(|m| m.id == method)
+            .ok_or_else(not_found)?;
         let removed = methods.remove(pos);
+        if methods.is_empty() {
+            self.state.sign_in.methods.remove(&user);
+        }
         let activity = if actor == user {
             Activity::UserDeletedMethod
         } else {

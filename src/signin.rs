@@ -336,15 +336,10 @@ impl DenialReason {
         }
     }
 
-    /// Whether the attempt counts toward lockout (spec R6).
+    /// Whether the attempt counts toward lockout (spec R6): every failure does, whatever
+    /// the credential, except attempts while locked.
     const fn counts_as_failure(self) -> bool {
-        !matches!(
-            self,
-            DenialReason::AccountLocked
-                | DenialReason::AccountDisabled
-                | DenialReason::PasswordRequired
-                | DenialReason::FederatedPassword
-        )
+        !matches!(self, DenialReason::AccountLocked)
     }
 
     fn from_usability(r: UsabilityReason) -> Option<DenialReason> {
@@ -378,8 +373,8 @@ pub enum Decision {
 #[serde(rename_all = "camelCase")]
 pub struct Check {
     /// What was checked: `user`, `lockout`, `account`, `federation`, `credential`,
-    /// `policy state`, `scope`, `one-time policy`, `one-time use`, `validity window`,
-    /// `cross-tenant trust`.
+    /// `method`, `policy state`, `scope`, `one-time policy`, `one-time use`,
+    /// `validity window`, `cross-tenant trust`.
     pub name: String,
     /// Whether it passed.
     pub passed: bool,

@@ -489,7 +489,8 @@ impl Tenant {
 
     /// Updates the policy as `actor` (spec P2, P3, P5, P6): merges `patch`, validates the
     /// whole result, and applies it at once or not at all. Leaves one
-    /// `Authentication Methods Policy Update` audit record.
+    /// `Authentication Methods Policy Update` audit record when the policy changes (an
+    /// update that changes nothing leaves none, spec R10).
     ///
     /// # Errors
     /// `accessDenied` unless the actor is an Authentication Policy Administrator or a
@@ -501,6 +502,10 @@ impl Tenant {
         patch.check_ranges()?;
         let merged = self.state.policy.merged(patch);
         merged.validate(&self.state.directory)?;
+        if merged == self.state.policy {
+            // Valid, but nothing changes: no state change, no audit record (spec R10).
+            return Ok(merged);
+        }
         let changes = policy_changes(&self.state.policy, &merged);
         self.state.policy = merged;
         self.audit(
@@ -513,13 +518,18 @@ impl Tenant {
     }
 
     /// Resets the policy to the defaults of spec P1 (`state` back to `disabled`, spec
-    /// P4, R4). Leaves one `Authentication Methods Policy Reset` audit record.
+    /// P4, R4). Leaves one `Authentication Methods Policy Reset` audit record, unless the
+    /// policy already had its defaults (spec R10: no change, no record).
     ///
     /// # Errors
     /// As [`Tenant::update_policy`].
     pub fn reset_policy(&mut self, actor: UserId) -> Result<TapPolicy> {
         authz::check_policy_write(self.actor(actor)?)?;
         let defaults = TapPolicy::defaults(&self.state.config.switches);
+        if defaults == self.state.policy {
+            // Already the defaults: no state change, no audit record (spec R10).
+            return Ok(defaults);
+        }
         let changes = policy_changes(&self.state.policy, &defaults);
         self.state.policy = defaults;
         self.audit(
@@ -595,7 +605,8 @@ impl Tenant {
     }
 }
 
-/// Entra's password length limits: 1 to 256 characters.
+/// Passwords have 1 to 256 characters: Entra's upper limit; its complexity policy is
+/// not simulated \[sim\].
 fn check_password(p: &crate::Secret) -> Result<()> {
     let n = p.danger_reveal().chars().count();
     if (1..=256).contains(&n) {

@@ -155,3 +155,42 @@ fn a2_audit_and_sign_in_logs_are_queryable_by_user() {
     assert_eq!(bob_signins.len(), 1);
     assert!(!bob_signins[0].succeeded());
 }
+
+#[test]
+fn a2_updates_that_change_nothing_leave_no_record() {
+    let mut fx = Fx::new();
+    fx.tenant
+        .update_policy(fx.policy_admin, &PolicyPatch::new())
+        .unwrap();
+    fx.tenant
+        .update_policy(fx.policy_admin, &PolicyPatch::new().default_length(8))
+        .unwrap();
+    fx.tenant.reset_policy(fx.policy_admin).unwrap();
+    assert!(
+        fx.tenant.audit_log().is_empty(),
+        "R10: only state changes are audited"
+    );
+    fx.enable();
+    fx.enable();
+    assert_eq!(fx.tenant.audit_log().len(), 1);
+}
+
+#[test]
+fn m4_removing_an_unknown_method_changes_nothing() {
+    let mut fx = Fx::enabled();
+    let d = fx
+        .tenant
+        .provision_method(fx.ada, MethodKind::Sms, "+1 555 0100")
+        .unwrap();
+    let before = fx.state_json();
+    let e = fx
+        .tenant
+        .remove_method(fx.global_admin, fx.bob, d.method())
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::ItemNotFound);
+    assert_eq!(
+        fx.state_json(),
+        before,
+        "a rejected removal changes nothing"
+    );
+}

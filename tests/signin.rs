@@ -951,3 +951,33 @@ fn m5_every_registrable_kind_after_a_pass() {
         "#microsoft.graph.phoneAuthenticationMethod"
     );
 }
+
+#[test]
+fn s7_every_failed_attempt_counts_whatever_the_credential() {
+    let mut fx = Fx::build(Tenant::builder().lockout(LockoutSettings {
+        threshold: 3,
+        duration_seconds: 60,
+    }));
+    fx.enable();
+    let push = fx
+        .tenant
+        .provision_method(fx.ada, MethodKind::MicrosoftAuthenticatorPush, "phone")
+        .unwrap();
+    assert_eq!(
+        fx.tenant.sign_in(ADA, Credential::Device(&push)).denial(),
+        Some(DenialReason::PasswordRequired)
+    );
+    assert_eq!(
+        fx.tenant
+            .sign_in(ADA, Credential::Pass("no-such-pass"))
+            .denial(),
+        Some(DenialReason::InvalidCredential)
+    );
+    assert_eq!(fx.tenant.locked_until(fx.ada), None);
+    fx.tenant.sign_in(ADA, Credential::Password("wrong"));
+    assert_eq!(
+        fx.tenant.locked_until(fx.ada),
+        Some(t0() + Duration::seconds(60)),
+        "R6"
+    );
+}
