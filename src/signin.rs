@@ -145,6 +145,9 @@ pub enum SessionSource {
     HomeTenant {
         /// The home tenant.
         tenant: TenantId,
+        /// The session the home tenant opened; this one ends no later than it
+        /// (see [`crate::World::session_status`]).
+        home_session: SessionId,
         /// Whether the home session satisfied MFA.
         home_mfa: bool,
     },

@@ -7,7 +7,9 @@ use crate::directory::{HomeAccount, UserType};
 use crate::error::{Error, Result};
 use crate::ids::{Guid, SessionId, TenantId, UserId};
 use crate::methods::MethodKind;
-use crate::signin::{Check, Credential, Decision, Session, SessionSource, SignInOutcome};
+use crate::signin::{
+    Check, Credential, Decision, DenialReason, Session, SessionSource, SessionStatus, SignInOutcome,
+};
 use crate::tenant::Tenant;
 
 /// A simulation of several tenants. External guests of a resource tenant are linked to
@@ -153,16 +155,67 @@ impl World {
                 .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{resource}`")))?;
             return Ok(r.sign_in(upn, credential));
         };
-        let home_outcome = self
-            .tenants
-            .get_mut(&home)
-            .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{home}`")))?
-            .sign_in(upn, credential);
+        let guest_enabled = self
+            .get(resource)?
+            .directory()
+            .user(guest)
+            .is_some_and(|g| g.account_enabled());
+        let home_outcome = if guest_enabled {
+            self.tenants
+                .get_mut(&home)
+                .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{home}`")))?
+                .sign_in(upn, credential)
+        } else {
+            // The resource tenant blocks its disabled guest before the home tenant is
+            // asked: nothing is consumed or counted at home.
+            SignInOutcome {
+                decision: Decision::Denied(DenialReason::AccountDisabled),
+                trace: vec![Check {
+                    name: "account".into(),
+                    passed: false,
+                    detail: "the guest's account is disabled in the resource tenant".into(),
+                }],
+                log_record: Guid::NIL,
+            }
+        };
         let r = self
             .tenants
             .get_mut(&resource)
             .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{resource}`")))?;
         Ok(r.guest_sign_in(guest, home, upn, &credential.methods(), home_outcome))
+    }
+
+    /// Whether a session of `tenant` is valid now. A guest's session in a resource
+    /// tenant ends no later than the home session it came from: when the home pass
+    /// expires, is deleted or replaced, so does the guest's session (spec S5, R11).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an unknown tenant, [`Error::SessionNotFound`].
+    pub fn session_status(&self, tenant: TenantId, session: SessionId) -> Result<SessionStatus> {
+        let t = self.get(tenant)?;
+        let here = t.session_status(session)?;
+        let Some(SessionSource::HomeTenant {
+            tenant: home,
+            home_session,
+            ..
+        }) = t.session(session).map(|s| s.source().clone())
+        else {
+            return Ok(here);
+        };
+        let at_home = self.get(home)?.session_status(home_session)?;
+        Ok(match (here, at_home) {
+            (SessionStatus::Active, other) | (other, SessionStatus::Active) => other,
+            (
+                a @ SessionStatus::Ended { at: at_a, .. },
+                b @ SessionStatus::Ended { at: at_b, .. },
+            ) => {
+                if at_a <= at_b {
+                    a
+                } else {
+                    b
+                }
+            }
+        })
     }
 
     /// The external guest of `resource` whose home account has principal name `upn`.
@@ -209,6 +262,7 @@ impl Tenant {
                     signed_in: now,
                     source: SessionSource::HomeTenant {
                         tenant: home,
+                        home_session: home_session.id(),
                         home_mfa: home_session.satisfies_mfa(),
                     },
                     methods: home_session.methods().to_vec(),

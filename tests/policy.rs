@@ -582,3 +582,52 @@ fn p2_graph_patch_body_is_applied_and_bad_bodies_rejected() {
         assert!(e.to_string().contains(needle), "{body}: {e}");
     }
 }
+
+#[test]
+fn p3_r4_a_target_collection_replaces_the_whole_collection() {
+    let mut fx = Fx::new();
+    let a = fx.tenant.add_group("a");
+    let b = fx.tenant.add_group("b");
+    fx.patch(PolicyPatch::new().include_targets(vec![IncludeTarget::group(a)]));
+    let p = fx.patch(PolicyPatch::new().include_targets(vec![IncludeTarget::group(b)]));
+    assert_eq!(
+        p.include_targets,
+        vec![IncludeTarget::group(b)],
+        "replaced, not appended"
+    );
+    fx.patch(
+        PolicyPatch::new().exclude_targets(vec![ExcludeTarget::group(a), ExcludeTarget::group(b)]),
+    );
+    let p = fx.patch(PolicyPatch::new().exclude_targets(vec![]));
+    assert!(p.exclude_targets.is_empty());
+    assert_eq!(
+        p.include_targets,
+        vec![IncludeTarget::group(b)],
+        "the other collection is kept"
+    );
+}
+
+#[test]
+fn p5_r4_is_registration_required_is_stored_not_enforced() {
+    let mut fx = Fx::new();
+    let target = IncludeTarget {
+        is_registration_required: true,
+        ..IncludeTarget::group(TargetId::AllUsers)
+    };
+    let p = fx.patch(
+        PolicyPatch::new()
+            .state(PolicyState::Enabled)
+            .include_targets(vec![target]),
+    );
+    assert!(p.include_targets[0].is_registration_required);
+    assert_eq!(
+        serde_json::to_value(&p).unwrap()["includeTargets"][0]["isRegistrationRequired"],
+        true
+    );
+    // Not enforced: a user with no methods signs in with a pass all the same.
+    let issued = fx.issue(fx.bob, PassOptions::default());
+    assert!(
+        fx.sign_in_pass("bob@contoso.com", &issued.secret)
+            .is_allowed()
+    );
+}

@@ -981,3 +981,81 @@ fn s7_every_failed_attempt_counts_whatever_the_credential() {
         "R6"
     );
 }
+
+#[test]
+fn s10_guest_session_ends_with_the_home_pass() {
+    let (mut world, h, r, bob, _guest, clock) = two_tenants();
+    world.tenant_mut(r).unwrap().set_inbound_mfa_trust(h, true);
+    let admin = world
+        .tenant(h)
+        .unwrap()
+        .user_by_upn("admin@fabrikam.com")
+        .unwrap()
+        .id();
+    let issued = world
+        .tenant_mut(h)
+        .unwrap()
+        .create_pass(admin, bob, PassOptions::default())
+        .unwrap();
+    let out = world
+        .sign_in(
+            r,
+            "bob@fabrikam.com",
+            Credential::Pass(issued.secret.danger_reveal()),
+        )
+        .unwrap();
+    let s = out.session().unwrap().id();
+    assert_eq!(world.session_status(r, s).unwrap(), SessionStatus::Active);
+    clock.advance(Duration::minutes(5));
+    world
+        .tenant_mut(h)
+        .unwrap()
+        .delete_pass(admin, bob, issued.pass.id)
+        .unwrap();
+    assert_eq!(
+        world.session_status(r, s).unwrap(),
+        SessionStatus::Ended {
+            at: t0() + Duration::minutes(5),
+            reason: SessionEndReason::PassDeleted
+        }
+    );
+    assert!(world.session_status(r, SessionId(Guid::NIL)).is_err());
+}
+
+#[test]
+fn s10_disabled_guest_is_refused_by_the_resource_tenant_without_asking_home() {
+    let (mut world, h, r, bob, guest, _clock) = two_tenants();
+    let admin = world
+        .tenant(h)
+        .unwrap()
+        .user_by_upn("admin@fabrikam.com")
+        .unwrap()
+        .id();
+    let once = world
+        .tenant_mut(h)
+        .unwrap()
+        .create_pass(admin, bob, PassOptions::new().usable_once(true))
+        .unwrap();
+    world
+        .tenant_mut(r)
+        .unwrap()
+        .set_account_enabled(guest, false)
+        .unwrap();
+    let out = world
+        .sign_in(
+            r,
+            "bob@fabrikam.com",
+            Credential::Pass(once.secret.danger_reveal()),
+        )
+        .unwrap();
+    assert_eq!(out.denial(), Some(DenialReason::AccountDisabled));
+    assert!(
+        world.tenant(h).unwrap().sign_in_log().is_empty(),
+        "home was not asked"
+    );
+    assert_eq!(world.tenant(r).unwrap().sign_in_log().len(), 1);
+    assert!(
+        world.tenant(h).unwrap().pass_view(bob).unwrap().is_usable,
+        "nothing consumed"
+    );
+}
