@@ -1,23 +1,493 @@
-//! `tapsim`: runs the built-in account-recovery lab.
+//! `tapsim`: runs Temporary Access Pass training labs.
+//!
+//! With no arguments it runs the built-in account-recovery lab. `tapsim run FILE...`
+//! runs scenario files, `tapsim check FILE...` checks them without running, and
+//! `tapsim labs` lists the built-in labs. Exit codes: 0 when every expectation holds, 1
+//! when one fails, 2 for input that cannot be used.
 
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use tapsim::story::{StoryOptions, account_recovery};
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::json;
+use tapsim::lab::{
+    DEFAULT_LAB, Diagnostic, Format, RunOptions, Scenario, ScenarioError, SetupError, TextOptions,
+    builtin_lab, builtin_labs,
+};
+use tapsim::{HashCost, Profile};
+
+const AFTER_HELP: &str = "\
+Exit status: 0 when every expectation holds, 1 when one fails, 2 for unusable input.
+
+Examples:
+  tapsim                                   run the account-recovery lab
+  tapsim labs                              list the built-in labs
+  tapsim run --lab lockout                 run a built-in lab
+  tapsim run my-lab.toml --format json     run a scenario file, JSON lines out
+  tapsim check labs/*.toml                 check scenario files without running them
+
+The scenario format is described in docs/scenario-format.md.";
+
+/// Runs Temporary Access Pass training labs against a simulated Microsoft Entra tenant.
+#[derive(Debug, Parser)]
+#[command(name = "tapsim", version, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Output: a readable transcript, or JSON lines for programs.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true)]
+    format: OutputFormat,
+    /// Replace every scenario's RNG seed (ids, pass values and logs change with it).
+    #[arg(long, value_name = "N", global = true)]
+    seed: Option<u64>,
+    /// Replace every scenario's behaviour profile (switches a scenario sets one by one
+    /// still apply on top); expectations written for another profile may then fail.
+    #[arg(long, value_enum, ignore_case = true, global = true)]
+    profile: Option<ProfileArg>,
+    /// Replace every scenario's argon2id cost (`minimum` is for tests).
+    #[arg(long, value_enum, global = true)]
+    hash_cost: Option<CostArg>,
+    /// Print only failed steps and the result lines.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run scenario files and built-in labs.
+    Run {
+        /// Scenario files (`.toml`, or `.json`).
+        #[arg(value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// A built-in lab to run (see `tapsim labs`); repeatable.
+        #[arg(long = "lab", value_name = "ID")]
+        labs: Vec<String>,
+    },
+    /// Check scenario files without running them.
+    Check {
+        /// Scenario files (`.toml`, or `.json`).
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the built-in labs, or show one's explanation and scenario files.
+    Labs {
+        /// The lab to show.
+        id: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    /// A readable transcript, then the logs as tables.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ProfileArg {
+    /// Today's documented rules.
+    #[value(name = "Current")]
+    Current,
+    /// The rules of the 2021 public preview.
+    #[value(name = "Preview2021")]
+    Preview2021,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CostArg {
+    /// OWASP's argon2id recommendation (the default).
+    Production,
+    /// argon2's minimum, for fast tests.
+    Minimum,
+}
+
+/// Exit statuses.
+const OK: u8 = 0;
+const FAILED: u8 = 1;
+const UNUSABLE: u8 = 2;
+
+/// Writes to stdout, remembering a closed pipe so that nothing panics or loops.
+struct Out {
+    stdout: io::Stdout,
+    closed: bool,
+}
+
+impl Out {
+    fn put(&mut self, text: &str) {
+        if self.closed {
+            return;
+        }
+        let mut lock = self.stdout.lock();
+        if lock
+            .write_all(text.as_bytes())
+            .and_then(|()| lock.flush())
+            .is_err()
+        {
+            self.closed = true;
+        }
+    }
+    fn line(&mut self, value: &serde_json::Value) {
+        self.put(&format!("{value}\n"));
+    }
+}
+
+struct App {
+    out: Out,
+    json: bool,
+    quiet: bool,
+    color: bool,
+    err_color: bool,
+    options: RunOptions,
+}
 
 fn main() -> ExitCode {
-    match account_recovery(StoryOptions::default()) {
-        Ok(story) => {
-            for c in &story.chapters {
-                println!("\n## {} [{}]", c.title, c.rules.join(", "));
-                for l in &c.lines {
-                    println!("  {l}");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with status 0; usage errors are unusable
+            // input (status 2, clap's own convention too).
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { UNUSABLE } else { OK });
+        }
+    };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut options = RunOptions::new();
+    if let Some(seed) = cli.seed {
+        options = options.seed(seed);
+    }
+    if let Some(p) = cli.profile {
+        options = options.profile(match p {
+            ProfileArg::Current => Profile::Current,
+            ProfileArg::Preview2021 => Profile::Preview2021,
+        });
+    }
+    if let Some(c) = cli.hash_cost {
+        options = options.hash_cost(match c {
+            CostArg::Production => HashCost::Production,
+            CostArg::Minimum => HashCost::Minimum,
+        });
+    }
+    let mut app = App {
+        out: Out {
+            stdout: io::stdout(),
+            closed: false,
+        },
+        json: cli.format == OutputFormat::Json,
+        quiet: cli.quiet,
+        color: io::stdout().is_terminal() && !no_color,
+        err_color: io::stderr().is_terminal() && !no_color,
+        options,
+    };
+    let status = match cli.command {
+        None => app.run(&[], &[DEFAULT_LAB.to_owned()]),
+        Some(Command::Run { files, labs }) => {
+            if files.is_empty() && labs.is_empty() {
+                app.usage("`tapsim run` needs a scenario FILE or a `--lab ID` (see `tapsim labs`)")
+            } else {
+                app.run(&files, &labs)
+            }
+        }
+        Some(Command::Check { files }) => app.check(&files),
+        Some(Command::Labs { id }) => app.labs(id.as_deref()),
+    };
+    ExitCode::from(status)
+}
+
+/// A scenario ready to run, or why it is not.
+enum Loaded {
+    Ready(Box<Scenario>),
+    Unusable(Problem),
+}
+
+/// Input that cannot be used.
+enum Problem {
+    Read { path: String, message: String },
+    UnknownLab(String),
+    Scenario(ScenarioError),
+    Setup(SetupError),
+}
+
+fn read(path: &Path) -> Result<String, Problem> {
+    std::fs::read_to_string(path).map_err(|e| Problem::Read {
+        path: path.display().to_string(),
+        message: match e.kind() {
+            io::ErrorKind::NotFound => "no such file".to_owned(),
+            io::ErrorKind::InvalidData => "the file is not UTF-8 text".to_owned(),
+            _ => e.to_string(),
+        },
+    })
+}
+
+fn load_file(path: &Path) -> Loaded {
+    let origin = path.display().to_string();
+    let text = match read(path) {
+        Ok(t) => t,
+        Err(p) => return Loaded::Unusable(p),
+    };
+    match Scenario::parse(&text, Format::from_path(path)) {
+        Ok(s) => Loaded::Ready(Box::new(s.with_origin(origin))),
+        Err(e) => Loaded::Unusable(Problem::Scenario(e.with_origin(origin))),
+    }
+}
+
+fn load_lab(id: &str) -> Vec<Loaded> {
+    let Some(lab) = builtin_lab(id) else {
+        return vec![Loaded::Unusable(Problem::UnknownLab(id.to_owned()))];
+    };
+    lab.scenarios
+        .iter()
+        .map(|s| match s.scenario() {
+            Ok(s) => Loaded::Ready(Box::new(s)),
+            Err(e) => Loaded::Unusable(Problem::Scenario(e)),
+        })
+        .collect()
+}
+
+impl App {
+    fn usage(&mut self, message: &str) -> u8 {
+        eprintln!("{}: {message}", self.error_word());
+        UNUSABLE
+    }
+
+    fn error_word(&self) -> String {
+        if self.err_color {
+            "\x1b[31;1merror\x1b[0m".to_owned()
+        } else {
+            "error".to_owned()
+        }
+    }
+
+    fn report_problem(&mut self, p: &Problem) {
+        match p {
+            Problem::Read { path, message } => {
+                if self.json {
+                    self.out.line(&json!({
+                        "type": "error", "kind": "read", "origin": path,
+                        "message": format!("cannot read `{path}`: {message}"),
+                    }));
+                } else {
+                    eprintln!("{}: cannot read `{path}`: {message}", self.error_word());
                 }
             }
-            ExitCode::SUCCESS
+            Problem::UnknownLab(id) => {
+                let ids: Vec<&str> = builtin_labs().iter().map(|l| l.id).collect();
+                let message = format!(
+                    "no built-in lab `{id}`; the labs are {}",
+                    ids.iter()
+                        .map(|i| format!("`{i}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                if self.json {
+                    self.out.line(
+                        &json!({ "type": "error", "kind": "unknownLab", "message": message }),
+                    );
+                } else {
+                    eprintln!("{}: {message}", self.error_word());
+                }
+            }
+            Problem::Scenario(e) => {
+                for d in &e.diagnostics {
+                    self.report_diagnostic(e.origin.as_deref(), d);
+                }
+            }
+            Problem::Setup(e) => {
+                if self.json {
+                    self.out.line(&json!({
+                        "type": "error", "kind": "setup", "origin": e.origin,
+                        "path": e.path, "code": e.error.code(), "message": e.error.to_string(),
+                    }));
+                } else {
+                    eprintln!("{}: {e}", self.error_word());
+                }
+            }
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
+    }
+
+    fn report_diagnostic(&mut self, origin: Option<&str>, d: &Diagnostic) {
+        if self.json {
+            self.out.line(&json!({
+                "type": "error",
+                "kind": d.kind,
+                "origin": origin,
+                "path": d.path,
+                "line": d.location.map(|l| l.line),
+                "column": d.location.map(|l| l.column),
+                "message": d.message,
+                "help": d.help,
+            }));
+            return;
         }
+        let mut text = format!("{}: {}\n", self.error_word(), d.message);
+        let place = match (origin, d.location) {
+            (Some(o), Some(l)) => format!("{o}:{l}"),
+            (Some(o), None) => o.to_owned(),
+            (None, Some(l)) => l.to_string(),
+            (None, None) => String::new(),
+        };
+        let path = if d.path.is_empty() {
+            String::new()
+        } else if place.is_empty() {
+            d.path.clone()
+        } else {
+            format!(" ({})", d.path)
+        };
+        if !place.is_empty() || !path.is_empty() {
+            text.push_str(&format!("  --> {place}{path}\n"));
+        }
+        if let Some(help) = &d.help {
+            text.push_str(&format!("  = help: {help}\n"));
+        }
+        eprint!("{text}");
+    }
+
+    fn run(&mut self, files: &[PathBuf], labs: &[String]) -> u8 {
+        let mut loaded: Vec<Loaded> = files.iter().map(|f| load_file(f)).collect();
+        for id in labs {
+            loaded.extend(load_lab(id));
+        }
+        let mut scenarios = Vec::new();
+        let mut unusable = false;
+        for l in loaded {
+            match l {
+                Loaded::Ready(s) => scenarios.push(s),
+                Loaded::Unusable(p) => {
+                    self.report_problem(&p);
+                    unusable = true;
+                }
+            }
+        }
+        if unusable {
+            // Nothing runs when any input is unusable: fix it first.
+            return UNUSABLE;
+        }
+        let mut failed = Vec::new();
+        let total = scenarios.len();
+        for (i, scenario) in scenarios.iter().enumerate() {
+            let report = match scenario.run(&self.options) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.report_problem(&Problem::Setup(e));
+                    unusable = true;
+                    continue;
+                }
+            };
+            if self.json {
+                self.out.put(&report.to_json_lines(self.quiet));
+            } else {
+                if i > 0 {
+                    self.out.put("\n");
+                }
+                let text = report.to_text(TextOptions::new().color(self.color).quiet(self.quiet));
+                self.out.put(&text);
+            }
+            if !report.passed() {
+                failed.push(
+                    report
+                        .origin
+                        .clone()
+                        .unwrap_or_else(|| report.title.clone()),
+                );
+            }
+        }
+        if total > 1 && !self.json {
+            let line = if failed.is_empty() {
+                format!("\nAll {total} scenarios hold.\n")
+            } else {
+                format!(
+                    "\n{} of {total} scenarios failed: {}\n",
+                    failed.len(),
+                    failed.join(", ")
+                )
+            };
+            self.out.put(&line);
+        }
+        if unusable {
+            UNUSABLE
+        } else if failed.is_empty() {
+            OK
+        } else {
+            FAILED
+        }
+    }
+
+    fn check(&mut self, files: &[PathBuf]) -> u8 {
+        let mut status = OK;
+        for f in files {
+            match load_file(f) {
+                Loaded::Ready(s) => {
+                    let origin = f.display().to_string();
+                    if self.json {
+                        self.out.line(&json!({
+                            "type": "checked", "origin": origin, "title": s.title,
+                            "steps": s.steps.len(), "ok": true,
+                        }));
+                    } else if !self.quiet {
+                        self.out.put(&format!(
+                            "ok: {origin}: \"{}\", {} users, {} steps\n",
+                            s.title,
+                            s.users.len(),
+                            s.steps.len()
+                        ));
+                    }
+                }
+                Loaded::Unusable(p) => {
+                    self.report_problem(&p);
+                    status = UNUSABLE;
+                }
+            }
+        }
+        status
+    }
+
+    fn labs(&mut self, id: Option<&str>) -> u8 {
+        let Some(id) = id else {
+            for lab in builtin_labs() {
+                let files: Vec<&str> = lab.scenarios.iter().map(|s| s.file).collect();
+                if self.json {
+                    self.out.line(&json!({
+                        "type": "lab", "id": lab.id, "title": lab.title,
+                        "summary": lab.summary, "files": files, "default": lab.id == DEFAULT_LAB,
+                    }));
+                } else {
+                    let default = if lab.id == DEFAULT_LAB {
+                        " (default)"
+                    } else {
+                        ""
+                    };
+                    self.out.put(&format!(
+                        "{:<24} {}{default}\n{:<24} {}\n{:<24} {}\n\n",
+                        lab.id,
+                        lab.title,
+                        "",
+                        lab.summary,
+                        "",
+                        files.join(", ")
+                    ));
+                }
+            }
+            if !self.json {
+                self.out
+                    .put("Run one with `tapsim run --lab ID`; show one with `tapsim labs ID`.\n");
+            }
+            return OK;
+        };
+        let Some(lab) = builtin_lab(id) else {
+            self.report_problem(&Problem::UnknownLab(id.to_owned()));
+            return UNUSABLE;
+        };
+        for s in lab.scenarios {
+            if self.json {
+                self.out.line(&json!({
+                    "type": "labFile", "id": lab.id, "file": s.file, "source": s.source,
+                }));
+            } else {
+                self.out
+                    .put(&format!("# {} ({})\n\n{}\n", s.file, lab.title, s.source));
+            }
+        }
+        OK
     }
 }
