@@ -26,8 +26,8 @@
 //! Four rule sets run as separate tests: `Switches::current()`,
 //! `Switches::preview_2021()`, and each of the two switches alone.
 //!
-//! Case counts: `TAPSIM_PROPTEST_CASES` (default 32 per rule set) and
-//! `TAPSIM_PROPTEST_STEPS` (longest sequence, default 48) raise them for long runs, for
+//! Case counts: `TAPSIM_PROPTEST_CASES` (default 64 per rule set) and
+//! `TAPSIM_PROPTEST_STEPS` (longest sequence, default 64) raise them for long runs, for
 //! example `TAPSIM_PROPTEST_CASES=2000 cargo test --release model`. Failures are kept
 //! in `proptest-regressions/model.txt` and replayed first on every run.
 //!
@@ -57,9 +57,9 @@ use tapsim::{
 // ---- Configuration ----------------------------------------------------------------------
 
 /// Cases per rule set unless `TAPSIM_PROPTEST_CASES` says otherwise.
-pub const DEFAULT_CASES: u32 = 32;
+pub const DEFAULT_CASES: u32 = 64;
 /// Longest operation sequence unless `TAPSIM_PROPTEST_STEPS` says otherwise.
-pub const DEFAULT_STEPS: usize = 48;
+pub const DEFAULT_STEPS: usize = 64;
 
 fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
@@ -160,16 +160,32 @@ impl Fail {
     fn code(self) -> ErrorCode {
         use Fail::*;
         match self {
-            UnknownActor | ActorDisabled | SelfIssue | MissingRole | TooPrivileged(_)
-            | SessionNotValid | SessionNotMultifactor | WindowClosed => ErrorCode::AccessDenied,
+            UnknownActor
+            | ActorDisabled
+            | SelfIssue
+            | MissingRole
+            | TooPrivileged(_)
+            | SessionNotValid
+            | SessionNotMultifactor
+            | WindowClosed => ErrorCode::AccessDenied,
             UserNotFound | PassNotFound | MethodNotFound | SessionNotFound => {
                 ErrorCode::ItemNotFound
             }
             GroupNotFound => ErrorCode::RequestResourceNotFound,
             PassAlreadyExists => ErrorCode::Conflict,
-            OutOfRange(_) | DefaultOutsideBounds | UnknownTargetGroup | BadTarget | Body
-            | LifetimeOutOfRange(..) | OutOfScope | ExternalGuest | MultiUseNotAllowed
-            | DuplicateUpn | InvalidUpn | GroupCycle | NotRegistrable => ErrorCode::BadRequest,
+            OutOfRange(_)
+            | DefaultOutsideBounds
+            | UnknownTargetGroup
+            | BadTarget
+            | Body
+            | LifetimeOutOfRange(..)
+            | OutOfScope
+            | ExternalGuest
+            | MultiUseNotAllowed
+            | DuplicateUpn
+            | InvalidUpn
+            | GroupCycle
+            | NotRegistrable => ErrorCode::BadRequest,
         }
     }
 }
@@ -449,6 +465,7 @@ pub struct Model {
 }
 
 /// The cast every case starts with: (upn, role, type, federated, password).
+#[rustfmt::skip]
 const CAST: [(&str, Option<Role>, UserType, bool, bool); 12] = [
     ("ga@contoso.com", Some(Role::GlobalAdministrator), UserType::Member, false, false),
     ("paa@contoso.com", Some(Role::PrivilegedAuthenticationAdministrator), UserType::Member, false, false),
@@ -581,9 +598,12 @@ impl Model {
     }
 
     fn may_write_policy(&self, a: usize) -> Result<(), Fail> {
-        let ok = [Role::AuthenticationPolicyAdministrator, Role::GlobalAdministrator]
-            .iter()
-            .any(|r| self.has(a, *r));
+        let ok = [
+            Role::AuthenticationPolicyAdministrator,
+            Role::GlobalAdministrator,
+        ]
+        .iter()
+        .any(|r| self.has(a, *r));
         if ok { Ok(()) } else { Err(Fail::MissingRole) }
     }
 
@@ -864,7 +884,9 @@ impl Model {
                 self.last.secret = Some(chosen);
                 Ok(self.sign_in(upn.user, Cred::Pass(chosen)))
             }
-            Op::SignInPassword { upn, correct } => Ok(self.sign_in(upn.user, Cred::Password(*correct))),
+            Op::SignInPassword { upn, correct } => {
+                Ok(self.sign_in(upn.user, Cred::Password(*correct)))
+            }
             Op::SignInDevice {
                 upn,
                 device,
@@ -1462,9 +1484,16 @@ impl Model {
             Op::CreatePass { actor, user, .. }
             | Op::ListPasses { actor, user }
             | Op::ListMethods { actor, user } => u(actor) && u(user),
-            Op::GetPass { actor, user, pass: p } | Op::DeletePass { actor, user, pass: p } => {
-                u(actor) && u(user) && pass(p)
+            Op::GetPass {
+                actor,
+                user,
+                pass: p,
             }
+            | Op::DeletePass {
+                actor,
+                user,
+                pass: p,
+            } => u(actor) && u(user) && pass(p),
             Op::ToPassEdge { user, .. } | Op::ToLockoutEdge { user, .. } => *user < nu,
             Op::ToWindowEdge { session, .. } => *session < ns,
             Op::SignInPass { upn, secret } => {
@@ -1555,8 +1584,10 @@ fn length_number() -> BoxedStrategy<i64> {
 }
 
 fn target(ng: usize) -> BoxedStrategy<Tgt> {
-    let mut options: Vec<(u32, BoxedStrategy<Tgt>)> =
-        vec![(3, Just(Tgt::AllUsers).boxed()), (1, Just(Tgt::Missing).boxed())];
+    let mut options: Vec<(u32, BoxedStrategy<Tgt>)> = vec![
+        (3, Just(Tgt::AllUsers).boxed()),
+        (1, Just(Tgt::Missing).boxed()),
+    ];
     if ng > 0 {
         options.push((8, (0..ng).prop_map(Tgt::Group).boxed()));
     }
@@ -1574,12 +1605,10 @@ fn target_type() -> BoxedStrategy<TargetType> {
 
 fn patch(ng: usize) -> BoxedStrategy<PatchSpec> {
     let include = prop::collection::vec(
-        (target_type(), target(ng), any::<bool>()).prop_map(|(kind, id, registration)| {
-            MInclude {
-                kind,
-                id,
-                registration,
-            }
+        (target_type(), target(ng), any::<bool>()).prop_map(|(kind, id, registration)| MInclude {
+            kind,
+            id,
+            registration,
         }),
         0..3,
     );
@@ -1913,9 +1942,7 @@ pub fn transitions(m: &Model) -> BoxedStrategy<Op> {
         ));
         ops.push((
             1,
-            session
-                .prop_map(|session| Op::SignOut { session })
-                .boxed(),
+            session.prop_map(|session| Op::SignOut { session }).boxed(),
         ));
         ops.push((
             3,
@@ -1929,25 +1956,39 @@ pub fn transitions(m: &Model) -> BoxedStrategy<Op> {
         let owners2 = owners.clone();
         ops.push((
             5,
-            (0..nm, upn(nu), prop::bool::weighted(0.8), prop::option::weighted(0.4, prop::bool::weighted(0.7)), prop::bool::weighted(0.1))
-                .prop_map(move |(device, other, own, password, forged)| Op::SignInDevice {
-                    upn: if own {
-                        Upn {
-                            user: Some(owners[device]),
-                            shout: other.shout,
-                        }
-                    } else {
-                        other
+            (
+                0..nm,
+                upn(nu),
+                prop::bool::weighted(0.8),
+                prop::option::weighted(0.4, prop::bool::weighted(0.7)),
+                prop::bool::weighted(0.1),
+            )
+                .prop_map(
+                    move |(device, other, own, password, forged)| Op::SignInDevice {
+                        upn: if own {
+                            Upn {
+                                user: Some(owners[device]),
+                                shout: other.shout,
+                            }
+                        } else {
+                            other
+                        },
+                        device,
+                        password,
+                        forged,
                     },
-                    device,
-                    password,
-                    forged,
-                })
+                )
                 .boxed(),
         ));
         ops.push((
             3,
-            (0..nm, actor(nu), prop::bool::weighted(0.3), prop::bool::weighted(0.9), some_or_none(nu))
+            (
+                0..nm,
+                actor(nu),
+                prop::bool::weighted(0.3),
+                prop::bool::weighted(0.9),
+                some_or_none(nu),
+            )
                 .prop_map(move |(method, actor, by_owner, owner_target, other)| {
                     let owner = owners2[method];
                     Op::RemoveMethod {
@@ -2058,7 +2099,10 @@ impl Harness {
             .build()
             .expect("valid configuration");
         let mut h = Harness {
-            tenant: Tenant::builder().hash_cost(HashCost::Minimum).build().expect("empty"),
+            tenant: Tenant::builder()
+                .hash_cost(HashCost::Minimum)
+                .build()
+                .expect("empty"),
             clock,
             users: Vec::new(),
             groups: Vec::new(),
@@ -2142,9 +2186,9 @@ impl Harness {
                     "#microsoft.graph.fido2AuthenticationMethodConfiguration".to_owned()
                 }
             }),
-            id: p.id_ok.map(|ok| {
-                if ok { "temporaryaccesspass" } else { "Fido2" }.to_owned()
-            }),
+            id: p
+                .id_ok
+                .map(|ok| if ok { "temporaryaccesspass" } else { "Fido2" }.to_owned()),
             ..PolicyPatch::new()
         };
         patch.state = p.state.map(|on| {
@@ -2389,7 +2433,9 @@ impl Harness {
                 }
             }
             Op::AddUserDuplicate { of } => {
-                let r = self.tenant.add_user(NewUser::member(m.users[*of].upn.to_uppercase(), "dup"));
+                let r = self
+                    .tenant
+                    .add_user(NewUser::member(m.users[*of].upn.to_uppercase(), "dup"));
                 self.settle(m, op, before, r);
             }
             Op::AddUserMalformed => {
@@ -2496,7 +2542,10 @@ impl Harness {
                         let json = issued.danger_graph_json().to_string();
                         assert!(json.contains(&secret), "the scan would find nothing");
                         self.scan(&format!("{issued:?}"), "IssuedPass's Debug");
-                        self.scan(&serde_json::to_string(&issued.pass).unwrap(), "the pass JSON");
+                        self.scan(
+                            &serde_json::to_string(&issued.pass).unwrap(),
+                            "the pass JSON",
+                        );
                     }
                     self.remember(&secret);
                     self.secrets.push(issued.secret.clone());
@@ -2526,7 +2575,9 @@ impl Harness {
             }
             Op::DeletePass { actor, user, .. } => {
                 let id = m.last.pass.map_or_else(unknown_pass, |s| self.pass_ids[s]);
-                let r = self.tenant.delete_pass(self.uid(*actor), self.uid(*user), id);
+                let r = self
+                    .tenant
+                    .delete_pass(self.uid(*actor), self.uid(*user), id);
                 self.settle(m, op, before, r);
             }
             Op::Advance { .. }
@@ -2540,7 +2591,13 @@ impl Harness {
                     SecretUse::Wrong => WRONG_PASS.to_owned(),
                 };
                 let outcome = self.tenant.sign_in(&text, Credential::Pass(&secret));
-                self.check_sign_in(m, op, upn.user, &outcome, &[MethodKind::TemporaryAccessPass]);
+                self.check_sign_in(
+                    m,
+                    op,
+                    upn.user,
+                    &outcome,
+                    &[MethodKind::TemporaryAccessPass],
+                );
             }
             Op::SignInPassword { upn, correct } => {
                 let text = self.upn_text(m, *upn);
@@ -2584,13 +2641,19 @@ impl Harness {
             }
             Op::RegisterMethod { session, kind } => {
                 let id = session.map_or_else(unknown_session, |s| self.sessions[s]);
-                let r = self.tenant.register_method(id, *kind, format!("{kind:?} {}", self.devices.len()));
+                let r = self.tenant.register_method(
+                    id,
+                    *kind,
+                    format!("{kind:?} {}", self.devices.len()),
+                );
                 if let Some(device) = self.settle(m, op, before, r) {
                     self.new_device(m, op, device);
                 }
             }
             Op::ProvisionMethod { user, kind } => {
-                let r = self.tenant.provision_method(self.uid(*user), *kind, "provisioned");
+                let r = self
+                    .tenant
+                    .provision_method(self.uid(*user), *kind, "provisioned");
                 if let Some(device) = self.settle(m, op, before, r) {
                     self.new_device(m, op, device);
                 }
@@ -2601,7 +2664,9 @@ impl Harness {
                 method,
             } => {
                 let id = self.devices[*method].method();
-                let r = self.tenant.remove_method(self.uid(*actor), self.uid(*user), id);
+                let r = self
+                    .tenant
+                    .remove_method(self.uid(*actor), self.uid(*user), id);
                 self.settle(m, op, before, r);
             }
             Op::ListMethods { actor, user } => {
@@ -2729,7 +2794,11 @@ impl Harness {
         assert_eq!(t.current_policy(), &self.expected_policy(m), "the policy");
         for (i, &id) in self.users.iter().enumerate() {
             assert_eq!(t.scope_of(id), m.scope(i), "scope of user {i}");
-            assert_eq!(t.pass_view(id), self.expected_pass(m, i), "pass of user {i}");
+            assert_eq!(
+                t.pass_view(id),
+                self.expected_pass(m, i),
+                "pass of user {i}"
+            );
             if let Some(r) = t.pass_record(id) {
                 assert!(r.hash().as_str().starts_with("$argon2id$"), "only a hash");
                 assert_eq!(r.is_used(), m.passes[&i].used, "used flag of user {i}");
@@ -2999,10 +3068,203 @@ mod tests {
             }
         }
         assert!(created > 20, "passes created: {created}");
-        assert!(signed_in_with_pass > 10, "pass sign-ins: {signed_in_with_pass}");
+        assert!(
+            signed_in_with_pass > 10,
+            "pass sign-ins: {signed_in_with_pass}"
+        );
         assert!(registered > 5, "methods registered: {registered}");
         assert!(locked > 0, "lockouts: {locked}");
         assert!(fails.len() > 12, "kinds of rejection: {fails:?}");
     }
 }
 
+/// The strategies `tapsim::testing` exports (feature `proptest`) do what they say.
+#[cfg(all(test, feature = "proptest"))]
+mod exported_strategies {
+    use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    use tapsim::testing::{self, Applied, TargetSpec};
+
+    fn draw<S: Strategy>(s: S, runner: &mut TestRunner) -> S::Value {
+        s.new_tree(runner).expect("a value").current()
+    }
+
+    /// Valid patches are accepted whatever the (valid) policy they are merged into.
+    #[test]
+    fn testing_valid_patches_are_accepted() {
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..cases() {
+            let mut sim = draw(testing::tenant_spec(), &mut runner).build();
+            let groups = sim.groups().to_vec();
+            for _ in 0..6 {
+                let patch = draw(testing::valid_policy_patch(groups.clone()), &mut runner);
+                if let Err(e) = sim.tenant.update_policy(sim.admin, &patch) {
+                    panic!("{patch:?} was rejected: {e}");
+                }
+                let current = sim.tenant.current_policy().clone();
+                let patch = draw(
+                    testing::valid_policy_patch_for(&current, groups.clone()),
+                    &mut runner,
+                );
+                if let Err(e) = sim.tenant.update_policy(sim.admin, &patch) {
+                    panic!("{patch:?} was rejected against {current:?}: {e}");
+                }
+                let policy = draw(testing::valid_policy(groups.clone()), &mut runner);
+                assert_eq!(
+                    policy.validate(sim.tenant.directory()),
+                    Ok(()),
+                    "{policy:?}"
+                );
+            }
+        }
+    }
+
+    /// Invalid patches are rejected for the rule they break, and change nothing.
+    #[test]
+    fn testing_invalid_patches_are_rejected_for_their_reason() {
+        let mut runner = TestRunner::deterministic();
+        let mut seen = BTreeSet::new();
+        for _ in 0..cases() {
+            let mut sim = draw(testing::tenant_spec(), &mut runner).build();
+            let groups = sim.groups().to_vec();
+            for _ in 0..6 {
+                let bad = draw(testing::invalid_policy_patch(groups.clone()), &mut runner);
+                let before = sim.tenant.snapshot();
+                let err = sim
+                    .tenant
+                    .update_policy(sim.admin, &bad.patch)
+                    .expect_err("an invalid patch");
+                assert_eq!(err.code(), bad.violation.code(), "{bad:?}: {err}");
+                if let Some(field) = bad.violation.field() {
+                    assert!(err.to_string().contains(field), "{bad:?}: {err}");
+                }
+                assert!(
+                    sim.tenant.snapshot() == before,
+                    "{bad:?} changed the tenant"
+                );
+                seen.insert(
+                    format!("{:?}", bad.violation)
+                        .split('(')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
+        }
+        assert!(seen.len() >= 7, "violations drawn: {seen:?}");
+    }
+
+    /// A built tenant has the spec's users and groups, and each user's scope is what
+    /// the spec's policy, groups and nesting say (spec P5).
+    #[test]
+    fn testing_tenants_build_as_specified() {
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..cases() {
+            let spec = draw(testing::tenant_spec(), &mut runner);
+            let sim = spec.build();
+            let d = &spec.directory;
+            assert_eq!(sim.users().len(), d.users.len());
+            assert_eq!(sim.groups().len(), d.groups.len());
+            // A group's ancestors, walking up the forest.
+            let ancestors = |mut g: usize| {
+                let mut v = vec![g];
+                while let Some(p) = d.groups[g].parent {
+                    v.push(p);
+                    g = p;
+                }
+                v
+            };
+            let in_group = |u: usize, g: usize| {
+                d.users[u].groups.iter().any(|&own| {
+                    own == g || (spec.transitive_membership && ancestors(own).contains(&g))
+                })
+            };
+            let covers = |u: usize, t: &TargetSpec| match t {
+                TargetSpec::AllUsers => true,
+                TargetSpec::Group(g) => in_group(u, *g),
+            };
+            for (u, &id) in sim.users().iter().enumerate() {
+                let p = &spec.policy;
+                let want = if !p.enabled {
+                    Scope::PolicyDisabled
+                } else if p.exclude.iter().any(|t| covers(u, t)) {
+                    Scope::Excluded
+                } else if p.include.iter().any(|t| covers(u, t)) {
+                    Scope::InScope
+                } else {
+                    Scope::NotIncluded
+                };
+                assert_eq!(sim.tenant.scope_of(id), want, "user {u} of {spec:#?}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(Config { cases: cases(), ..Config::default() })]
+
+        /// Any sequence of operations, on any tenant: no panic, at most one pass per
+        /// user, no secret in the state, rejected calls change nothing, audited calls
+        /// leave exactly one record (none for a policy update that changes nothing),
+        /// every sign-in one sign-in record.
+        #[test]
+        fn testing_operation_sequences_keep_the_invariants(
+            spec in testing::tenant_spec(),
+            ops in testing::ops(0..60),
+        ) {
+            let mut sim = spec.build();
+            for op in &ops {
+                let before = sim.tenant.snapshot();
+                let (audit, sign_ins) = (sim.tenant.audit_log().len(), sim.tenant.sign_in_log().len());
+                let applied = sim.apply(op);
+                let (audit_now, sign_ins_now) = (sim.tenant.audit_log().len(), sim.tenant.sign_in_log().len());
+                match &applied {
+                    Applied::Rejected(_) => prop_assert!(sim.tenant.snapshot() == before, "{:?}", op),
+                    Applied::Done { audited: true } => match op {
+                        testing::Op::UpdatePolicy { .. } | testing::Op::ResetPolicy { .. } => {
+                            prop_assert!(audit_now - audit <= 1)
+                        }
+                        _ => prop_assert_eq!(audit_now, audit + 1, "{:?}", op),
+                    },
+                    Applied::SignedIn(_) | Applied::Denied(_) => {
+                        prop_assert_eq!(sign_ins_now, sign_ins + 1)
+                    }
+                    _ => prop_assert_eq!(audit_now, audit),
+                }
+                for &u in sim.users() {
+                    prop_assert!(sim.tenant.list_passes(sim.admin, u).map_or(0, |l| l.len()) <= 1);
+                }
+            }
+            let json = serde_json::to_string(&sim.tenant.snapshot()).unwrap();
+            for s in sim.danger_secrets() {
+                prop_assert!(!json.contains(s), "a secret in the snapshot");
+            }
+        }
+    }
+
+    /// The operation generator reaches passes, pass sign-ins and registered methods.
+    #[test]
+    fn testing_operations_reach_interesting_states() {
+        let mut runner = TestRunner::deterministic();
+        let (mut created, mut pass_sessions, mut devices) = (0, 0, 0);
+        for _ in 0..cases().max(32) {
+            let mut sim = draw(testing::tenant_spec(), &mut runner).build();
+            for op in draw(testing::ops(40..=40), &mut runner) {
+                match (sim.apply(&op), &op) {
+                    (Applied::Done { .. }, testing::Op::CreatePass { .. }) => created += 1,
+                    (Applied::Done { .. }, testing::Op::RegisterMethod { .. }) => devices += 1,
+                    (Applied::SignedIn(s), _) => {
+                        let pass = sim.tenant.session(s).map(|s| s.source().clone());
+                        if matches!(pass, Some(SessionSource::Pass { .. })) {
+                            pass_sessions += 1;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(created >= 20, "passes created: {created}");
+        assert!(pass_sessions >= 15, "pass sign-ins: {pass_sessions}");
+        assert!(devices >= 3, "methods registered: {devices}");
+    }
+}
