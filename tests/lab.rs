@@ -404,6 +404,29 @@ fn a_setup_the_tenant_refuses_is_a_setup_error() {
     assert!(matches!(err, LabError::Setup(_)));
 }
 
+#[test]
+fn the_clock_stops_at_the_end_of_year_9999() {
+    let report = run_toml(
+        r#"
+[[steps]]
+do = "set_clock"
+to = 9999-12-31T23:00:00Z
+
+[[steps]]
+do = "advance_clock"
+by = "2h"
+"#,
+    );
+    assert!(report.steps[0].passed());
+    match &report.steps[1].outcome {
+        Outcome::NotRun { why } => assert_eq!(
+            why,
+            "the clock cannot pass 9999-12-31T23:59:59Z, the latest instant a lab may reach"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
 // ---- Malformed input ---------------------------------------------------------------
 
 #[test]
@@ -664,6 +687,19 @@ fn wrong_types_missing_fields_ranges_and_duplicates_are_reported() {
     let d = one_error("[[users]]\nname = \"Ada\"\n");
     assert_eq!(d.kind, DiagnosticKind::MissingField);
     assert_eq!(d.message, "missing field `upn`");
+
+    let d =
+        one_error("[tenant]\nhash_cost = { memory_kib = 4294967295, iterations = 1, lanes = 1 }\n");
+    assert_eq!(
+        d.message,
+        "`4294967295` is out of range: expected 8 to 262144"
+    );
+    assert_eq!(d.path, "tenant.hash_cost.memory_kib");
+    let ok = Scenario::from_toml(
+        "[tenant]\nhash_cost = { memory_kib = 64, iterations = 1, lanes = 1 }\n",
+    )
+    .unwrap();
+    assert_eq!(ok.tenant.hash_cost.memory_kib(), 64);
 
     let d = one_error("[tenant]\nlockout = { threshold = 0 }\n");
     assert_eq!(d.message, "`0` is out of range: expected 1 to 4294967295");

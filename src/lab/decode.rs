@@ -709,10 +709,11 @@ impl<'s> Cx<'s> {
             );
         }
         let mut t = self.table(node, path)?;
-        let u32_max = i128::from(u32::MAX);
-        let memory = self.opt_int(&mut t, "memory_kib", 8, u32_max);
-        let iterations = self.opt_int(&mut t, "iterations", 1, u32_max);
-        let lanes = self.opt_int(&mut t, "lanes", 1, u32_max);
+        // Bounded so that a scenario cannot ask for more memory or time than a lab
+        // should take (argon2 itself accepts up to 4 TiB).
+        let memory = self.opt_int(&mut t, "memory_kib", 8, MAX_MEMORY_KIB);
+        let iterations = self.opt_int(&mut t, "iterations", 1, 16);
+        let lanes = self.opt_int(&mut t, "lanes", 1, 16);
         for (key, v) in [
             ("memory_kib", memory),
             ("iterations", iterations),
@@ -1718,6 +1719,9 @@ impl<'s> Cx<'s> {
         }
     }
 }
+
+/// The most memory a scenario's custom hash cost may ask for: 256 MiB.
+const MAX_MEMORY_KIB: i128 = 262_144;
 
 /// The denial reasons, as the scenario format (and `DenialReason`'s serde form) spells
 /// them.

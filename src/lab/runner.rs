@@ -348,11 +348,11 @@ struct Done {
 }
 
 /// Something a step needs that an earlier step did not make: the step does not run.
-struct Missing(String);
+struct CannotRun(String);
 
-impl Missing {
-    fn new(why: impl Into<String>) -> Missing {
-        Missing(why.into())
+impl CannotRun {
+    fn new(why: impl Into<String>) -> CannotRun {
+        CannotRun(why.into())
     }
 }
 
@@ -659,7 +659,12 @@ impl Runner {
         let description = self.describe(&step.action);
         let mut done = self.act(&step.action);
         let new_audit = audit_before..self.tenant.audit_log().len();
-        for r in &self.tenant.audit_log()[new_audit.clone()] {
+        for r in self
+            .tenant
+            .audit_log()
+            .get(new_audit.clone())
+            .unwrap_or_default()
+        {
             done.details.push(format!(
                 "audit: \"{}\" ({})",
                 r.activity_display_name, r.result_reason
@@ -802,60 +807,67 @@ impl Runner {
         }
     }
 
-    fn need_user(&self, upn: &str) -> Result<UserId, Missing> {
+    fn need_user(&self, upn: &str) -> Result<UserId, CannotRun> {
         self.user(upn)
-            .ok_or_else(|| Missing::new(format!("user `{upn}` does not exist")))
+            .ok_or_else(|| CannotRun::new(format!("user `{upn}` does not exist")))
     }
 
-    fn need_pass(&self, name: &str) -> Result<(UserId, PassId), Missing> {
+    fn need_pass(&self, name: &str) -> Result<(UserId, PassId), CannotRun> {
         self.passes
             .get(name)
             .map(|p| (p.user, p.id))
             .ok_or_else(|| {
-                Missing::new(format!(
+                CannotRun::new(format!(
                     "pass `{name}` was never created: the step that names it did not succeed"
                 ))
             })
     }
 
-    fn need_session(&self, name: &str) -> Result<SessionId, Missing> {
+    fn need_session(&self, name: &str) -> Result<SessionId, CannotRun> {
         self.sessions.get(name).copied().ok_or_else(|| {
-            Missing::new(format!(
+            CannotRun::new(format!(
                 "session `{name}` was never opened: the sign-in that names it was not allowed"
             ))
         })
     }
 
-    fn need_device(&self, name: &str) -> Result<&NamedDevice, Missing> {
+    fn need_device(&self, name: &str) -> Result<&NamedDevice, CannotRun> {
         self.devices.get(name).ok_or_else(|| {
-            Missing::new(format!(
+            CannotRun::new(format!(
                 "device `{name}` was never registered: the step that names it did not succeed"
             ))
         })
     }
 
-    fn need_group(&self, name: &str) -> Result<GroupId, Missing> {
+    fn need_group(&self, name: &str) -> Result<GroupId, CannotRun> {
         self.groups
             .get(name)
             .copied()
-            .ok_or_else(|| Missing::new(format!("group \"{name}\" does not exist")))
+            .ok_or_else(|| CannotRun::new(format!("group \"{name}\" does not exist")))
     }
 
     fn act(&mut self, action: &Action) -> Done {
         match self.try_act(action) {
             Ok(d) => d,
-            Err(Missing(why)) => Done::new(Outcome::NotRun { why }),
+            Err(CannotRun(why)) => Done::new(Outcome::NotRun { why }),
         }
     }
 
     /// Runs one action; `Err` when something the step needs is missing.
-    fn try_act(&mut self, action: &Action) -> Result<Done, Missing> {
+    fn try_act(&mut self, action: &Action) -> Result<Done, CannotRun> {
         let t_done = |r: Result<(), Error>| match r {
             Ok(()) => Done::ok(),
             Err(e) => Done::from_error(&e),
         };
         Ok(match action {
             Action::AdvanceClock { by } => {
+                let to = self.clock_now().checked_add_signed(*by);
+                if to.is_none_or(|t| t > latest_instant()) {
+                    return Err(CannotRun::new(format!(
+                        "the clock cannot pass {}, the latest instant a lab may reach",
+                        format_datetime(&latest_instant())
+                    )));
+                }
                 self.clock.advance(*by);
                 Done::ok().detail(format!("now {}", format_datetime(&self.clock_now())))
             }
@@ -911,7 +923,7 @@ impl Runner {
                     };
                     match at {
                         Some(at) => options = options.start(at),
-                        None => return Err(Missing::new("the start is outside the calendar")),
+                        None => return Err(CannotRun::new("the start is outside the calendar")),
                     }
                 }
                 if let Some(l) = lifetime_in_minutes {
@@ -1056,7 +1068,7 @@ impl Runner {
             }
             Action::LoseDevice { device } => {
                 let Some(d) = self.devices.get_mut(device) else {
-                    return Err(Missing::new(format!(
+                    return Err(CannotRun::new(format!(
                         "device `{device}` was never registered: the step that names it did not succeed"
                     )));
                 };
@@ -1122,16 +1134,16 @@ impl Runner {
         upn: &str,
         with: &SignInWith,
         session: Option<&str>,
-    ) -> Result<Done, Missing> {
+    ) -> Result<Done, CannotRun> {
         let no_device = |name: &str| {
-            Missing::new(format!(
+            CannotRun::new(format!(
                 "the user does not hold device `{name}`: it was lost or never registered"
             ))
         };
         let outcome = match with {
             SignInWith::Pass(name) => {
                 let p = self.passes.get(name).ok_or_else(|| {
-                    Missing::new(format!(
+                    CannotRun::new(format!(
                         "pass `{name}` was never created: the step that names it did not succeed"
                     ))
                 })?;
@@ -1467,6 +1479,14 @@ impl Runner {
             stated: true,
         }
     }
+}
+
+/// The latest instant a lab's clock may reach: 9999-12-31T23:59:59Z, the last one a
+/// scenario can write, far from the end of chrono's range so that every date sum the
+/// tenant makes stays representable.
+fn latest_instant() -> DateTime<Utc> {
+    // A valid calendar date: the fallback is never taken.
+    DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 fn change_text(c: &PolicyChange) -> String {
