@@ -773,14 +773,33 @@ impl Runner {
                 kind,
                 display_name,
                 device,
-            } => format!(
-                "in session `{session}`, the user registers {kind} \"{display_name}\" as device `{device}`"
-            ),
-            Action::RemoveMethod { actor, device } => {
-                format!("{actor} removes the method of device `{device}`")
+            } => {
+                let who = self
+                    .sessions
+                    .get(session)
+                    .and_then(|id| self.tenant.session(*id))
+                    .map_or_else(|| "the user".to_owned(), |s| self.upn(s.user()));
+                format!(
+                    "in session `{session}`, {who} registers {kind} \"{display_name}\" as device `{device}`"
+                )
             }
+            Action::RemoveMethod { actor, device } => match self.devices.get(device) {
+                Some(d) if self.upn(d.user).eq_ignore_ascii_case(actor) => format!(
+                    "{actor} removes their own {} method (device `{device}`)",
+                    d.kind
+                ),
+                Some(d) => format!(
+                    "{actor} removes the {} method of {} (device `{device}`)",
+                    d.kind,
+                    self.upn(d.user)
+                ),
+                None => format!("{actor} removes the method of device `{device}`"),
+            },
             Action::ListMethods { actor, user } => format!("{actor} lists the methods of {user}"),
-            Action::LoseDevice { device } => format!("device `{device}` is lost"),
+            Action::LoseDevice { device } => match self.devices.get(device) {
+                Some(d) => format!("{} loses device `{device}` ({})", self.upn(d.user), d.kind),
+                None => format!("device `{device}` is lost"),
+            },
             Action::AddToGroup { group, member: m } => {
                 format!("{} is added to group \"{group}\"", member(m))
             }
