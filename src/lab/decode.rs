@@ -144,6 +144,7 @@ impl<'n> Tab<'n> {
     fn get(&mut self, key: &'static str) -> Option<&'n Node> {
         self.known.push(key);
         let i = self.entries.iter().position(|e| e.key == key)?;
+        // `used` has one flag per entry (built together in `Cx::table`).
         self.used[i] = true;
         let node = &self.entries[i].node;
         (!matches!(node.value, Value::Null)).then_some(node)

@@ -5,7 +5,8 @@
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().map(|c| c.to_ascii_lowercase()).collect();
     let b: Vec<char> = b.chars().map(|c| c.to_ascii_lowercase()).collect();
-    // One row of the dynamic-programming table at a time.
+    // One row of the dynamic-programming table at a time; rows have b.len() + 1 cells,
+    // so every index below is in bounds.
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut row = vec![0; b.len() + 1];
     for (i, ca) in a.iter().enumerate() {
