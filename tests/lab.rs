@@ -1143,6 +1143,29 @@ expect = { error = "conflict" }
         assert_ne!(a, c);
         assert!(a.contains("seed 5"));
 
+        // Several scenarios end with a summary event.
+        let o = tapsim(&["--hash-cost", "minimum", "--format", "json", "-q"]);
+        let last: serde_json::Value =
+            serde_json::from_str(stdout(&o).lines().last().unwrap()).unwrap();
+        assert_eq!(
+            last,
+            serde_json::json!({"type": "summary", "scenarios": 3, "failed": [], "passed": true})
+        );
+
+        // Unusable input in JSON mode: error events on stdout, exit 2.
+        let f = file(
+            "bad.json",
+            "{\"users\": [{\"upn\": \"a@contoso.com\", \"nmae\": 1}]}",
+        );
+        let o = tapsim(&["check", f.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(o.status.code(), Some(2));
+        let e: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+        assert_eq!(e["type"], "error");
+        assert_eq!(e["kind"], "unknownField");
+        assert_eq!(e["path"], "users[0]");
+        assert_eq!(e["help"], "did you mean `name`?");
+        assert_eq!(e["line"], serde_json::Value::Null);
+
         // The 2021 rules break the account-recovery story's T6 step: exit 1.
         let o = tapsim(&["--profile", "preview2021", "--hash-cost", "minimum", "-q"]);
         assert_eq!(o.status.code(), Some(1));

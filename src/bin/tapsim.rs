@@ -392,7 +392,14 @@ impl App {
                 );
             }
         }
-        if total > 1 && !self.json {
+        if total > 1 && self.json {
+            self.out.line(&json!({
+                "type": "summary",
+                "scenarios": total,
+                "failed": failed,
+                "passed": failed.is_empty() && !unusable,
+            }));
+        } else if total > 1 {
             let line = if failed.is_empty() {
                 format!("\nAll {total} scenarios hold.\n")
             } else {
