@@ -316,7 +316,7 @@ impl Tenant {
             return Err(Error::NotRegistrable(kind.display_name()));
         }
         let one_time = matches!(s.source(), SessionSource::Pass { one_time: true, .. });
-        let window_end = s.signed_in() + chrono::Duration::minutes(REGISTRATION_WINDOW_MINUTES);
+        let window_end = crate::pass::add_minutes(s.signed_in(), REGISTRATION_WINDOW_MINUTES);
         if one_time && kind.has_registration_window() && now >= window_end {
             return Err(Denial::RegistrationWindowClosed.into());
         }

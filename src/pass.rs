@@ -12,6 +12,13 @@ use crate::policy::Scope;
 /// The Graph `@odata.type` of a pass.
 pub const PASS_ODATA_TYPE: &str = "#microsoft.graph.temporaryAccessPassAuthenticationMethod";
 
+/// `t + minutes`, saturating at chrono's latest instant (instead of panicking).
+pub(crate) fn add_minutes(t: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
+    Duration::try_minutes(minutes)
+        .and_then(|d| t.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// Why a pass is or is not usable (`methodUsabilityReason`, spec T10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum UsabilityReason {
@@ -81,7 +88,7 @@ impl PassRecord {
     }
     /// The first instant the pass is no longer valid: start + lifetime (exclusive).
     pub fn end(&self) -> DateTime<Utc> {
-        self.start + Duration::minutes(i64::from(self.lifetime_in_minutes))
+        add_minutes(self.start, i64::from(self.lifetime_in_minutes))
     }
     /// Whether it is a one-time pass.
     pub fn is_usable_once(&self) -> bool {
@@ -193,7 +200,7 @@ pub struct TemporaryAccessPass {
 impl TemporaryAccessPass {
     /// The first instant the pass is no longer valid.
     pub fn end_date_time(&self) -> DateTime<Utc> {
-        self.start_date_time + Duration::minutes(i64::from(self.lifetime_in_minutes))
+        add_minutes(self.start_date_time, i64::from(self.lifetime_in_minutes))
     }
 
     fn to_json<'a>(&self, secret: Option<&'a str>) -> PassJson<'a> {
@@ -329,5 +336,19 @@ impl Lifetime {
 impl From<Lifetime> for PassOptions {
     fn from(l: Lifetime) -> PassOptions {
         PassOptions::new().lifetime_in_minutes(l.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ends_saturate_instead_of_overflowing() {
+        let late = DateTime::<Utc>::MAX_UTC - Duration::minutes(5);
+        assert_eq!(add_minutes(late, 60), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(add_minutes(late, i64::MAX), DateTime::<Utc>::MAX_UTC);
+        let t = DateTime::<Utc>::UNIX_EPOCH;
+        assert_eq!(add_minutes(t, 60), t + Duration::hours(1));
     }
 }
