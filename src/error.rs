@@ -30,6 +30,15 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code.
+    pub const ALL: [ErrorCode; 5] = [
+        ErrorCode::BadRequest,
+        ErrorCode::AccessDenied,
+        ErrorCode::ItemNotFound,
+        ErrorCode::RequestResourceNotFound,
+        ErrorCode::Conflict,
+    ];
+
     /// The code as Graph spells it.
     pub const fn as_str(self) -> &'static str {
         match self {

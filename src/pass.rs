@@ -36,6 +36,15 @@ pub enum UsabilityReason {
 }
 
 impl UsabilityReason {
+    /// Every reason, in spec T10's order of precedence after `EnabledByPolicy`.
+    pub const ALL: [UsabilityReason; 5] = [
+        UsabilityReason::EnabledByPolicy,
+        UsabilityReason::DisabledByPolicy,
+        UsabilityReason::OneTimeUsed,
+        UsabilityReason::Expired,
+        UsabilityReason::NotYetValid,
+    ];
+
     /// Whether the pass can sign in.
     pub fn is_usable(self) -> bool {
         self == UsabilityReason::EnabledByPolicy

@@ -293,6 +293,19 @@ pub const BLOCKED_BY_USER_CREDENTIAL_POLICY: &str =
     "Temporary Access Pass sign in was blocked due to User Credential Policy";
 
 impl DenialReason {
+    /// Every reason.
+    pub const ALL: [DenialReason; 9] = [
+        DenialReason::InvalidCredential,
+        DenialReason::PassDisabledByPolicy,
+        DenialReason::PassOneTimeUsed,
+        DenialReason::PassExpired,
+        DenialReason::PassNotYetValid,
+        DenialReason::AccountLocked,
+        DenialReason::AccountDisabled,
+        DenialReason::PasswordRequired,
+        DenialReason::FederatedPassword,
+    ];
+
     /// The user-facing message (the service's own where the spec quotes it).
     pub const fn message(self) -> &'static str {
         match self {

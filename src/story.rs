@@ -1,8 +1,10 @@
 //! The account-recovery story of the seed story, told end to end with narration.
 //!
 //! [`account_recovery`] walks every step against a real [`Tenant`], checks that each
-//! step turns out as the rules say, and returns the narrated chapters with the tenant,
-//! so that the example, the built-in lab and the tests tell one story.
+//! step turns out as the rules say, and returns the narrated chapters with the tenant.
+//! `examples/account_recovery.rs` prints it and `tests/story.rs` asserts it; the
+//! built-in lab `docs/labs/account-recovery.toml` tells the same story as a scenario
+//! file.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 

@@ -289,3 +289,25 @@ fn g2_messages_help() {
         "Temporary Access Pass cannot be added to an external guest user."
     );
 }
+
+#[test]
+fn g2_all_constants_list_each_value_once_with_its_graph_spelling() {
+    let codes: BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(codes.len(), ErrorCode::ALL.len());
+    for c in ErrorCode::ALL {
+        assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+    }
+    let reasons: BTreeSet<&str> = UsabilityReason::ALL.iter().map(|r| r.as_str()).collect();
+    assert_eq!(reasons.len(), 5);
+    let denials: BTreeSet<String> = DenialReason::ALL
+        .iter()
+        .map(|d| {
+            serde_json::to_value(d)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(denials.len(), DenialReason::ALL.len());
+}
