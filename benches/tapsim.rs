@@ -277,10 +277,22 @@ fn sign_in_benches(c: &mut Criterion) {
         let mut f = SignInFixture::new(cost);
         assert!(f.sign_in());
         let (secret, phc) = (f.secret.clone(), f.phc.clone());
+        let f = f;
         g.bench_function("argon2id verify (floor)", |b| {
             b.iter(|| assert!(bare_verify(black_box(&secret), black_box(&phc))))
         });
-        g.bench_function("tapsim sign_in", |b| b.iter(|| assert!(f.sign_in())));
+        g.bench_function("tapsim sign_in", |b| {
+            b.iter_batched_ref(
+                || f.tenant.clone(),
+                |t| {
+                    assert!(
+                        t.sign_in("ada@contoso.com", Credential::Pass(&f.secret))
+                            .is_allowed()
+                    )
+                },
+                BatchSize::SmallInput,
+            )
+        });
         g.finish();
     }
 }
@@ -416,6 +428,53 @@ fn paired(
     (q(0.5), q(0.25), q(0.75), ta[ta.len() / 2], tb[tb.len() / 2])
 }
 
+/// [`paired`], with B's state rebuilt by `reset` (untimed) before each of its batches.
+fn paired_with_reset<S>(
+    rounds: usize,
+    batch: usize,
+    mut reset: impl FnMut() -> S,
+    mut a: impl FnMut(),
+    mut b: impl FnMut(&mut S),
+) -> (f64, f64, f64, Duration, Duration) {
+    let mut ratios = Vec::with_capacity(rounds);
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    for r in 0..=rounds {
+        let mut state = reset();
+        let mut time_a = || {
+            let t = Instant::now();
+            for _ in 0..batch {
+                a();
+            }
+            t.elapsed()
+        };
+        let mut time_b = |s: &mut S| {
+            let t = Instant::now();
+            for _ in 0..batch {
+                b(s);
+            }
+            t.elapsed()
+        };
+        let (x, y) = if r % 2 == 0 {
+            let x = time_a();
+            (x, time_b(&mut state))
+        } else {
+            let y = time_b(&mut state);
+            (time_a(), y)
+        };
+        if r == 0 {
+            continue; // warm-up
+        }
+        ratios.push(y.as_secs_f64() / x.as_secs_f64());
+        ta.push(x / batch as u32);
+        tb.push(y / batch as u32);
+    }
+    ratios.sort_by(f64::total_cmp);
+    ta.sort();
+    tb.sort();
+    let q = |p: f64| ratios[((ratios.len() - 1) as f64 * p).round() as usize];
+    (q(0.5), q(0.25), q(0.75), ta[ta.len() / 2], tb[tb.len() / 2])
+}
+
 fn report(label: &str, target: &str, r: (f64, f64, f64, Duration, Duration)) {
     let (median, p25, p75, a, b) = r;
     println!(
@@ -443,19 +502,47 @@ fn ratios(fixtures: &[(usize, ScopeFixture)], sequences: &[(model::Model, Vec<mo
             "<= 1.10",
         ),
     ] {
-        let mut f = SignInFixture::new(cost);
-        let (secret, phc) = (f.secret.clone(), f.phc.clone());
-        let r = paired(
+        let base = SignInFixture::new(cost);
+        let (secret, phc) = (base.secret.clone(), base.phc.clone());
+        // A fresh copy of the small tenant each round: the per-call overhead, with at
+        // most one batch of sessions and log records accumulated.
+        let r = paired_with_reset(
             rounds,
             batch,
+            || base.tenant.clone(),
             || assert!(bare_verify(black_box(&secret), black_box(&phc))),
-            || assert!(f.sign_in()),
+            |t| {
+                assert!(
+                    t.sign_in("ada@contoso.com", Credential::Pass(&secret))
+                        .is_allowed()
+                )
+            },
         );
         report(
             &format!("(1/2) sign_in / argon2id verify, {name} cost"),
             target,
             r,
         );
+        if cost == HashCost::Minimum {
+            // The same tenant throughout: every session and log record stays, so the
+            // cost of a growing state shows.
+            let mut f = SignInFixture::new(cost);
+            let kept_phc = f.phc.clone();
+            let r = paired(
+                rounds,
+                batch,
+                || assert!(bare_verify(black_box(&secret), black_box(&kept_phc))),
+                || assert!(f.sign_in()),
+            );
+            report(
+                &format!(
+                    "(2') same, {name} cost, state kept ({} sign-ins)",
+                    rounds * batch
+                ),
+                "(reference)",
+                r,
+            );
+        }
     }
     let rounds = if q { 20 } else { 200 };
     for (n, f) in fixtures {
