@@ -439,11 +439,81 @@ impl Directory {
         }
         self.reaches(u.member_of.iter().copied(), group, |g| &g.member_of)
     }
+
+    /// Every group `user` belongs to: the direct ones and (with `transitive`) their
+    /// ancestors, each once. Walks upwards once; stays on the stack for up to 16 groups.
+    pub(crate) fn groups_of(&self, user: &User, transitive: bool) -> GroupSet {
+        let mut set = GroupSet::default();
+        for g in &user.member_of {
+            set.insert(*g);
+        }
+        if transitive {
+            let mut i = 0;
+            while let Some(g) = set.get(i) {
+                if let Some(group) = self.groups.get(&g) {
+                    for parent in &group.member_of {
+                        set.insert(*parent);
+                    }
+                }
+                i += 1;
+            }
+        }
+        set
+    }
+}
+
+/// A small set of groups: inline up to 16, then on the heap.
+#[derive(Debug, Default)]
+pub(crate) struct GroupSet {
+    inline: [Option<GroupId>; 16],
+    len: usize,
+    spill: Vec<GroupId>,
+}
+
+impl GroupSet {
+    fn get(&self, i: usize) -> Option<GroupId> {
+        match self.inline.get(i) {
+            Some(slot) => *slot,
+            None => self.spill.get(i - self.inline.len()).copied(),
+        }
+    }
+
+    fn insert(&mut self, g: GroupId) {
+        if self.contains(g) {
+            return;
+        }
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = Some(g),
+            None => self.spill.push(g),
+        }
+        self.len += 1;
+    }
+
+    /// Whether `g` is in the set.
+    pub(crate) fn contains(&self, g: GroupId) -> bool {
+        self.inline.iter().take(self.len).any(|s| *s == Some(g)) || self.spill.contains(&g)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn group_sets_spill_past_sixteen_and_keep_each_group_once() {
+        let ids: Vec<GroupId> = (0..40u8)
+            .map(|i| GroupId(crate::Guid::from_bytes([i; 16])))
+            .collect();
+        let mut set = GroupSet::default();
+        for g in ids.iter().chain(ids.iter()) {
+            set.insert(*g);
+        }
+        assert_eq!(set.len, 40);
+        assert!(ids.iter().all(|g| set.contains(*g)));
+        assert!(!set.contains(GroupId(crate::Guid::from_bytes([99; 16]))));
+        assert_eq!(set.get(39), Some(ids[39]));
+        assert_eq!(set.get(40), None);
+    }
 
     #[test]
     fn upn_validation() {

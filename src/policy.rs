@@ -223,9 +223,20 @@ impl TapPolicy {
         if self.state == PolicyState::Disabled {
             return Scope::PolicyDisabled;
         }
+        let Some(u) = directory.user(user) else {
+            return Scope::NotIncluded;
+        };
+        let targets_groups = self
+            .include_targets
+            .iter()
+            .map(|t| t.id)
+            .chain(self.exclude_targets.iter().map(|t| t.id))
+            .any(|id| id != TargetId::AllUsers);
+        // One upward walk serves every target.
+        let groups = targets_groups.then(|| directory.groups_of(u, transitive));
         let covers = |id: TargetId| match id {
-            TargetId::AllUsers => directory.user(user).is_some(),
-            TargetId::Group(g) => directory.is_member(user, g, transitive),
+            TargetId::AllUsers => true,
+            TargetId::Group(g) => groups.as_ref().is_some_and(|set| set.contains(g)),
         };
         if self.exclude_targets.iter().any(|t| covers(t.id)) {
             return Scope::Excluded;
