@@ -1034,8 +1034,9 @@ pub fn ops(len: impl Into<SizeRange>) -> impl Strategy<Value = Vec<Op>> {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Applied {
-    /// The call succeeded. `audited`: it changed state that the audit log records, so
-    /// it appended exactly one audit record (spec R10).
+    /// The call succeeded. `audited`: the call is one the audit log records, so it
+    /// appended exactly one audit record, except a policy update or reset that left the
+    /// policy as it was, which appends none (spec R10).
     Done {
         /// Whether the call is one the audit log records.
         audited: bool,
