@@ -65,7 +65,6 @@ pub fn outside_authentication_administrator_reach(target: &User) -> Option<Role>
     target
         .roles()
         .iter()
-        .copied()
         .find(|r| !Role::AUTHENTICATION_ADMINISTRATOR_REACH.contains(r))
 }
 

@@ -1,13 +1,14 @@
 //! The directory: users, groups (nested), and role assignments.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::hash::Hasher as _;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::crypto::PhcHash;
 use crate::error::{Error, Result};
-use crate::ids::{GroupId, UserId};
-use crate::role::Role;
+use crate::ids::{FoldHasher, FoldMap, GroupId, UserId};
+use crate::role::{Role, RoleSet};
 
 /// The kind of account (Entra's `userType`, with guests split by where they live).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -26,18 +27,18 @@ pub enum UserType {
 #[serde(rename_all = "camelCase")]
 pub struct User {
     pub(crate) id: UserId,
-    pub(crate) user_principal_name: String,
-    pub(crate) display_name: String,
+    pub(crate) user_principal_name: Box<str>,
+    pub(crate) display_name: Box<str>,
     pub(crate) user_type: UserType,
     pub(crate) federated: bool,
     pub(crate) account_enabled: bool,
-    pub(crate) roles: BTreeSet<Role>,
-    /// The groups that hold this user directly.
-    pub(crate) member_of: BTreeSet<GroupId>,
+    pub(crate) roles: RoleSet,
+    /// The groups that hold this user directly, sorted.
+    pub(crate) member_of: Vec<GroupId>,
     pub(crate) password: Option<PhcHash>,
     /// For an external guest: the account at their home tenant (spec S10).
     #[serde(default)]
-    pub(crate) home: Option<HomeAccount>,
+    pub(crate) home: Option<Box<HomeAccount>>,
 }
 
 /// An external guest's account in their home tenant (spec S10).
@@ -53,7 +54,7 @@ pub struct HomeAccount {
 impl User {
     /// For an external guest linked with [`crate::World::link_guest`]: their home account.
     pub fn home_account(&self) -> Option<HomeAccount> {
-        self.home
+        self.home.as_deref().copied()
     }
     /// The object id.
     pub fn id(&self) -> UserId {
@@ -80,15 +81,15 @@ impl User {
         self.account_enabled
     }
     /// The directory roles the user holds.
-    pub fn roles(&self) -> &BTreeSet<Role> {
-        &self.roles
+    pub fn roles(&self) -> RoleSet {
+        self.roles
     }
     /// Whether the user holds `role`.
     pub fn has_role(&self, role: Role) -> bool {
-        self.roles.contains(&role)
+        self.roles.contains(role)
     }
-    /// The groups the user is a direct member of.
-    pub fn direct_groups(&self) -> &BTreeSet<GroupId> {
+    /// The groups the user is a direct member of, sorted.
+    pub fn direct_groups(&self) -> &[GroupId] {
         &self.member_of
     }
     /// Whether a password is set.
@@ -232,14 +233,86 @@ impl From<GroupId> for Member {
     }
 }
 
-/// Users and groups, indexed by id and by user principal name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// Users and groups, in the order they were added, indexed by id and by user principal
+/// name. Serializes as its users and groups only; the indexes are rebuilt on load.
+#[derive(Debug, Clone, Default)]
 pub struct Directory {
-    users: BTreeMap<UserId, User>,
-    /// Lowercased UPN to id.
-    upn_index: BTreeMap<String, UserId>,
-    groups: BTreeMap<GroupId, Group>,
+    users: Vec<User>,
+    groups: Vec<Group>,
+    user_index: FoldMap<UserId, u32>,
+    group_index: FoldMap<GroupId, u32>,
+    /// A hash of the lower-cased UPN to the first user with that hash...
+    upn_index: FoldMap<u64, u32>,
+    /// ...and the users whose UPN hash collided with another's (searched in full).
+    upn_overflow: Vec<u32>,
+}
+
+impl PartialEq for Directory {
+    fn eq(&self, other: &Directory) -> bool {
+        self.users == other.users && self.groups == other.groups
+    }
+}
+
+impl Eq for Directory {}
+
+#[derive(Serialize)]
+struct DirectoryRef<'a> {
+    users: &'a [User],
+    groups: &'a [Group],
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DirectoryOwned {
+    users: Vec<User>,
+    groups: Vec<Group>,
+}
+
+impl Serialize for Directory {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        DirectoryRef {
+            users: &self.users,
+            groups: &self.groups,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Directory {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let owned = DirectoryOwned::deserialize(d)?;
+        let mut dir = Directory::default();
+        for g in owned.groups {
+            if dir.group_index.contains_key(&g.id) {
+                return Err(serde::de::Error::custom(format!(
+                    "group `{}` appears twice",
+                    g.id
+                )));
+            }
+            dir.push_group(g);
+        }
+        for u in owned.users {
+            if dir.user_index.contains_key(&u.id)
+                || dir.user_by_upn(&u.user_principal_name).is_some()
+            {
+                return Err(serde::de::Error::custom(format!(
+                    "user `{}` (`{}`) appears twice",
+                    u.id, u.user_principal_name
+                )));
+            }
+            dir.insert_user(u);
+        }
+        Ok(dir)
+    }
+}
+
+/// The index key of a UPN: a hash of its ASCII-lower-cased bytes (UPNs are ASCII).
+fn upn_key(upn: &str) -> u64 {
+    let mut h = FoldHasher::default();
+    for b in upn.bytes() {
+        h.write_u8(b.to_ascii_lowercase());
+    }
+    h.finish()
 }
 
 /// Checks a user principal name as Entra does: `name@domain`, the name 1 to 64
@@ -273,62 +346,96 @@ pub(crate) fn validate_upn(upn: &str) -> Result<()> {
 impl Directory {
     /// A user by id.
     pub fn user(&self, id: UserId) -> Option<&User> {
-        self.users.get(&id)
+        self.slot(id).and_then(|i| self.users.get(i))
+    }
+
+    /// The position of a user in [`Directory::users`], which is also the user's slot in
+    /// the tenant's per-user tables.
+    pub(crate) fn slot(&self, id: UserId) -> Option<usize> {
+        self.user_index.get(&id).map(|i| *i as usize)
     }
 
     /// A user by principal name, ignoring case.
     pub fn user_by_upn(&self, upn: &str) -> Option<&User> {
+        let matches = |i: &u32| {
+            self.users
+                .get(*i as usize)
+                .filter(|u| u.user_principal_name.eq_ignore_ascii_case(upn))
+        };
         self.upn_index
-            .get(&upn.to_lowercase())
-            .and_then(|id| self.users.get(id))
+            .get(&upn_key(upn))
+            .and_then(matches)
+            .or_else(|| self.upn_overflow.iter().find_map(matches))
     }
 
     /// A group by id.
     pub fn group(&self, id: GroupId) -> Option<&Group> {
-        self.groups.get(&id)
+        self.group_index
+            .get(&id)
+            .and_then(|i| self.groups.get(*i as usize))
     }
 
-    /// All users, by id.
+    fn group_mut(&mut self, id: GroupId) -> Option<&mut Group> {
+        self.group_index
+            .get(&id)
+            .and_then(|i| self.groups.get_mut(*i as usize))
+    }
+
+    /// All users, in the order they were added.
     pub fn users(&self) -> impl ExactSizeIterator<Item = &User> {
-        self.users.values()
+        self.users.iter()
     }
 
-    /// All groups, by id.
+    /// All groups, in the order they were added.
     pub fn groups(&self) -> impl ExactSizeIterator<Item = &Group> {
-        self.groups.values()
+        self.groups.iter()
     }
 
     pub(crate) fn user_mut(&mut self, id: UserId) -> Option<&mut User> {
-        self.users.get_mut(&id)
+        let i = self.slot(id)?;
+        self.users.get_mut(i)
     }
 
     /// Checks that a user could be inserted (valid, unused UPN).
     pub(crate) fn check_new_user(&self, upn: &str) -> Result<()> {
         validate_upn(upn)?;
-        if self.upn_index.contains_key(&upn.to_lowercase()) {
+        if self.user_by_upn(upn).is_some() {
             return Err(Error::DuplicateUpn(upn.to_owned()));
         }
         Ok(())
     }
 
-    /// Inserts a user already checked by [`Directory::check_new_user`].
-    pub(crate) fn insert_user(&mut self, user: User) {
-        self.upn_index
-            .insert(user.user_principal_name.to_lowercase(), user.id);
-        self.users.insert(user.id, user);
+    /// Inserts a user already checked by [`Directory::check_new_user`]; returns its slot.
+    pub(crate) fn insert_user(&mut self, user: User) -> usize {
+        let slot = self.users.len();
+        // u32 slots: four billion users is beyond any machine this runs on.
+        let i = u32::try_from(slot).unwrap_or(u32::MAX);
+        self.user_index.insert(user.id, i);
+        let key = upn_key(&user.user_principal_name);
+        match self.upn_index.entry(key) {
+            std::collections::hash_map::Entry::Occupied(_) => self.upn_overflow.push(i),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(i);
+            }
+        }
+        self.users.push(user);
+        slot
+    }
+
+    fn push_group(&mut self, group: Group) {
+        let i = u32::try_from(self.groups.len()).unwrap_or(u32::MAX);
+        self.group_index.insert(group.id, i);
+        self.groups.push(group);
     }
 
     pub(crate) fn insert_group(&mut self, id: GroupId, display_name: String) {
-        self.groups.insert(
+        self.push_group(Group {
             id,
-            Group {
-                id,
-                display_name,
-                user_members: BTreeSet::new(),
-                group_members: BTreeSet::new(),
-                member_of: BTreeSet::new(),
-            },
-        );
+            display_name,
+            user_members: BTreeSet::new(),
+            group_members: BTreeSet::new(),
+            member_of: BTreeSet::new(),
+        });
     }
 
     /// Whether `inner` is `outer` or nested in it at any depth.
@@ -352,7 +459,7 @@ impl Directory {
                 return true;
             }
             if seen.insert(g)
-                && let Some(group) = self.groups.get(&g)
+                && let Some(group) = self.group(g)
             {
                 stack.extend(next(group).iter().copied());
             }
@@ -362,33 +469,37 @@ impl Directory {
 
     /// Adds `member` to `group`. Returns whether it was newly added.
     pub(crate) fn add_member(&mut self, group: GroupId, member: Member) -> Result<bool> {
-        if !self.groups.contains_key(&group) {
+        if self.group(group).is_none() {
             return Err(Error::GroupNotFound(group));
         }
         match member {
             Member::User(u) => {
                 let user = self
-                    .users
-                    .get_mut(&u)
+                    .user_mut(u)
                     .ok_or_else(|| Error::UserNotFound(u.to_string()))?;
-                let added = user.member_of.insert(group);
-                if let Some(g) = self.groups.get_mut(&group) {
+                let added = match user.member_of.binary_search(&group) {
+                    Ok(_) => false,
+                    Err(pos) => {
+                        user.member_of.insert(pos, group);
+                        true
+                    }
+                };
+                if let Some(g) = self.group_mut(group) {
                     g.user_members.insert(u);
                 }
                 Ok(added)
             }
             Member::Group(m) => {
-                if !self.groups.contains_key(&m) {
+                if self.group(m).is_none() {
                     return Err(Error::GroupNotFound(m));
                 }
                 if self.group_contains_group(m, group) {
                     return Err(Error::GroupCycle { group, member: m });
                 }
-                let mut added = false;
-                if let Some(g) = self.groups.get_mut(&group) {
-                    added = g.group_members.insert(m);
-                }
-                if let Some(inner) = self.groups.get_mut(&m) {
+                let added = self
+                    .group_mut(group)
+                    .is_some_and(|g| g.group_members.insert(m));
+                if let Some(inner) = self.group_mut(m) {
                     inner.member_of.insert(group);
                 }
                 Ok(added)
@@ -398,27 +509,26 @@ impl Directory {
 
     /// Removes `member` from `group`. Returns whether it was a member.
     pub(crate) fn remove_member(&mut self, group: GroupId, member: Member) -> Result<bool> {
-        if !self.groups.contains_key(&group) {
+        if self.group(group).is_none() {
             return Err(Error::GroupNotFound(group));
         }
         match member {
             Member::User(u) => {
                 let user = self
-                    .users
-                    .get_mut(&u)
+                    .user_mut(u)
                     .ok_or_else(|| Error::UserNotFound(u.to_string()))?;
-                user.member_of.remove(&group);
+                if let Ok(pos) = user.member_of.binary_search(&group) {
+                    user.member_of.remove(pos);
+                }
                 Ok(self
-                    .groups
-                    .get_mut(&group)
+                    .group_mut(group)
                     .is_some_and(|g| g.user_members.remove(&u)))
             }
             Member::Group(m) => {
-                let inner = self.groups.get_mut(&m).ok_or(Error::GroupNotFound(m))?;
+                let inner = self.group_mut(m).ok_or(Error::GroupNotFound(m))?;
                 inner.member_of.remove(&group);
                 Ok(self
-                    .groups
-                    .get_mut(&group)
+                    .group_mut(group)
                     .is_some_and(|g| g.group_members.remove(&m)))
             }
         }
@@ -428,10 +538,10 @@ impl Directory {
     /// nested groups. Walks upwards from the user, so the cost depends on the user's
     /// memberships, not on the size of the group.
     pub fn is_member(&self, user: UserId, group: GroupId, transitive: bool) -> bool {
-        let Some(u) = self.users.get(&user) else {
+        let Some(u) = self.user(user) else {
             return false;
         };
-        if u.member_of.contains(&group) {
+        if u.member_of.binary_search(&group).is_ok() {
             return true;
         }
         if !transitive {
@@ -450,7 +560,7 @@ impl Directory {
         if transitive {
             let mut i = 0;
             while let Some(g) = set.get(i) {
-                if let Some(group) = self.groups.get(&g) {
+                if let Some(group) = self.group(g) {
                     for parent in &group.member_of {
                         set.insert(*parent);
                     }
@@ -513,6 +623,59 @@ mod tests {
         assert!(!set.contains(GroupId(crate::Guid::from_bytes([99; 16]))));
         assert_eq!(set.get(39), Some(ids[39]));
         assert_eq!(set.get(40), None);
+    }
+
+    fn user(id: u8, upn: &str) -> User {
+        User {
+            id: UserId(crate::Guid::from_bytes([id; 16])),
+            user_principal_name: upn.into(),
+            display_name: upn.into(),
+            user_type: UserType::Member,
+            federated: false,
+            account_enabled: true,
+            roles: RoleSet::EMPTY,
+            member_of: Vec::new(),
+            password: None,
+            home: None,
+        }
+    }
+
+    #[test]
+    fn upn_lookups_survive_hash_collisions() {
+        let mut dir = Directory::default();
+        dir.insert_user(user(1, "a@contoso.com"));
+        // Force a collision: make b's key already taken (by a), as a real collision would.
+        dir.upn_index.insert(upn_key("b@contoso.com"), 0);
+        dir.insert_user(user(2, "b@contoso.com"));
+        assert_eq!(dir.upn_overflow, [1]);
+        assert_eq!(
+            dir.user_by_upn("B@Contoso.com").map(|u| u.id()),
+            Some(UserId(crate::Guid::from_bytes([2; 16])))
+        );
+        assert_eq!(
+            dir.user_by_upn("a@contoso.com").map(|u| u.id()),
+            Some(UserId(crate::Guid::from_bytes([1; 16])))
+        );
+        assert!(dir.user_by_upn("c@contoso.com").is_none());
+        assert!(dir.check_new_user("b@CONTOSO.com").is_err());
+    }
+
+    #[test]
+    fn snapshots_with_duplicates_are_rejected() {
+        let mut dir = Directory::default();
+        dir.insert_user(user(1, "a@contoso.com"));
+        let json = serde_json::to_value(&dir).unwrap();
+        let back: Directory = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, dir);
+        assert!(
+            back.user_by_upn("a@contoso.com").is_some(),
+            "indexes rebuilt on load"
+        );
+        let mut twice = json;
+        let u = twice["users"][0].clone();
+        twice["users"].as_array_mut().unwrap().push(u);
+        let err = serde_json::from_value::<Directory>(twice).unwrap_err();
+        assert!(err.to_string().contains("appears twice"), "{err}");
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub use policy::{
     PolicyPatch, PolicyState, Scope, TapPolicy, TargetId, TargetType,
 };
 pub use profile::{Profile, Switches};
-pub use role::{ParseRoleError, Role};
+pub use role::{ParseRoleError, Role, RoleSet};
 pub use signin::{
     APP_DISPLAY_NAME, AuthenticationDetail, BLOCKED_BY_USER_CREDENTIAL_POLICY, Check, Credential,
     Decision, DenialReason, LockoutSettings, Session, SessionEndReason, SessionSource,

@@ -78,8 +78,7 @@ impl Tenant {
         if policy.is_usable_once && !is_usable_once {
             return Err(Error::MultiUseNotAllowed);
         }
-        if self.state.passes.contains_key(&user) && self.state.config.switches.delete_before_create
-        {
+        if self.pass_of(user).is_some() && self.state.config.switches.delete_before_create {
             return Err(Error::PassAlreadyExists);
         }
         let start = options.start_date_time.unwrap_or(now);
@@ -97,7 +96,7 @@ impl Tenant {
         let length = policy.default_length as usize;
 
         // Valid as a whole: from here on the request succeeds.
-        if let Some(old) = self.state.passes.remove(&user) {
+        if let Some(old) = self.pass_slot_mut(user).and_then(Option::take) {
             self.end_sessions_of_pass(old.id, now);
         }
         let id = PassId(Guid::random(&mut self.state.rng));
@@ -116,7 +115,9 @@ impl Tenant {
         let props = pass_properties(&record, false);
         let reason = record.usability(self.scope_of(user), self.state.policy.is_usable_once, now);
         let view = record.view(reason);
-        self.state.passes.insert(user, record);
+        if let Some(slot) = self.pass_slot_mut(user) {
+            *slot = Some(record);
+        }
         let target = self.user_target(user, props);
         self.audit(actor, Activity::AdminRegisteredPass, target, Vec::new());
         Ok(IssuedPass {
@@ -164,11 +165,11 @@ impl Tenant {
             self.target(user)?,
             PassOperation::Delete,
         )?;
-        if self.state.passes.get(&user).map(|p| p.id) != Some(pass) {
+        if self.pass_of(user).map(|p| p.id) != Some(pass) {
             return Err(Error::PassNotFound(pass.to_string()));
         }
         let now = self.now();
-        let Some(old) = self.state.passes.remove(&user) else {
+        let Some(old) = self.pass_slot_mut(user).and_then(Option::take) else {
             // Checked just above.
             return Err(Error::PassNotFound(pass.to_string()));
         };
@@ -185,7 +186,7 @@ impl Tenant {
 
     /// The user's pass as read now (an observer's view: no permission check).
     pub fn pass_view(&self, user: UserId) -> Option<TemporaryAccessPass> {
-        let record = self.state.passes.get(&user)?;
+        let record = self.pass_of(user)?;
         let reason = record.usability(
             self.scope_of(user),
             self.state.policy.is_usable_once,
@@ -196,7 +197,7 @@ impl Tenant {
 
     /// The user's stored pass record (an observer's view; holds only the hash).
     pub fn pass_record(&self, user: UserId) -> Option<&PassRecord> {
-        self.state.passes.get(&user)
+        self.pass_of(user)
     }
 }
 

@@ -167,3 +167,87 @@ mod tests {
         assert!("Chief Wizard".parse::<Role>().is_err());
     }
 }
+
+/// A set of roles, one bit each. Serializes as a list of display names, in declaration
+/// order.
+///
+/// ```
+/// use tapsim::{Role, RoleSet};
+/// let set: RoleSet = [Role::GlobalReader, Role::ReportsReader].into_iter().collect();
+/// assert!(set.contains(Role::GlobalReader));
+/// assert_eq!(set.iter().collect::<Vec<_>>(), [Role::GlobalReader, Role::ReportsReader]);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct RoleSet(u32);
+
+impl RoleSet {
+    /// The empty set.
+    pub const EMPTY: RoleSet = RoleSet(0);
+
+    fn bit(role: Role) -> u32 {
+        let i = Role::ALL.iter().position(|r| *r == role).unwrap_or(31);
+        1 << i
+    }
+
+    /// Whether `role` is in the set.
+    pub fn contains(self, role: Role) -> bool {
+        self.0 & RoleSet::bit(role) != 0
+    }
+
+    /// Adds `role`; returns whether it was new.
+    pub fn insert(&mut self, role: Role) -> bool {
+        let new = !self.contains(role);
+        self.0 |= RoleSet::bit(role);
+        new
+    }
+
+    /// Removes `role`; returns whether it was there.
+    pub fn remove(&mut self, role: Role) -> bool {
+        let had = self.contains(role);
+        self.0 &= !RoleSet::bit(role);
+        had
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// How many roles the set holds.
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// The roles, in declaration order.
+    pub fn iter(self) -> impl Iterator<Item = Role> {
+        Role::ALL.into_iter().filter(move |r| self.contains(*r))
+    }
+}
+
+impl FromIterator<Role> for RoleSet {
+    fn from_iter<I: IntoIterator<Item = Role>>(iter: I) -> RoleSet {
+        let mut s = RoleSet::EMPTY;
+        for r in iter {
+            s.insert(r);
+        }
+        s
+    }
+}
+
+impl fmt::Debug for RoleSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for RoleSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for RoleSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Vec::<Role>::deserialize(d)?.into_iter().collect())
+    }
+}

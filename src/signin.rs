@@ -752,7 +752,7 @@ impl Tenant {
         secret: &str,
         a: &mut Attempt<'_>,
     ) -> std::result::Result<(Verified, bool), DenialReason> {
-        let record = self.state.passes.get(&user);
+        let record = self.pass_of(user);
         let hash = record.map_or(&self.state.decoy_hash, |r| &r.hash);
         let ok = self.hasher.verify(secret, hash) && record.is_some();
         let Some(record) = record.filter(|_| ok) else {
@@ -803,7 +803,7 @@ impl Tenant {
             return Err(denial);
         }
         let (pass, one_time) = (record.id, record.is_usable_once);
-        if let Some(r) = self.state.passes.get_mut(&user) {
+        if let Some(Some(r)) = self.pass_slot_mut(user) {
             r.last_used = Some(now);
             if r.is_usable_once {
                 r.used = true;
@@ -826,7 +826,7 @@ impl Tenant {
         let (source, expires) = match verified {
             Verified::Pass { one_time, pass } => (
                 SessionSource::Pass { pass, one_time },
-                self.state.passes.get(&user).map(|p| p.end()),
+                self.pass_of(user).map(|p| p.end()),
             ),
             Verified::Password => (SessionSource::Password, None),
             Verified::Method { method, kind } => (SessionSource::Method { method, kind }, None),

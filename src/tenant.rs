@@ -53,8 +53,9 @@ pub struct TenantState {
     pub(crate) config: TenantConfig,
     pub(crate) directory: Directory,
     pub(crate) policy: TapPolicy,
-    /// At most one pass per user (spec T5).
-    pub(crate) passes: std::collections::BTreeMap<UserId, PassRecord>,
+    /// At most one pass per user (spec T5), in the user's slot (the user's position in
+    /// the directory): one entry per user.
+    pub(crate) passes: Vec<Option<PassRecord>>,
     pub(crate) audit_log: Vec<AuditRecord>,
     pub(crate) sign_in: SignInState,
     /// A hash of a secret nobody knows, verified against when a user has no pass, so that
@@ -97,7 +98,7 @@ impl fmt::Debug for Tenant {
             .field("config", &self.state.config)
             .field("users", &self.state.directory.users().len())
             .field("groups", &self.state.directory.groups().len())
-            .field("passes", &self.state.passes.len())
+            .field("passes", &self.state.passes.iter().flatten().count())
             .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
@@ -215,7 +216,7 @@ impl TenantBuilder {
                 policy: TapPolicy::defaults(&switches),
                 config,
                 directory: Directory::default(),
-                passes: Default::default(),
+                passes: Vec::new(),
                 audit_log: Vec::new(),
                 sign_in: SignInState::default(),
                 decoy_hash,
@@ -308,9 +309,17 @@ impl Tenant {
     /// A tenant restored from a snapshot, reading time from `clock`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] if the snapshot's hash cost is invalid.
+    /// [`Error::InvalidConfig`] if the snapshot's hash cost is invalid or its pass table
+    /// does not match its users.
     pub fn from_snapshot(state: TenantState, clock: Arc<dyn Clock>) -> Result<Tenant> {
         let hasher = Hasher::new(state.config.hash_cost).map_err(Error::InvalidConfig)?;
+        if state.passes.len() != state.directory.users().len() {
+            return Err(Error::InvalidConfig(format!(
+                "the snapshot has {} pass slots for {} users",
+                state.passes.len(),
+                state.directory.users().len()
+            )));
+        }
         Ok(Tenant {
             state,
             clock,
@@ -351,17 +360,30 @@ impl Tenant {
             .map(|p| self.hasher.hash(&mut self.state.rng, p.danger_reveal()));
         self.state.directory.insert_user(User {
             id,
-            user_principal_name: new.user_principal_name,
-            display_name: new.display_name,
+            user_principal_name: new.user_principal_name.into_boxed_str(),
+            display_name: new.display_name.into_boxed_str(),
             user_type: new.user_type,
             federated: new.federated,
             account_enabled: new.account_enabled,
-            roles: new.roles,
+            roles: new.roles.into_iter().collect(),
             member_of: Default::default(),
             password,
             home: None,
         });
+        self.state.passes.push(None);
         Ok(id)
+    }
+
+    /// The user's pass record, if any.
+    pub(crate) fn pass_of(&self, user: UserId) -> Option<&PassRecord> {
+        let slot = self.state.directory.slot(user)?;
+        self.state.passes.get(slot)?.as_ref()
+    }
+
+    /// The user's pass slot, to change it.
+    pub(crate) fn pass_slot_mut(&mut self, user: UserId) -> Option<&mut Option<PassRecord>> {
+        let slot = self.state.directory.slot(user)?;
+        self.state.passes.get_mut(slot)
     }
 
     /// Sets or replaces a user's password.
@@ -407,7 +429,7 @@ impl Tenant {
             .directory
             .user_mut(user)
             .ok_or_else(|| Error::UserNotFound(user.to_string()))?;
-        u.roles.remove(&role);
+        u.roles.remove(role);
         Ok(())
     }
 

@@ -115,10 +115,10 @@ impl World {
                 "user `{guest}` is not an external guest"
             )));
         }
-        g.home = Some(HomeAccount {
+        g.home = Some(Box::new(HomeAccount {
             tenant: home,
             user: home_user,
-        });
+        }));
         Ok(())
     }
 
