@@ -2856,7 +2856,10 @@ impl Harness {
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         // One slot per user, `null` where the user has no pass.
         let slots = value["passes"].as_array().expect("a pass slot per user");
-        assert_eq!(slots.len(), value["directory"]["users"].as_array().map_or(0, Vec::len));
+        assert_eq!(
+            slots.len(),
+            value["directory"]["users"].as_array().map_or(0, Vec::len)
+        );
         let passes = slots.iter().filter(|p| !p.is_null()).count();
         assert_eq!(passes, m.passes.len(), "one pass per user, no other");
 
