@@ -386,6 +386,11 @@ impl Directory {
         self.users.iter()
     }
 
+    /// All users, by slot.
+    pub(crate) fn users_slice(&self) -> &[User] {
+        &self.users
+    }
+
     /// All groups, in the order they were added.
     pub fn groups(&self) -> impl ExactSizeIterator<Item = &Group> {
         self.groups.iter()
@@ -551,7 +556,7 @@ impl Directory {
     }
 
     /// Every group `user` belongs to: the direct ones and (with `transitive`) their
-    /// ancestors, each once. Walks upwards once; stays on the stack for up to 16 groups.
+    /// ancestors, each once. Walks upwards once; stays on the stack for up to 8 groups.
     pub(crate) fn groups_of(&self, user: &User, transitive: bool) -> GroupSet {
         let mut set = GroupSet::default();
         for g in &user.member_of {
@@ -572,10 +577,10 @@ impl Directory {
     }
 }
 
-/// A small set of groups: inline up to 16, then on the heap.
+/// A small set of groups: inline up to 8, then on the heap.
 #[derive(Debug, Default)]
 pub(crate) struct GroupSet {
-    inline: [Option<GroupId>; 16],
+    inline: [Option<GroupId>; 8],
     len: usize,
     spill: Vec<GroupId>,
 }
@@ -610,7 +615,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn group_sets_spill_past_sixteen_and_keep_each_group_once() {
+    fn group_sets_spill_past_eight_and_keep_each_group_once() {
         let ids: Vec<GroupId> = (0..40u8)
             .map(|i| GroupId(crate::Guid::from_bytes([i; 16])))
             .collect();

@@ -186,12 +186,16 @@ impl Tenant {
 
     /// The user's pass as read now (an observer's view: no permission check).
     pub fn pass_view(&self, user: UserId) -> Option<TemporaryAccessPass> {
-        let record = self.pass_of(user)?;
-        let reason = record.usability(
-            self.scope_of(user),
-            self.state.policy.is_usable_once,
-            self.now(),
+        // One index lookup serves the user and the pass: they share a slot.
+        let slot = self.state.directory.slot(user)?;
+        let record = self.state.passes.get(slot)?.as_ref()?;
+        let u = self.state.directory.users_slice().get(slot)?;
+        let scope = self.state.policy.scope_of_user(
+            &self.state.directory,
+            u,
+            self.state.config.transitive_membership,
         );
+        let reason = record.usability(scope, self.state.policy.is_usable_once, self.now());
         Some(record.view(reason))
     }
 

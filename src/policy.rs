@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::directory::Directory;
+use crate::directory::{Directory, User};
 use crate::error::{Invalid, Result};
 use crate::ids::{GroupId, UserId};
 use crate::profile::Switches;
@@ -220,12 +220,18 @@ impl TapPolicy {
     /// the user, and no exclude target does. Group membership is transitive when
     /// `transitive` is set.
     pub fn scope(&self, directory: &Directory, user: UserId, transitive: bool) -> Scope {
+        match directory.user(user) {
+            Some(u) => self.scope_of_user(directory, u, transitive),
+            None if self.state == PolicyState::Disabled => Scope::PolicyDisabled,
+            None => Scope::NotIncluded,
+        }
+    }
+
+    /// [`TapPolicy::scope`] for a user already looked up.
+    pub(crate) fn scope_of_user(&self, directory: &Directory, u: &User, transitive: bool) -> Scope {
         if self.state == PolicyState::Disabled {
             return Scope::PolicyDisabled;
         }
-        let Some(u) = directory.user(user) else {
-            return Scope::NotIncluded;
-        };
         let targets_groups = self
             .include_targets
             .iter()
