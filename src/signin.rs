@@ -1,5 +1,6 @@
 //! Sign-in evaluation, sessions and lockout (spec S1 to S10).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -391,11 +392,11 @@ pub struct Check {
     /// What was checked: `user`, `lockout`, `account`, `federation`, `credential`,
     /// `method`, `policy state`, `scope`, `one-time policy`, `one-time use`,
     /// `validity window`, `cross-tenant trust`.
-    pub name: String,
+    pub name: Cow<'static, str>,
     /// Whether it passed.
     pub passed: bool,
     /// What was found.
-    pub detail: String,
+    pub detail: Cow<'static, str>,
 }
 
 /// The result of a sign-in: a decision with the checks behind it, and its log record.
@@ -521,9 +522,9 @@ struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
-    fn check(&mut self, name: &str, passed: bool, detail: impl Into<String>) {
+    fn check(&mut self, name: &'static str, passed: bool, detail: impl Into<Cow<'static, str>>) {
         self.trace.push(Check {
-            name: name.to_owned(),
+            name: Cow::Borrowed(name),
             passed,
             detail: detail.into(),
         });
@@ -560,7 +561,7 @@ impl Tenant {
             upn,
             user: None,
             methods: credential.methods(),
-            trace: Vec::new(),
+            trace: Vec::with_capacity(10),
         };
         let result = self.evaluate(now, credential, &mut attempt);
         let (decision, requirement) = match result {
@@ -601,19 +602,21 @@ impl Tenant {
         credential: Credential<'_>,
         a: &mut Attempt<'_>,
     ) -> std::result::Result<(Verified, bool), DenialReason> {
-        let Some(user) = self.state.directory.user_by_upn(a.upn).cloned() else {
+        let Some(user) = self.state.directory.user_by_upn(a.upn) else {
             // Same hashing work as for a real user (spec S2, R5).
             self.hasher.verify("decoy", &self.state.decoy_hash);
             a.check("user", false, format!("no user `{}`", a.upn));
             return Err(DenialReason::InvalidCredential);
         };
-        a.user = Some(user.id());
+        let (user_id, enabled, federated) =
+            (user.id(), user.account_enabled(), user.is_federated());
+        a.user = Some(user_id);
         a.check(
             "user",
             true,
             format!("`{}` found", user.user_principal_name()),
         );
-        let counter = self.state.sign_in.lockouts.get(&user.id());
+        let counter = self.state.sign_in.lockouts.get(&user_id);
         if let Some(until) = counter.and_then(|c| c.locked_until).filter(|u| now < *u) {
             a.check(
                 "lockout",
@@ -623,12 +626,12 @@ impl Tenant {
             return Err(DenialReason::AccountLocked);
         }
         a.check("lockout", true, "not locked");
-        if !user.account_enabled() {
+        if !enabled {
             a.check("account", false, "account disabled");
             return Err(DenialReason::AccountDisabled);
         }
         a.check("account", true, "account enabled");
-        if user.is_federated() {
+        if federated {
             let passed = !matches!(
                 credential,
                 Credential::Password(_) | Credential::PasswordAndDevice(..)
@@ -644,9 +647,9 @@ impl Tenant {
             }
         }
         match credential {
-            Credential::Pass(secret) => self.evaluate_pass(now, user.id(), secret, a),
+            Credential::Pass(secret) => self.evaluate_pass(now, user_id, secret, a),
             Credential::Password(pw) => {
-                if !self.verify_password(&user, pw) {
+                if !self.verify_password(user_id, pw) {
                     a.check("credential", false, "wrong password");
                     return Err(DenialReason::InvalidCredential);
                 }
@@ -654,7 +657,7 @@ impl Tenant {
                 Ok((Verified::Password, false))
             }
             Credential::Device(device) => {
-                let kind = self.verify_device(user.id(), device, a)?;
+                let kind = self.verify_device(user_id, device, a)?;
                 if !kind.is_passwordless() {
                     a.check(
                         "method",
@@ -677,8 +680,8 @@ impl Tenant {
                 ))
             }
             Credential::PasswordAndDevice(pw, device) => {
-                let password_ok = self.verify_password(&user, pw);
-                let kind = self.verify_device(user.id(), device, a);
+                let password_ok = self.verify_password(user_id, pw);
+                let kind = self.verify_device(user_id, device, a);
                 if !password_ok {
                     a.check("credential", false, "wrong password");
                     return Err(DenialReason::InvalidCredential);
@@ -701,8 +704,13 @@ impl Tenant {
         }
     }
 
-    fn verify_password(&self, user: &crate::User, pw: &str) -> bool {
-        match &user.password {
+    fn verify_password(&self, user: UserId, pw: &str) -> bool {
+        match self
+            .state
+            .directory
+            .user(user)
+            .and_then(|u| u.password.as_ref())
+        {
             Some(h) => self.hasher.verify(pw, h),
             None => {
                 self.hasher.verify(pw, &self.state.decoy_hash);

@@ -1,6 +1,7 @@
 //! Several tenants side by side, and external guests signing in across them (spec S10,
 //! R11).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::directory::{HomeAccount, UserType};
@@ -171,9 +172,9 @@ impl World {
             SignInOutcome {
                 decision: Decision::Denied(DenialReason::AccountDisabled),
                 trace: vec![Check {
-                    name: "account".into(),
+                    name: Cow::Borrowed("account"),
                     passed: false,
-                    detail: "the guest's account is disabled in the resource tenant".into(),
+                    detail: Cow::Borrowed("the guest's account is disabled in the resource tenant"),
                 }],
                 log_record: Guid::NIL,
             }
@@ -248,13 +249,16 @@ impl Tenant {
                 let trusted = self.trusts_mfa_from(home);
                 mfa = trusted && home_session.satisfies_mfa();
                 trace.push(Check {
-                    name: "cross-tenant trust".into(),
+                    name: Cow::Borrowed("cross-tenant trust"),
                     passed: true,
-                    detail: if trusted {
-                        format!("inbound MFA trust for home tenant `{home}`: MFA {}", if mfa { "satisfied" } else { "not satisfied at home" })
+                    detail: Cow::Owned(if trusted {
+                        let at_home = if mfa { "satisfied" } else { "not satisfied at home" };
+                        format!("inbound MFA trust for home tenant `{home}`: MFA {at_home}")
                     } else {
-                        format!("no inbound MFA trust for home tenant `{home}`: single factor here, MFA must be done in this tenant")
-                    },
+                        format!(
+                            "no inbound MFA trust for home tenant `{home}`: single factor here, MFA must be done in this tenant"
+                        )
+                    }),
                 });
                 let session = Session {
                     id: SessionId(Guid::random(&mut self.state.rng)),

@@ -22,7 +22,7 @@ fn s1_pass_signs_in_alone_and_satisfies_mfa() {
             ..
         }
     ));
-    let names: Vec<&str> = out.trace.iter().map(|c| c.name.as_str()).collect();
+    let names: Vec<&str> = out.trace.iter().map(|c| c.name.as_ref()).collect();
     for check in [
         "user",
         "lockout",
