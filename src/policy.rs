@@ -194,6 +194,16 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// The scope's name, as serialized (`inScope`, `policyDisabled`, ...).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Scope::InScope => "inScope",
+            Scope::PolicyDisabled => "policyDisabled",
+            Scope::NotIncluded => "notIncluded",
+            Scope::Excluded => "excluded",
+        }
+    }
+
     /// Whether the user is covered.
     pub fn is_in_scope(self) -> bool {
         self == Scope::InScope

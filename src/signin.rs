@@ -331,6 +331,21 @@ impl DenialReason {
         }
     }
 
+    /// The reason's name, as serialized (`invalidCredential`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            DenialReason::InvalidCredential => "invalidCredential",
+            DenialReason::PassDisabledByPolicy => "passDisabledByPolicy",
+            DenialReason::PassOneTimeUsed => "passOneTimeUsed",
+            DenialReason::PassExpired => "passExpired",
+            DenialReason::PassNotYetValid => "passNotYetValid",
+            DenialReason::AccountLocked => "accountLocked",
+            DenialReason::AccountDisabled => "accountDisabled",
+            DenialReason::PasswordRequired => "passwordRequired",
+            DenialReason::FederatedPassword => "federatedPassword",
+        }
+    }
+
     /// The closest AADSTS code, where one exists (spec S2) \[sim\].
     pub const fn aadsts_code(self) -> Option<i32> {
         match self {
@@ -773,9 +788,12 @@ impl Tenant {
         a.check(
             "policy state",
             policy.state == crate::PolicyState::Enabled,
-            format!("policy is {:?}", policy.state).to_lowercase(),
+            match policy.state {
+                crate::PolicyState::Enabled => "policy is enabled",
+                crate::PolicyState::Disabled => "policy is disabled",
+            },
         );
-        a.check("scope", scope.is_in_scope(), format!("{scope:?}"));
+        a.check("scope", scope.is_in_scope(), scope.as_str());
         let one_time_policy_ok = !policy.is_usable_once || record.is_usable_once;
         a.check(
             "one-time policy",
@@ -892,9 +910,7 @@ impl Tenant {
                 SignInStatus {
                     error_code: r.aadsts_code(),
                     failure_reason: Some(r.message().to_owned()),
-                    additional_details: serde_json::to_value(r)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned)),
+                    additional_details: Some(r.name().to_owned()),
                 },
                 false,
             ),

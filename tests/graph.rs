@@ -311,3 +311,18 @@ fn g2_all_constants_list_each_value_once_with_its_graph_spelling() {
         .collect();
     assert_eq!(denials.len(), DenialReason::ALL.len());
 }
+
+#[test]
+fn g1_names_match_their_serde_spelling() {
+    for d in DenialReason::ALL {
+        assert_eq!(serde_json::to_value(d).unwrap(), d.name());
+    }
+    for s in [
+        Scope::InScope,
+        Scope::PolicyDisabled,
+        Scope::NotIncluded,
+        Scope::Excluded,
+    ] {
+        assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+    }
+}
