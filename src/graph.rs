@@ -59,3 +59,33 @@ pub(crate) mod opt_datetime {
             .transpose()
     }
 }
+
+/// The `@odata.context` of a policy read, as Graph v1.0 answers it.
+pub const POLICY_CONTEXT: &str =
+    "https://graph.microsoft.com/v1.0/$metadata#authenticationMethodConfigurations/$entity";
+
+/// The `includeTargets@odata.context` annotation of a policy read. Graph's documented v1.0
+/// example carries this beta URL; tapsim reproduces the example letter for letter.
+pub const POLICY_INCLUDE_TARGETS_CONTEXT: &str = "https://graph.microsoft.com/beta/$metadata#policies/authenticationMethodsPolicy/authenticationMethodConfigurations('TemporaryAccessPass')/microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration/includeTargets";
+
+/// The body of Graph's answer to `GET .../authenticationMethodConfigurations/temporaryAccessPass`:
+/// the policy's JSON with the response's `@odata.context` annotations, as in Graph's
+/// documented example.
+///
+/// ```
+/// use tapsim::{graph, Switches, TapPolicy};
+/// let body = graph::policy_get_response(&TapPolicy::defaults(&Switches::current()));
+/// assert_eq!(body["@odata.context"], graph::POLICY_CONTEXT);
+/// assert_eq!(body["id"], "TemporaryAccessPass");
+/// ```
+pub fn policy_get_response(policy: &crate::TapPolicy) -> serde_json::Value {
+    let mut body = serde_json::to_value(policy).unwrap_or(serde_json::Value::Null);
+    if let Some(map) = body.as_object_mut() {
+        map.insert("@odata.context".into(), POLICY_CONTEXT.into());
+        map.insert(
+            "includeTargets@odata.context".into(),
+            POLICY_INCLUDE_TARGETS_CONTEXT.into(),
+        );
+    }
+    body
+}

@@ -83,11 +83,12 @@ fn assert_matches_schema(json: &Value, type_name: &str, extra: &[&str]) {
 }
 
 #[test]
-fn g1_default_policy_enabled_is_grahps_documented_get_example() {
+fn g1_default_policy_enabled_is_graphs_documented_get_example() {
     let mut fx = Fx::new();
     let policy = fx.patch(PolicyPatch::new().state(PolicyState::Enabled));
     // Graph's documented GET example, less the two `@odata.context` response
-    // annotations, which describe the HTTP response rather than the object.
+    // annotations, which describe the HTTP response rather than the object (see the next
+    // test for the response with them).
     let documented = json!({
         "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration",
         "id": "TemporaryAccessPass",
@@ -103,6 +104,38 @@ fn g1_default_policy_enabled_is_grahps_documented_get_example() {
         "excludeTargets": []
     });
     assert_eq!(serde_json::to_value(&policy).unwrap(), documented);
+}
+
+#[test]
+fn g1_get_response_is_graphs_documented_example_letter_for_letter() {
+    let mut fx = Fx::new();
+    let policy = fx.patch(PolicyPatch::new().state(PolicyState::Enabled));
+    // Graph's documented v1.0 GET example, as published (its includeTargets annotation
+    // carries a beta URL).
+    let documented: Value = serde_json::from_str(
+        r##"{
+    "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#authenticationMethodConfigurations/$entity",
+    "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration",
+    "id": "TemporaryAccessPass",
+    "state": "enabled",
+    "defaultLifetimeInMinutes": 60,
+    "defaultLength": 8,
+    "minimumLifetimeInMinutes": 60,
+    "maximumLifetimeInMinutes": 480,
+    "isUsableOnce": false,
+    "includeTargets@odata.context": "https://graph.microsoft.com/beta/$metadata#policies/authenticationMethodsPolicy/authenticationMethodConfigurations('TemporaryAccessPass')/microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration/includeTargets",
+    "includeTargets": [
+        {
+            "targetType": "group",
+            "id": "all_users",
+            "isRegistrationRequired": false
+        }
+    ],
+    "excludeTargets": []
+}"##,
+    )
+    .unwrap();
+    assert_eq!(graph::policy_get_response(&policy), documented);
 }
 
 #[test]
