@@ -1172,3 +1172,42 @@ expect = { error = "conflict" }
         assert!(stdout(&o).contains("[T6]"), "{}", stdout(&o));
     }
 }
+
+#[test]
+fn a_bad_start_does_not_make_the_other_fields_unknown() {
+    let src = with_cast(
+        r#"
+[[steps]]
+do = "create_pass"
+actor = "hana@contoso.com"
+user = "ada@contoso.com"
+start = "+15min"
+lifetime_in_minutes = 90
+is_usable_once = true
+"#,
+    );
+    let d = errors(&src);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].kind, DiagnosticKind::InvalidTime);
+    assert_eq!(d[0].path, "step 1.start");
+}
+
+#[test]
+fn an_unknown_pass_owner_is_reported_once() {
+    let src = with_cast(
+        r#"
+[[steps]]
+do = "create_pass"
+actor = "hana@contoso.com"
+user = "adda@contoso.com"
+name = "p"
+
+[[steps]]
+do = "sign_in"
+pass = "p"
+"#,
+    );
+    let d = errors(&src);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].message, "unknown user `adda@contoso.com`");
+}

@@ -1173,10 +1173,11 @@ impl<'s> Cx<'s> {
                 let actor = self.user_key(t, "actor", true);
                 let user = self.user_key(t, "user", true);
                 let name = self.define_key(t, "name", NameKind::Pass, number, user.as_ref());
-                let start = match t.get("start") {
-                    Some(n) => Some(self.time_spec(n, &path.key("start"))?),
-                    None => None,
-                };
+                // Read every key before giving up on a bad one, so that no valid key
+                // is reported as unknown.
+                let start = t
+                    .get("start")
+                    .map(|n| self.time_spec(n, &path.key("start")));
                 let lifetime = self
                     .opt_int(
                         t,
@@ -1186,6 +1187,10 @@ impl<'s> Cx<'s> {
                     )
                     .and_then(|v| i64::try_from(v).ok());
                 let once = self.opt_bool(t, "is_usable_once");
+                let start = match start {
+                    Some(s) => Some(s?),
+                    None => None,
+                };
                 Action::CreatePass {
                     actor: actor?,
                     user: user?,
@@ -1430,8 +1435,11 @@ impl<'s> Cx<'s> {
             }
         };
         let (with, owner) = with?;
-        let user = match (user, owner.filter(|o| !o.is_empty())) {
+        let user = match (user, owner) {
             (Some(u), _) => u,
+            // The pass or device belongs to a user who did not resolve: that error is
+            // already reported where the pass or device was made.
+            (None, Some(o)) if o.is_empty() => return None,
             (None, Some(o)) => o,
             (None, None) => {
                 if !t.has("user") {
