@@ -14,6 +14,18 @@ pub fn format_datetime(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
+/// The latest instant tapsim works with: 9999-12-31T23:59:59.999999Z. Graph's
+/// date-times have four-digit years; the manual clock stops here and passes must end by
+/// then.
+///
+/// ```
+/// assert_eq!(tapsim::graph::format_datetime(&tapsim::graph::latest_instant()), "9999-12-31T23:59:59.999999Z");
+/// ```
+pub fn latest_instant() -> DateTime<Utc> {
+    // 253402300800 s is 10000-01-01T00:00:00Z, well within chrono's range.
+    DateTime::from_timestamp_micros(253_402_300_800_000_000 - 1).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// Parses an ISO 8601 date-time with an offset (`Z` or `+hh:mm`) into UTC.
 pub fn parse_datetime(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)

@@ -1,7 +1,5 @@
 //! The pass lifecycle (spec T2 to T12): create, list, get, delete.
 
-use chrono::Duration;
-
 use crate::audit::{Activity, ModifiedProperty};
 use crate::authz::{self, PassOperation};
 use crate::crypto::{Secret, generate_secret};
@@ -82,13 +80,10 @@ impl Tenant {
             return Err(Error::PassAlreadyExists);
         }
         let start = options.start_date_time.unwrap_or(now);
-        // The end must be representable; chrono's range ends in year 262143.
-        if start
-            .checked_add_signed(Duration::minutes(i64::from(lifetime)))
-            .is_none()
-        {
+        // The pass must end by Graph's latest date-time (four-digit years).
+        if crate::pass::add_minutes(start, i64::from(lifetime)) > crate::graph::latest_instant() {
             return Err(crate::error::Invalid::Body(format!(
-                "`startDateTime` `{}` is too far in the future",
+                "`startDateTime` `{}` is too far in the future: the pass must end by 9999-12-31T23:59:59Z",
                 crate::graph::format_datetime(&start)
             ))
             .into());

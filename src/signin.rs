@@ -487,7 +487,8 @@ pub struct SignInRecord {
     pub created_date_time: DateTime<Utc>,
     /// `userId` (the nil GUID for an unknown user).
     pub user_id: Guid,
-    /// `userPrincipalName`, as typed.
+    /// `userPrincipalName`: the account's own; as typed for an unknown user; the home
+    /// UPN for an external guest.
     pub user_principal_name: String,
     /// `userDisplayName`.
     pub user_display_name: Option<String>,
@@ -548,6 +549,9 @@ impl Attempt<'_> {
 
 impl Tenant {
     /// Evaluates a sign-in by `upn` with `credential` (spec S1 to S8, R5 to R8).
+    ///
+    /// Unlike admin calls, which name their target by [`UserId`], a sign-in names the
+    /// user by principal name (ignoring case), as a person types it.
     ///
     /// Never fails: the outcome is allowed (with a session) or denied (with a reason),
     /// with the trace of checks made; every attempt appends one sign-in log record (S9).
@@ -939,7 +943,12 @@ impl Tenant {
             id: Guid::random(&mut self.state.rng),
             created_date_time: now,
             user_id: user.map_or(Guid::NIL, |u| u.id().guid()),
-            user_principal_name: upn.to_owned(),
+            // The account's own UPN, as Entra logs it; as typed for an unknown user, and the
+            // home UPN for a guest signing in from their home tenant.
+            user_principal_name: user
+                .filter(|u| u.user_type() != crate::UserType::ExternalGuest)
+                .map_or(upn, |u| u.user_principal_name())
+                .to_owned(),
             user_display_name: user.map(|u| u.display_name().to_owned()),
             app_display_name: APP_DISPLAY_NAME.to_owned(),
             client_app_used: "Browser".to_owned(),

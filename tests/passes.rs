@@ -876,3 +876,26 @@ mod property {
         }
     }
 }
+
+#[test]
+fn t2_a_pass_must_end_by_the_year_9999() {
+    let mut fx = Fx::enabled();
+    let late = graph::latest_instant() - Duration::minutes(30);
+    let e = fx
+        .tenant
+        .create_pass(fx.auth_admin, fx.ada, PassOptions::new().start(late))
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::BadRequest);
+    assert!(e.to_string().contains("too far in the future"), "{e}");
+    let ok = graph::latest_instant() - Duration::minutes(60);
+    assert!(
+        fx.tenant
+            .create_pass(fx.auth_admin, fx.ada, PassOptions::new().start(ok))
+            .is_ok()
+    );
+    fx.clock.advance(Duration::MAX);
+    assert_eq!(
+        graph::format_datetime(&fx.tenant.now()),
+        "9999-12-31T23:59:59.999999Z"
+    );
+}

@@ -1059,3 +1059,18 @@ fn s10_disabled_guest_is_refused_by_the_resource_tenant_without_asking_home() {
         "nothing consumed"
     );
 }
+
+#[test]
+fn s9_the_log_records_the_accounts_own_upn() {
+    let mut fx = Fx::enabled();
+    fx.tenant
+        .sign_in("ADA@Contoso.com", Credential::Password(ADA_PASSWORD));
+    fx.tenant
+        .sign_in("Nobody@Contoso.com", Credential::Password("x"));
+    let log = fx.tenant.sign_in_log();
+    assert_eq!(log[0].user_principal_name, ADA);
+    assert_eq!(
+        log[1].user_principal_name, "Nobody@Contoso.com",
+        "unknown: as typed"
+    );
+}

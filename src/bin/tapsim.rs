@@ -25,7 +25,7 @@ Examples:
   tapsim labs                              list the built-in labs
   tapsim run --lab lockout                 run a built-in lab
   tapsim run my-lab.toml --format json     run a scenario file, JSON lines out
-  tapsim check labs/*.toml                 check scenario files without running them
+  tapsim check docs/labs/*.toml            check scenario files without running them
 
 The scenario format is described in docs/scenario-format.md.";
 
@@ -273,8 +273,11 @@ impl App {
             }
             Problem::UnknownLab(id) => {
                 let ids: Vec<&str> = builtin_labs().iter().map(|l| l.id).collect();
+                let guess = tapsim::lab::closest_builtin_lab(id)
+                    .map(|c| format!(" (did you mean `{c}`?)"))
+                    .unwrap_or_default();
                 let message = format!(
-                    "no built-in lab `{id}`; the labs are {}",
+                    "no built-in lab `{id}`{guess}; the labs are {}",
                     ids.iter()
                         .map(|i| format!("`{i}`"))
                         .collect::<Vec<_>>()

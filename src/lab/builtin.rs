@@ -113,3 +113,13 @@ pub fn builtin_labs() -> &'static [BuiltinLab] {
 pub fn builtin_lab(id: &str) -> Option<&'static BuiltinLab> {
     LABS.iter().find(|l| l.id.eq_ignore_ascii_case(id))
 }
+
+/// The id of the built-in lab closest to `id`, when `id` looks like a typo of one.
+///
+/// ```
+/// assert_eq!(tapsim::lab::closest_builtin_lab("lockot"), Some("lockout"));
+/// assert_eq!(tapsim::lab::closest_builtin_lab("zzz"), None);
+/// ```
+pub fn closest_builtin_lab(id: &str) -> Option<&'static str> {
+    crate::lab::suggest::closest(id, LABS.iter().map(|l| l.id))
+}

@@ -39,7 +39,9 @@ mod scenario;
 mod suggest;
 mod time;
 
-pub use builtin::{BuiltinLab, BuiltinScenario, DEFAULT_LAB, builtin_lab, builtin_labs};
+pub use builtin::{
+    BuiltinLab, BuiltinScenario, DEFAULT_LAB, builtin_lab, builtin_labs, closest_builtin_lab,
+};
 pub use error::{Diagnostic, DiagnosticKind, LabError, Location, ScenarioError, SetupError};
 pub use render::TextOptions;
 pub use runner::{ExpectationCheck, Outcome, Report, RunOptions, Settings, StepReport};
