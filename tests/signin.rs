@@ -549,42 +549,37 @@ fn two_tenants() -> (World, TenantId, TenantId, UserId, UserId, ManualClock) {
     let h = world.add(home).unwrap();
     let r = world.add(resource).unwrap();
     world.link_guest(r, guest, h, bob).unwrap();
-    let _ = home_admin;
     (world, h, r, bob, guest, clock)
+}
+
+/// The home tenant's Global Administrator issues `bob` a pass.
+fn issue_at_home(world: &mut World, h: TenantId, bob: UserId, options: PassOptions) -> IssuedPass {
+    let home = world.tenant_mut(h).unwrap();
+    let admin = home.user_by_upn("admin@fabrikam.com").unwrap().id();
+    home.create_pass(admin, bob, options).unwrap()
+}
+
+/// Bob signs in to the resource tenant with his home pass.
+fn guest_signs_in_with(world: &mut World, r: TenantId, issued: &IssuedPass) -> SignInOutcome {
+    world
+        .sign_in(
+            r,
+            "bob@fabrikam.com",
+            Credential::Pass(issued.secret.danger_reveal()),
+        )
+        .unwrap()
 }
 
 #[test]
 fn s10_guest_signs_in_with_home_pass_mfa_only_when_trusted() {
     let (mut world, h, r, bob, guest, _clock) = two_tenants();
-    let admin = world
-        .tenant(h)
-        .unwrap()
-        .user_by_upn("admin@fabrikam.com")
-        .unwrap()
-        .id();
-    let issued = world
-        .tenant_mut(h)
-        .unwrap()
-        .create_pass(admin, bob, PassOptions::default())
-        .unwrap();
-    let out = world
-        .sign_in(
-            r,
-            "bob@fabrikam.com",
-            Credential::Pass(issued.secret.danger_reveal()),
-        )
-        .unwrap();
+    let issued = issue_at_home(&mut world, h, bob, PassOptions::default());
+    let out = guest_signs_in_with(&mut world, r, &issued);
     let s = out.session().unwrap();
     assert_eq!(s.user(), guest);
     assert!(!s.satisfies_mfa(), "no inbound trust: single factor here");
     world.tenant_mut(r).unwrap().set_inbound_mfa_trust(h, true);
-    let out = world
-        .sign_in(
-            r,
-            "bob@fabrikam.com",
-            Credential::Pass(issued.secret.danger_reveal()),
-        )
-        .unwrap();
+    let out = guest_signs_in_with(&mut world, r, &issued);
     assert!(out.session().unwrap().satisfies_mfa());
     assert!(out.trace.iter().any(|c| c.name == "cross-tenant trust"));
     // Both tenants logged both attempts; the resource's records name the home tenant.
@@ -605,17 +600,7 @@ fn s10_guest_signs_in_with_home_pass_mfa_only_when_trusted() {
 #[test]
 fn s10_home_tenant_consumes_one_time_passes_and_applies_lockout() {
     let (mut world, h, r, bob, _guest, _clock) = two_tenants();
-    let admin = world
-        .tenant(h)
-        .unwrap()
-        .user_by_upn("admin@fabrikam.com")
-        .unwrap()
-        .id();
-    let once = world
-        .tenant_mut(h)
-        .unwrap()
-        .create_pass(admin, bob, PassOptions::new().usable_once(true))
-        .unwrap();
+    let once = issue_at_home(&mut world, h, bob, PassOptions::new().usable_once(true));
     assert!(
         world
             .sign_in(
@@ -626,13 +611,7 @@ fn s10_home_tenant_consumes_one_time_passes_and_applies_lockout() {
             .unwrap()
             .is_allowed()
     );
-    let again = world
-        .sign_in(
-            r,
-            "bob@fabrikam.com",
-            Credential::Pass(once.secret.danger_reveal()),
-        )
-        .unwrap();
+    let again = guest_signs_in_with(&mut world, r, &once);
     assert_eq!(again.denial(), Some(DenialReason::PassOneTimeUsed));
     assert_eq!(
         world
@@ -986,31 +965,16 @@ fn s7_every_failed_attempt_counts_whatever_the_credential() {
 fn s10_guest_session_ends_with_the_home_pass() {
     let (mut world, h, r, bob, _guest, clock) = two_tenants();
     world.tenant_mut(r).unwrap().set_inbound_mfa_trust(h, true);
-    let admin = world
-        .tenant(h)
-        .unwrap()
-        .user_by_upn("admin@fabrikam.com")
-        .unwrap()
-        .id();
-    let issued = world
-        .tenant_mut(h)
-        .unwrap()
-        .create_pass(admin, bob, PassOptions::default())
-        .unwrap();
-    let out = world
-        .sign_in(
-            r,
-            "bob@fabrikam.com",
-            Credential::Pass(issued.secret.danger_reveal()),
-        )
-        .unwrap();
+    let issued = issue_at_home(&mut world, h, bob, PassOptions::default());
+    let out = guest_signs_in_with(&mut world, r, &issued);
     let s = out.session().unwrap().id();
     assert_eq!(world.session_status(r, s).unwrap(), SessionStatus::Active);
     clock.advance(Duration::minutes(5));
+    // Bob deletes his own pass at home (spec T9: users may).
     world
         .tenant_mut(h)
         .unwrap()
-        .delete_pass(admin, bob, issued.pass.id)
+        .delete_pass(bob, bob, issued.pass.id)
         .unwrap();
     assert_eq!(
         world.session_status(r, s).unwrap(),
@@ -1025,29 +989,13 @@ fn s10_guest_session_ends_with_the_home_pass() {
 #[test]
 fn s10_disabled_guest_is_refused_by_the_resource_tenant_without_asking_home() {
     let (mut world, h, r, bob, guest, _clock) = two_tenants();
-    let admin = world
-        .tenant(h)
-        .unwrap()
-        .user_by_upn("admin@fabrikam.com")
-        .unwrap()
-        .id();
-    let once = world
-        .tenant_mut(h)
-        .unwrap()
-        .create_pass(admin, bob, PassOptions::new().usable_once(true))
-        .unwrap();
+    let once = issue_at_home(&mut world, h, bob, PassOptions::new().usable_once(true));
     world
         .tenant_mut(r)
         .unwrap()
         .set_account_enabled(guest, false)
         .unwrap();
-    let out = world
-        .sign_in(
-            r,
-            "bob@fabrikam.com",
-            Credential::Pass(once.secret.danger_reveal()),
-        )
-        .unwrap();
+    let out = guest_signs_in_with(&mut world, r, &once);
     assert_eq!(out.denial(), Some(DenialReason::AccountDisabled));
     assert!(
         world.tenant(h).unwrap().sign_in_log().is_empty(),
