@@ -65,7 +65,17 @@ impl HashCost {
         }
     }
 
+    /// The largest memory cost tapsim accepts: 1 GiB per hash.
+    pub const MAX_MEMORY_KIB: u32 = 1 << 20;
+
     pub(crate) fn params(self) -> Result<Params, String> {
+        if self.memory_kib() > HashCost::MAX_MEMORY_KIB {
+            return Err(format!(
+                "argon2 memory cost `{}` KiB is over tapsim's limit of {} KiB (1 GiB)",
+                self.memory_kib(),
+                HashCost::MAX_MEMORY_KIB
+            ));
+        }
         Params::new(self.memory_kib(), self.iterations(), self.lanes(), None)
             .map_err(|e| format!("argon2 parameters {self:?} are invalid: {e}"))
     }

@@ -291,7 +291,11 @@ impl<'de> Deserialize<'de> for Directory {
             }
             dir.push_group(g);
         }
-        for u in owned.users {
+        for mut u in owned.users {
+            // Membership lookups binary-search this list: keep it sorted, whatever the
+            // snapshot says.
+            u.member_of.sort();
+            u.member_of.dedup();
             if dir.user_index.contains_key(&u.id)
                 || dir.user_by_upn(&u.user_principal_name).is_some()
             {

@@ -26,6 +26,12 @@ pub fn latest_instant() -> DateTime<Utc> {
     DateTime::from_timestamp_micros(253_402_300_800_000_000 - 1).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
+/// The earliest instant a pass may start: 0001-01-01T00:00:00Z (four-digit years).
+pub fn earliest_instant() -> DateTime<Utc> {
+    // -62135596800 s is 0001-01-01T00:00:00Z, well within chrono's range.
+    DateTime::from_timestamp(-62_135_596_800, 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
 /// Parses an ISO 8601 date-time with an offset (`Z` or `+hh:mm`) into UTC.
 pub fn parse_datetime(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)

@@ -80,6 +80,13 @@ impl Tenant {
             return Err(Error::PassAlreadyExists);
         }
         let start = options.start_date_time.unwrap_or(now);
+        if start < crate::graph::earliest_instant() {
+            return Err(crate::error::Invalid::Body(format!(
+                "`startDateTime` `{}` is before 0001-01-01T00:00:00Z",
+                crate::graph::format_datetime(&start)
+            ))
+            .into());
+        }
         // The pass must end by Graph's latest date-time (four-digit years).
         if crate::pass::add_minutes(start, i64::from(lifetime)) > crate::graph::latest_instant() {
             return Err(crate::error::Invalid::Body(format!(

@@ -622,8 +622,15 @@ impl Tenant {
         a: &mut Attempt<'_>,
     ) -> std::result::Result<(Verified, bool), DenialReason> {
         let Some(user) = self.state.directory.user_by_upn(a.upn) else {
-            // Same hashing work as for a real user (spec S2, R5).
-            self.hasher.verify("decoy", &self.state.decoy_hash);
+            // Same hashing work as for a real user (spec S2, R5): one verification per
+            // secret presented.
+            let secrets = match credential {
+                Credential::PasswordAndDevice(..) => 2,
+                _ => 1,
+            };
+            for _ in 0..secrets {
+                self.hasher.verify("decoy", &self.state.decoy_hash);
+            }
             a.check("user", false, format!("no user `{}`", a.upn));
             return Err(DenialReason::InvalidCredential);
         };
@@ -645,11 +652,17 @@ impl Tenant {
             return Err(DenialReason::AccountLocked);
         }
         a.check("lockout", true, "not locked");
-        if !enabled {
-            a.check("account", false, "account disabled");
-            return Err(DenialReason::AccountDisabled);
-        }
-        a.check("account", true, "account enabled");
+        // The account's state is told only to whoever proves the credential (spec R5):
+        // each arm below checks it right after the credential, before anything else.
+        let account = |a: &mut Attempt<'_>| {
+            if enabled {
+                a.check("account", true, "account enabled");
+                Ok(())
+            } else {
+                a.check("account", false, "account disabled");
+                Err(DenialReason::AccountDisabled)
+            }
+        };
         if federated {
             let passed = !matches!(
                 credential,
@@ -666,17 +679,19 @@ impl Tenant {
             }
         }
         match credential {
-            Credential::Pass(secret) => self.evaluate_pass(now, user_id, secret, a),
+            Credential::Pass(secret) => self.evaluate_pass(now, user_id, secret, a, account),
             Credential::Password(pw) => {
                 if !self.verify_password(user_id, pw) {
                     a.check("credential", false, "wrong password");
                     return Err(DenialReason::InvalidCredential);
                 }
                 a.check("credential", true, "password verified: single factor (S4)");
+                account(a)?;
                 Ok((Verified::Password, false))
             }
             Credential::Device(device) => {
                 let kind = self.verify_device(user_id, device, a)?;
+                account(a)?;
                 if !kind.is_passwordless() {
                     a.check(
                         "method",
@@ -707,6 +722,7 @@ impl Tenant {
                 }
                 let kind = kind?;
                 a.check("credential", true, "password verified");
+                account(a)?;
                 a.check(
                     "method",
                     true,
@@ -778,6 +794,7 @@ impl Tenant {
         user: UserId,
         secret: &str,
         a: &mut Attempt<'_>,
+        account: impl FnOnce(&mut Attempt<'_>) -> std::result::Result<(), DenialReason>,
     ) -> std::result::Result<(Verified, bool), DenialReason> {
         let record = self.pass_of(user);
         let hash = record.map_or(&self.state.decoy_hash, |r| &r.hash);
@@ -787,6 +804,7 @@ impl Tenant {
             return Err(DenialReason::InvalidCredential);
         };
         a.check("credential", true, "pass value verified");
+        account(a)?;
         let policy = &self.state.policy;
         let scope = self.scope_of(user);
         a.check(
@@ -881,11 +899,17 @@ impl Tenant {
     fn count_failure(&mut self, user: UserId, now: DateTime<Utc>) {
         let settings = self.state.config.lockout;
         let c = self.state.sign_in.lockouts.entry(user).or_default();
-        c.failures += 1;
+        c.failures = c.failures.saturating_add(1);
         if c.failures >= settings.threshold {
             c.failures = 0;
             c.lockouts = c.lockouts.saturating_add(1);
-            c.locked_until = now.checked_add_signed(settings.lockout_length(c.lockouts));
+            // A lockout too long to represent lasts to the end of time, never to none.
+            c.locked_until = Some(
+                now.checked_add_signed(settings.lockout_length(c.lockouts))
+                    .map_or(crate::graph::latest_instant(), |t| {
+                        t.min(crate::graph::latest_instant())
+                    }),
+            );
         }
     }
 

@@ -301,7 +301,10 @@ impl Tenant {
             .filter(move |r| r.user_id == user.guid())
     }
 
-    /// A copy of all state, for saving or comparing. Holds hashes, never secrets.
+    /// A copy of all state, for saving or comparing. Holds hashes, never secrets, but it
+    /// does hold the RNG's position: with it (as with the seed) anyone can draw the same
+    /// passes again. Treat snapshots and seeds as secret wherever the passes matter; in
+    /// tests and labs, that they reproduce everything is the point.
     pub fn snapshot(&self) -> TenantState {
         self.state.clone()
     }
@@ -309,10 +312,13 @@ impl Tenant {
     /// A tenant restored from a snapshot, reading time from `clock`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] if the snapshot's hash cost is invalid or its pass table
-    /// does not match its users.
+    /// [`Error::InvalidConfig`] if the snapshot's hash cost or lockout settings are
+    /// invalid or its pass table does not match its users; [`Error::Invalid`] if its
+    /// policy is invalid.
     pub fn from_snapshot(state: TenantState, clock: Arc<dyn Clock>) -> Result<Tenant> {
         let hasher = Hasher::new(state.config.hash_cost).map_err(Error::InvalidConfig)?;
+        state.config.lockout.validate()?;
+        state.policy.validate(&state.directory)?;
         if state.passes.len() != state.directory.users().len() {
             return Err(Error::InvalidConfig(format!(
                 "the snapshot has {} pass slots for {} users",

@@ -210,3 +210,37 @@ fn directory_passwords_have_1_to_256_characters() {
             .is_allowed()
     );
 }
+
+#[test]
+fn snapshots_are_validated_when_restored() {
+    let t = scripted(4);
+    let mut json = serde_json::to_value(t.snapshot()).unwrap();
+    json["policy"]["defaultLength"] = serde_json::json!(4_000_000);
+    let bad: TenantState = serde_json::from_value(json).unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(t0()));
+    let e = Tenant::from_snapshot(bad, clock.clone()).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::BadRequest);
+    let mut json = serde_json::to_value(t.snapshot()).unwrap();
+    json["config"]["lockout"]["threshold"] = serde_json::json!(0);
+    let bad: TenantState = serde_json::from_value(json).unwrap();
+    assert!(matches!(
+        Tenant::from_snapshot(bad, clock),
+        Err(Error::InvalidConfig(_))
+    ));
+}
+
+#[test]
+fn hash_costs_over_one_gib_are_refused() {
+    let e = Tenant::builder()
+        .hash_cost(HashCost::Custom {
+            memory_kib: u32::MAX,
+            iterations: 1,
+            lanes: 1,
+        })
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidConfig(ref m) if m.contains("1 GiB")),
+        "{e}"
+    );
+}

@@ -1168,9 +1168,15 @@ impl Model {
             return Err(DenialReason::AccountLocked);
         }
         let user = &self.users[u];
-        if !user.enabled {
-            return Err(DenialReason::AccountDisabled);
-        }
+        // Spec R5: the account's state is told only after the credential is proven.
+        let enabled = user.enabled;
+        let account = || {
+            if enabled {
+                Ok(())
+            } else {
+                Err(DenialReason::AccountDisabled)
+            }
+        };
         let uses_password = matches!(
             cred,
             Cred::Password(_)
@@ -1193,6 +1199,7 @@ impl Model {
                 else {
                     return Err(DenialReason::InvalidCredential);
                 };
+                account()?;
                 match self.usability(u, pass) {
                     UsabilityReason::EnabledByPolicy => {}
                     UsabilityReason::DisabledByPolicy => {
@@ -1218,6 +1225,7 @@ impl Model {
             }
             Cred::Password(right) => {
                 if password_ok(right) {
+                    account()?;
                     Ok((MSource::Password, false))
                 } else {
                     Err(DenialReason::InvalidCredential)
@@ -1238,6 +1246,7 @@ impl Model {
                 if !device_ok {
                     return Err(DenialReason::InvalidCredential);
                 }
+                account()?;
                 if password.is_none() && !SIGNS_IN_ALONE.contains(&m.kind) {
                     return Err(DenialReason::PasswordRequired);
                 }

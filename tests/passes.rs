@@ -899,3 +899,23 @@ fn t2_a_pass_must_end_by_the_year_9999() {
         "9999-12-31T23:59:59.999999Z"
     );
 }
+
+#[test]
+fn t2_a_pass_cannot_start_before_the_year_1() {
+    let mut fx = Fx::enabled();
+    let ancient = graph::earliest_instant() - Duration::days(1);
+    let e = fx
+        .tenant
+        .create_pass(fx.auth_admin, fx.ada, PassOptions::new().start(ancient))
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::BadRequest);
+    assert!(
+        fx.tenant
+            .create_pass(
+                fx.auth_admin,
+                fx.ada,
+                PassOptions::new().start(graph::earliest_instant())
+            )
+            .is_ok()
+    );
+}

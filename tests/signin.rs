@@ -1022,3 +1022,51 @@ fn s9_the_log_records_the_accounts_own_upn() {
         "unknown: as typed"
     );
 }
+
+#[test]
+fn s2_r5_a_disabled_account_is_told_only_to_the_right_secret() {
+    let mut fx = Fx::enabled();
+    let issued = fx.issue(fx.ada, PassOptions::default());
+    fx.tenant.set_account_enabled(fx.ada, false).unwrap();
+    assert_eq!(
+        fx.tenant
+            .sign_in(ADA, Credential::Pass("wrong-value"))
+            .denial(),
+        Some(DenialReason::InvalidCredential)
+    );
+    assert_eq!(
+        fx.tenant
+            .sign_in(ADA, Credential::Password("wrong"))
+            .denial(),
+        Some(DenialReason::InvalidCredential)
+    );
+    assert_eq!(
+        fx.sign_in_pass(ADA, &issued.secret).denial(),
+        Some(DenialReason::AccountDisabled)
+    );
+    assert_eq!(
+        fx.tenant
+            .sign_in(ADA, Credential::Password(ADA_PASSWORD))
+            .denial(),
+        Some(DenialReason::AccountDisabled)
+    );
+}
+
+#[test]
+fn s7_a_lockout_too_long_to_represent_still_locks() {
+    let mut fx = Fx::build(Tenant::builder().lockout(LockoutSettings {
+        threshold: 1,
+        duration_seconds: i64::MAX / 1000,
+    }));
+    fx.tenant.sign_in(ADA, Credential::Password("wrong"));
+    assert_eq!(
+        fx.tenant.locked_until(fx.ada),
+        Some(graph::latest_instant())
+    );
+    assert_eq!(
+        fx.tenant
+            .sign_in(ADA, Credential::Password(ADA_PASSWORD))
+            .denial(),
+        Some(DenialReason::AccountLocked)
+    );
+}
