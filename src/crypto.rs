@@ -68,6 +68,23 @@ impl HashCost {
     /// The largest memory cost tapsim accepts: 1 GiB per hash.
     pub const MAX_MEMORY_KIB: u32 = 1 << 20;
 
+    /// Checks that argon2 accepts these parameters and that they are within
+    /// [`HashCost::MAX_MEMORY_KIB`], as [`crate::TenantBuilder::build`] does.
+    ///
+    /// ```
+    /// use tapsim::HashCost;
+    ///
+    /// assert!(HashCost::Production.validate().is_ok());
+    /// let huge = HashCost::Custom { memory_kib: u32::MAX, iterations: 1, lanes: 1 };
+    /// assert!(huge.validate().unwrap_err().to_string().contains("over tapsim's limit"));
+    /// ```
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidConfig`] saying which parameter is out of bounds.
+    pub fn validate(self) -> crate::Result<()> {
+        self.params().map(drop).map_err(crate::Error::InvalidConfig)
+    }
+
     pub(crate) fn params(self) -> Result<Params, String> {
         if self.memory_kib() > HashCost::MAX_MEMORY_KIB {
             return Err(format!(

@@ -323,7 +323,18 @@ fn upn_key(upn: &str) -> u64 {
 /// characters of letters, digits and ``'.-_!#^~+$%&*=?{|}` `` not starting or ending
 /// with `.`; the domain 3 to 48 characters of dot-separated labels of letters, digits
 /// and inner hyphens; 113 characters in all.
-pub(crate) fn validate_upn(upn: &str) -> Result<()> {
+///
+/// ```
+/// assert!(tapsim::validate_upn("alex@contoso.com").is_ok());
+/// assert_eq!(
+///     tapsim::validate_upn("no-at-sign").unwrap_err().code(),
+///     tapsim::ErrorCode::BadRequest,
+/// );
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidUpn`] naming the value.
+pub fn validate_upn(upn: &str) -> Result<()> {
     let bad = || Error::InvalidUpn(upn.to_owned());
     let (name, domain) = upn.split_once('@').ok_or_else(bad)?;
     let name_ok = (1..=64).contains(&name.len())

@@ -39,16 +39,37 @@ pub fn parse_datetime(s: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|e| format!("`{s}` is not an ISO 8601 date-time with an offset: {e}"))
 }
 
-/// serde support for a Graph `Edm.DateTimeOffset`.
-pub(crate) mod datetime {
+/// serde support for a Graph `Edm.DateTimeOffset`, for `#[serde(with = "tapsim::graph::datetime")]`.
+///
+/// ```
+/// use chrono::{DateTime, TimeZone, Utc};
+///
+/// #[derive(serde::Serialize)]
+/// struct Event {
+///     #[serde(with = "tapsim::graph::datetime")]
+///     at: DateTime<Utc>,
+/// }
+/// let e = Event { at: Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap() };
+/// assert_eq!(serde_json::to_string(&e)?, r#"{"at":"2026-01-05T09:00:00Z"}"#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub mod datetime {
     use super::*;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub(crate) fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    /// Writes `t` as [`format_datetime`] does.
+    ///
+    /// # Errors
+    /// Whatever the serializer returns.
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format_datetime(t))
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    /// Reads a date-time as [`parse_datetime`] does.
+    ///
+    /// # Errors
+    /// A value that is not a string, or not an ISO 8601 date-time with an offset.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
         let s = String::deserialize(d)?;
         parse_datetime(&s).map_err(serde::de::Error::custom)
     }

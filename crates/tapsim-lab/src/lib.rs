@@ -16,7 +16,7 @@
 //!
 //! ```
 //! use tapsim::HashCost;
-//! use tapsim::lab::{builtin_lab, RunOptions, TextOptions, DEFAULT_LAB};
+//! use tapsim_lab::{builtin_lab, RunOptions, TextOptions, DEFAULT_LAB};
 //!
 //! let lab = builtin_lab(DEFAULT_LAB).unwrap();
 //! let scenario = lab.scenarios[0].scenario()?;
@@ -28,6 +28,14 @@
 //! ```
 //!
 //! Same scenario, same seed: the same report, byte for byte.
+//!
+//! This crate was `tapsim::lab` (and `tapsim::story`) before tapsim became a workspace:
+//! replace `tapsim::lab::` with `tapsim_lab::` and `tapsim::story` with
+//! `tapsim_lab::story`; nothing else changed.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
 
 mod builtin;
 mod decode;
@@ -36,6 +44,7 @@ mod node;
 mod render;
 mod runner;
 mod scenario;
+pub mod story;
 mod suggest;
 mod time;
 
@@ -56,7 +65,7 @@ pub use scenario::{
 ///
 /// ```
 /// use tapsim::HashCost;
-/// use tapsim::lab::{run_source, Format, LabError, RunOptions};
+/// use tapsim_lab::{run_source, Format, LabError, RunOptions};
 ///
 /// let err = run_source("[[steps]]\ndo = \"advance_clok\"\n", Format::Toml, &RunOptions::new()).unwrap_err();
 /// assert!(matches!(err, LabError::Scenario(_)));

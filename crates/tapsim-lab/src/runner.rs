@@ -11,8 +11,8 @@ use super::decode::{denial_name, result_text};
 use super::error::{Location, SetupError};
 use super::scenario::*;
 use super::time::format_duration;
-use crate::graph::format_datetime;
-use crate::{
+use tapsim::graph::format_datetime;
+use tapsim::{
     Check, Credential, DenialReason, Device, Error, ErrorCode, ExcludeTarget, GroupId, Guid,
     HashCost, IncludeTarget, LockoutSettings, ManualClock, Member, MethodId, MethodKind, NewUser,
     PassId, PassOptions, PolicyPatch, Profile, Secret, SessionId, SessionStatus, Switches,
@@ -24,7 +24,7 @@ use crate::{
 ///
 /// ```
 /// use tapsim::{HashCost, Profile};
-/// use tapsim::lab::RunOptions;
+/// use tapsim_lab::RunOptions;
 /// let fast = RunOptions::new().hash_cost(HashCost::Minimum).profile(Profile::Preview2021);
 /// assert_eq!(fast.seed, None);
 /// ```
@@ -84,7 +84,7 @@ pub struct Settings {
     /// The lockout settings.
     pub lockout: LockoutSettings,
     /// The clock's first instant.
-    #[serde(with = "crate::graph::datetime")]
+    #[serde(with = "tapsim::graph::datetime")]
     pub start: DateTime<Utc>,
 }
 
@@ -173,7 +173,7 @@ pub struct StepReport {
     /// The spec rules the step shows.
     pub rules: Vec<String>,
     /// The clock when the step ran.
-    #[serde(with = "crate::graph::datetime")]
+    #[serde(with = "tapsim::graph::datetime")]
     pub at: DateTime<Utc>,
     /// What it came to.
     pub outcome: Outcome,
@@ -252,7 +252,7 @@ impl Scenario {
     ///
     /// ```
     /// use tapsim::HashCost;
-    /// use tapsim::lab::{RunOptions, Scenario};
+    /// use tapsim_lab::{RunOptions, Scenario};
     ///
     /// let scenario = Scenario::from_toml(r#"
     ///     title = "A one-time pass signs in once"
@@ -440,7 +440,7 @@ impl Runner {
                 .add_user(new)
                 .map_err(|e| fail(&format!("users[{i}]"), e))?;
             let mut facts = Vec::new();
-            if u.user_type != crate::UserType::Member {
+            if u.user_type != tapsim::UserType::Member {
                 facts.push(
                     serde_json::to_value(u.user_type)
                         .ok()
@@ -611,7 +611,7 @@ impl Runner {
         };
         format!(
             "{}, lifetime {}..{} min (default {}), length {}, one-time {}, include {}, exclude {}",
-            if p.state == crate::PolicyState::Enabled {
+            if p.state == tapsim::PolicyState::Enabled {
                 "enabled"
             } else {
                 "disabled"
@@ -689,7 +689,7 @@ impl Runner {
     }
 
     fn clock_now(&self) -> DateTime<Utc> {
-        use crate::Clock;
+        use tapsim::Clock;
         self.clock.now()
     }
 
@@ -1513,7 +1513,7 @@ fn change_text(c: &PolicyChange) -> String {
     if let Some(s) = c.state {
         parts.push(format!(
             "state {}",
-            if s == crate::PolicyState::Enabled {
+            if s == tapsim::PolicyState::Enabled {
                 "enabled"
             } else {
                 "disabled"

@@ -18,7 +18,7 @@ impl Location {
     /// to a character boundary).
     ///
     /// ```
-    /// use tapsim::lab::Location;
+    /// use tapsim_lab::Location;
     /// let loc = Location::of_offset("a = 1\nbé = 2\n", 10);
     /// assert_eq!((loc.line, loc.column), (2, 4));
     /// ```
@@ -108,7 +108,7 @@ impl fmt::Display for Diagnostic {
 /// A scenario that cannot be used: every problem found, in file order.
 ///
 /// ```
-/// use tapsim::lab::Scenario;
+/// use tapsim_lab::Scenario;
 /// let err = Scenario::from_toml("title = 'x'\n[[users]]\nupn = 'ada@contoso.com'\nrole = []\n").unwrap_err();
 /// assert_eq!(err.to_string(), "4:1: users[0]: unknown field `role` (did you mean `roles`?)");
 /// ```
@@ -156,7 +156,7 @@ pub struct SetupError {
     /// What was being set up, such as `users[2]` or `policy`.
     pub path: String,
     /// The tenant's error.
-    pub error: crate::Error,
+    pub error: tapsim::Error,
 }
 
 /// Anything that keeps a scenario from running to the end of its timeline.

@@ -14,7 +14,7 @@ use super::node::{Entry, Node, Span, Value, parse_json, parse_toml};
 use super::scenario::*;
 use super::suggest::did_you_mean;
 use super::time::{parse_duration, parse_instant};
-use crate::{
+use tapsim::{
     DenialReason, ErrorCode, HashCost, LockoutSettings, MethodKind, PolicyState, Profile, Role,
     Secret, SessionEndReason, UsabilityReason, UserType,
 };
@@ -645,7 +645,7 @@ impl<'s> Cx<'s> {
             spec.switches = self.switches(n, t.path.key("switches"));
         }
         if let Some(domain) = self.opt_text(&mut t, "domain") {
-            if crate::directory::validate_upn(&format!("x@{domain}")).is_err() {
+            if tapsim::validate_upn(&format!("x@{domain}")).is_err() {
                 let span = t
                     .entries
                     .iter()
@@ -733,8 +733,12 @@ impl<'s> Cx<'s> {
             iterations: to_u32(iterations?),
             lanes: to_u32(lanes?),
         };
-        if let Err(e) = cost.params() {
-            self.err(K::InvalidValue, &path, &span, e, None);
+        if let Err(e) = cost.validate() {
+            let message = match e {
+                tapsim::Error::InvalidConfig(message) => message,
+                other => other.to_string(),
+            };
+            self.err(K::InvalidValue, &path, &span, message, None);
             return None;
         }
         Some(cost)
@@ -776,7 +780,7 @@ impl<'s> Cx<'s> {
                 .find(|e| e.key == "upn")
                 .and_then(|e| e.node.span.clone());
             let p = t.path.key("upn");
-            if let Err(e) = crate::directory::validate_upn(upn) {
+            if let Err(e) = tapsim::validate_upn(upn) {
                 self.err(K::InvalidValue, &p, &span, e.to_string(), None);
             } else if let Some(prev) = self.env.users.get(&upn.to_lowercase()) {
                 let msg = format!("user `{upn}` is declared twice (as `{prev}` before)");
@@ -1038,7 +1042,7 @@ impl<'s> Cx<'s> {
             }
             let mut targets = Vec::new();
             for (name, p, span) in self.text_list(t, key) {
-                if name == crate::TargetId::ALL_USERS {
+                if name == tapsim::TargetId::ALL_USERS {
                     targets.push(TargetName::AllUsers);
                 } else if let Some(g) = self.group_named(&name, &p, &span) {
                     targets.push(TargetName::Group(g));

@@ -7,8 +7,8 @@ use serde_json::json;
 
 use super::runner::{Outcome, Report, StepReport};
 use super::scenario::LogKind;
-use crate::graph::format_datetime;
-use crate::{AuditRecord, SignInRecord, UserId};
+use tapsim::graph::format_datetime;
+use tapsim::{AuditRecord, SignInRecord, UserId};
 
 /// How to write the text transcript.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -213,8 +213,8 @@ impl Report {
         facts.push(format!(
             "hash cost {}",
             match s.hash_cost {
-                crate::HashCost::Production => "production".to_owned(),
-                crate::HashCost::Minimum => "minimum".to_owned(),
+                tapsim::HashCost::Production => "production".to_owned(),
+                tapsim::HashCost::Minimum => "minimum".to_owned(),
                 c => format!("m={} t={} p={}", c.memory_kib(), c.iterations(), c.lanes()),
             }
         ));

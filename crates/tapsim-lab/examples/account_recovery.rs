@@ -5,8 +5,8 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use tapsim::story::{StoryOptions, account_recovery};
 use tapsim::{Profile, Switches};
+use tapsim_lab::story::{StoryOptions, account_recovery};
 
 fn main() -> ExitCode {
     let runs = [

@@ -45,7 +45,7 @@ macro_rules! lab_file {
     ($name:literal) => {
         BuiltinScenario {
             file: concat!("docs/labs/", $name),
-            source: include_str!(concat!("../../docs/labs/", $name)),
+            source: include_str!(concat!("../../../docs/labs/", $name)),
         }
     };
 }
@@ -97,7 +97,7 @@ static LABS: [BuiltinLab; 6] = [
 /// Every built-in lab, the default first.
 ///
 /// ```
-/// use tapsim::lab::{builtin_labs, DEFAULT_LAB};
+/// use tapsim_lab::{builtin_labs, DEFAULT_LAB};
 /// assert_eq!(builtin_labs()[0].id, DEFAULT_LAB);
 /// for lab in builtin_labs() {
 ///     for file in lab.scenarios {
@@ -117,9 +117,9 @@ pub fn builtin_lab(id: &str) -> Option<&'static BuiltinLab> {
 /// The id of the built-in lab closest to `id`, when `id` looks like a typo of one.
 ///
 /// ```
-/// assert_eq!(tapsim::lab::closest_builtin_lab("lockot"), Some("lockout"));
-/// assert_eq!(tapsim::lab::closest_builtin_lab("zzz"), None);
+/// assert_eq!(tapsim_lab::closest_builtin_lab("lockot"), Some("lockout"));
+/// assert_eq!(tapsim_lab::closest_builtin_lab("zzz"), None);
 /// ```
 pub fn closest_builtin_lab(id: &str) -> Option<&'static str> {
-    crate::lab::suggest::closest(id, LABS.iter().map(|l| l.id))
+    crate::suggest::closest(id, LABS.iter().map(|l| l.id))
 }

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::error::{Location, ScenarioError};
-use crate::{
+use tapsim::{
     DenialReason, ErrorCode, HashCost, LockoutSettings, MethodKind, PolicyState, Profile, Role,
     Secret, SessionEndReason, Switches, UsabilityReason, UserType,
 };
@@ -26,7 +26,7 @@ impl Format {
     /// The format a file name implies: `.json` is JSON, anything else TOML.
     ///
     /// ```
-    /// use tapsim::lab::Format;
+    /// use tapsim_lab::Format;
     /// assert_eq!(Format::from_path("labs/recovery.json"), Format::Json);
     /// assert_eq!(Format::from_path("labs/recovery.toml"), Format::Toml);
     /// ```

@@ -1,7 +1,9 @@
 //! The seed story end to end (spec seed-story.md), both profiles.
 
-use tapsim::story::{StoryOptions, account_recovery};
+#![allow(missing_docs)]
+
 use tapsim::*;
+use tapsim_lab::story::{StoryOptions, account_recovery};
 
 fn fast(switches: Switches) -> StoryOptions {
     StoryOptions {

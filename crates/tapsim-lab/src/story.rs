@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use crate::{
+use tapsim::{
     Credential, DenialReason, Error, ErrorCode, HashCost, ManualClock, MethodKind, NewUser,
     PassOptions, PolicyPatch, PolicyState, Role, Switches, Tenant, UsabilityReason, UserId,
 };
@@ -119,11 +119,11 @@ impl Teller {
 /// Tells the account-recovery story (see the seed story) and checks every step.
 ///
 /// ```
-/// use tapsim::story::{account_recovery, StoryOptions};
+/// use tapsim_lab::story::{account_recovery, StoryOptions};
 /// use tapsim::HashCost;
 /// let story = account_recovery(StoryOptions { hash_cost: HashCost::Minimum, ..StoryOptions::default() })?;
 /// assert!(story.chapters.iter().any(|c| c.rules.contains(&"S1")));
-/// # Ok::<(), tapsim::story::StoryError>(())
+/// # Ok::<(), tapsim_lab::story::StoryError>(())
 /// ```
 ///
 /// # Errors
@@ -217,7 +217,7 @@ pub fn account_recovery(options: StoryOptions) -> Result<Story, StoryError> {
         policy_admin,
         &PolicyPatch::new()
             .state(PolicyState::Enabled)
-            .include_targets(vec![crate::IncludeTarget::group(group)])
+            .include_targets(vec![tapsim::IncludeTarget::group(group)])
             .maximum_lifetime_in_minutes(1440)
             .default_lifetime_in_minutes(120),
     ))?;
@@ -299,7 +299,7 @@ pub fn account_recovery(options: StoryOptions) -> Result<Story, StoryError> {
     )?;
     t.say(format!(
         "Hana creates a pass starting at {} for 240 minutes: {} characters, shown once: {}",
-        crate::graph::format_datetime(&start),
+        tapsim::graph::format_datetime(&start),
         issued.secret.danger_reveal().len(),
         issued.secret.danger_reveal()
     ));
@@ -351,7 +351,7 @@ pub fn account_recovery(options: StoryOptions) -> Result<Story, StoryError> {
         "The session satisfies MFA and ends no later than the pass: {}.",
         session
             .expires()
-            .map(|e| crate::graph::format_datetime(&e))
+            .map(|e| tapsim::graph::format_datetime(&e))
             .unwrap_or_default()
     ));
 
@@ -384,13 +384,13 @@ pub fn account_recovery(options: StoryOptions) -> Result<Story, StoryError> {
     t.say(format!(
         "Sign-in log: {} signed in at {} with \"Temporary Access Pass\" ({}).",
         tap_record.user_principal_name,
-        crate::graph::format_datetime(&tap_record.created_date_time),
+        tapsim::graph::format_datetime(&tap_record.created_date_time),
         tap_record.authentication_requirement
     ));
     let created = tenant
         .audit_log()
         .iter()
-        .find(|r| r.activity() == Some(crate::Activity::AdminRegisteredPass))
+        .find(|r| r.activity() == Some(tapsim::Activity::AdminRegisteredPass))
         .ok_or_else(|| t.fail("the audit log should show the creation"))?;
     t.say(format!(
         "Audit log: \"{}\" by {}: \"{}\", usage {}.",
@@ -434,7 +434,7 @@ pub fn account_recovery(options: StoryOptions) -> Result<Story, StoryError> {
 }
 
 fn clock_now(clock: &ManualClock) -> DateTime<Utc> {
-    use crate::Clock;
+    use tapsim::Clock;
     clock.now()
 }
 
@@ -484,7 +484,7 @@ fn epilogue(options: StoryOptions, clock: &ManualClock) -> Result<(Tenant, Vec<S
         return Err("the replaced pass must no longer sign in".into());
     }
     lines.push("The old value no longer signs in, and looks like any wrong value.".into());
-    if tenant.session_status(session).map_err(e)? == crate::SessionStatus::Active {
+    if tenant.session_status(session).map_err(e)? == tapsim::SessionStatus::Active {
         return Err("the old pass's session must end".into());
     }
     lines.push(

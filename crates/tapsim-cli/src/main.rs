@@ -5,17 +5,20 @@
 //! `tapsim labs` lists the built-in labs. Exit codes: 0 when every expectation holds, 1
 //! when one fails, 2 for input that cannot be used.
 
+#![forbid(unsafe_code)]
+#![warn(missing_debug_implementations)]
+
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
-use tapsim::lab::{
+use tapsim::{HashCost, Profile};
+use tapsim_lab::{
     DEFAULT_LAB, Diagnostic, Format, RunOptions, Scenario, ScenarioError, SetupError, TextOptions,
     builtin_lab, builtin_labs,
 };
-use tapsim::{HashCost, Profile};
 
 const AFTER_HELP: &str = "\
 Exit status: 0 when every expectation holds, 1 when one fails, 2 for unusable input.
@@ -273,7 +276,7 @@ impl App {
             }
             Problem::UnknownLab(id) => {
                 let ids: Vec<&str> = builtin_labs().iter().map(|l| l.id).collect();
-                let guess = tapsim::lab::closest_builtin_lab(id)
+                let guess = tapsim_lab::closest_builtin_lab(id)
                     .map(|c| format!(" (did you mean `{c}`?)"))
                     .unwrap_or_default();
                 let message = format!(

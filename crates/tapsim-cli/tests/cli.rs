@@ -1,0 +1,206 @@
+//! Tests: the `tapsim` command, run as a user would (exit codes, output, files).
+
+#![allow(missing_docs)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn tapsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tapsim"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// A scenario file in the temp directory, unique to the test.
+fn file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tapsim-lab-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn no_arguments_runs_the_account_recovery_lab_and_exits_0() {
+    // As the README says: `cargo run --release` runs this, at production cost.
+    let o = tapsim(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("━━ Account recovery with a Temporary Access Pass ━━"));
+    assert!(out.contains("hash cost production"));
+    assert!(out.contains("All 3 scenarios hold."));
+    assert!(
+        !out.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+    assert!(stderr(&o).is_empty());
+}
+
+#[test]
+fn a_false_expectation_exits_1_and_says_which_step_and_why() {
+    let f = file(
+        "false.toml",
+        r#"title = "wrong on purpose"
+[[users]]
+upn = "pat@contoso.com"
+roles = ["Global Administrator"]
+[[users]]
+upn = "ada@contoso.com"
+[policy]
+actor = "pat@contoso.com"
+state = "enabled"
+[[steps]]
+do = "create_pass"
+actor = "pat@contoso.com"
+user = "ada@contoso.com"
+expect = { error = "conflict" }
+"#,
+    );
+    let o = tapsim(&["run", f.to_str().unwrap(), "--hash-cost", "minimum"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("✗ expected error `conflict`, but got ok"),
+        "{out}"
+    );
+    assert!(out.contains("Result: 1 of 1 expectations failed, in step 1"));
+    let quiet = tapsim(&["run", f.to_str().unwrap(), "--hash-cost", "minimum", "-q"]);
+    assert_eq!(quiet.status.code(), Some(1));
+    assert!(stdout(&quiet).contains("(line 10)"), "{}", stdout(&quiet));
+    assert!(stdout(&quiet).lines().count() < 12);
+}
+
+#[test]
+fn unusable_input_exits_2_with_a_clear_message() {
+    let o = tapsim(&["run", "no/such/file.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: cannot read `no/such/file.toml`: no such file\n"
+    );
+    assert!(stdout(&o).is_empty());
+
+    let f = file(
+        "typo.toml",
+        "title = \"t\"\n[[users]]\nupn = \"a@contoso.com\"\nrolse = []\n",
+    );
+    let o = tapsim(&["check", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("error: unknown field `rolse`"), "{err}");
+    assert!(
+        err.contains(&format!("--> {}:4:1 (users[0])", f.display())),
+        "{err}"
+    );
+    assert!(err.contains("= help: did you mean `roles`?"));
+
+    // Nothing runs when any input is unusable.
+    let o = tapsim(&["run", "--lab", "lockout", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).is_empty());
+
+    let o = tapsim(&["run", "--lab", "lockot"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no built-in lab `lockot`"));
+    assert_eq!(tapsim(&["run"]).status.code(), Some(2));
+    assert_eq!(tapsim(&["--profile", "Future"]).status.code(), Some(2));
+    assert_eq!(tapsim(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn check_validates_without_running() {
+    let o = tapsim(&[
+        "check",
+        "docs/labs/lockout.toml",
+        "docs/labs/who-may-issue.toml",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("ok: docs/labs/lockout.toml: \"Lockout after failed attempts\""));
+    assert_eq!(out.lines().count(), 2);
+    let o = tapsim(&["check", "docs/labs/lockout.toml", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["ok"], true);
+}
+
+#[test]
+fn labs_lists_and_shows_the_builtin_labs() {
+    let o = tapsim(&["labs"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    for lab in tapsim_lab::builtin_labs() {
+        assert!(out.contains(lab.id), "{}", lab.id);
+    }
+    assert!(out.contains(
+        "account-recovery         Account recovery with a Temporary Access Pass (default)"
+    ));
+    let o = tapsim(&["labs", "lockout"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("lockout = { threshold = 3, duration_seconds = 60 }"));
+    assert_eq!(tapsim(&["labs", "nope"]).status.code(), Some(2));
+}
+
+#[test]
+fn json_lines_seed_and_profile_options() {
+    let args = [
+        "run",
+        "--lab",
+        "one-time-vs-multi-use",
+        "--hash-cost",
+        "minimum",
+    ];
+    let o = tapsim(&[&args[..], &["--format", "json"]].concat());
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.last().unwrap()["passed"], true);
+    assert!(events.iter().any(|e| e["type"] == "audit"));
+
+    let a = stdout(&tapsim(&[&args[..], &["--seed", "5"]].concat()));
+    let b = stdout(&tapsim(&[&args[..], &["--seed", "5"]].concat()));
+    let c = stdout(&tapsim(&[&args[..], &["--seed", "6"]].concat()));
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    assert!(a.contains("seed 5"));
+
+    // Several scenarios end with a summary event.
+    let o = tapsim(&["--hash-cost", "minimum", "--format", "json", "-q"]);
+    let last: serde_json::Value = serde_json::from_str(stdout(&o).lines().last().unwrap()).unwrap();
+    assert_eq!(
+        last,
+        serde_json::json!({"type": "summary", "scenarios": 3, "failed": [], "passed": true})
+    );
+
+    // Unusable input in JSON mode: error events on stdout, exit 2.
+    let f = file(
+        "bad.json",
+        "{\"users\": [{\"upn\": \"a@contoso.com\", \"nmae\": 1}]}",
+    );
+    let o = tapsim(&["check", f.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(e["type"], "error");
+    assert_eq!(e["kind"], "unknownField");
+    assert_eq!(e["path"], "users[0]");
+    assert_eq!(e["help"], "did you mean `name`?");
+    assert_eq!(e["line"], serde_json::Value::Null);
+
+    // The 2021 rules break the account-recovery story's T6 step: exit 1.
+    let o = tapsim(&["--profile", "preview2021", "--hash-cost", "minimum", "-q"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("[T6]"), "{}", stdout(&o));
+}
