@@ -78,6 +78,30 @@ enum Command {
         /// The lab to show.
         id: Option<String>,
     },
+    /// Serve Microsoft Graph's Temporary Access Pass endpoints over HTTP (under
+    /// `/v1.0` and `/beta`) and the control plane (under `/_tapsim`). The first line on
+    /// stdout is the base URL; everything else goes to stderr. Stops on Ctrl-C or SIGTERM.
+    Serve {
+        /// The address to listen on; anything but loopback is reachable by others.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// The port; 0 picks a free one.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Start from this scenario file's setup (its steps are not run).
+        #[arg(long, value_name = "FILE", conflicts_with = "lab")]
+        scenario: Option<PathBuf>,
+        /// Start from a built-in lab's setup (its first scenario).
+        #[arg(long, value_name = "ID")]
+        lab: Option<String>,
+        /// Use a manual clock starting at this RFC 3339 instant (moved with
+        /// `POST /_tapsim/clock`); without it, the system clock.
+        #[arg(long, value_name = "TIME")]
+        clock: Option<String>,
+        /// Requests without a bearer token act as this user.
+        #[arg(long = "as", value_name = "UPN")]
+        act_as: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -194,9 +218,28 @@ fn main() -> ExitCode {
         }
         Some(Command::Check { files }) => app.check(&files),
         Some(Command::Labs { id }) => app.labs(id.as_deref()),
+        Some(Command::Serve {
+            bind,
+            port,
+            scenario,
+            lab,
+            clock,
+            act_as,
+        }) => serve::serve(
+            &mut app,
+            serve::Options {
+                addr: std::net::SocketAddr::new(bind, port),
+                scenario,
+                lab,
+                clock,
+                act_as,
+            },
+        ),
     };
     ExitCode::from(status)
 }
+
+mod serve;
 
 /// A scenario ready to run, or why it is not.
 enum Loaded {

@@ -53,7 +53,7 @@ pub use builtin::{
 };
 pub use error::{Diagnostic, DiagnosticKind, LabError, Location, ScenarioError, SetupError};
 pub use render::TextOptions;
-pub use runner::{ExpectationCheck, Outcome, Report, RunOptions, Settings, StepReport};
+pub use runner::{ExpectationCheck, Outcome, Report, RunOptions, Settings, Setup, StepReport};
 pub use scenario::{
     Action, AuditExpectation, AuditMatch, Expect, ExpectedResult, ExpectedSession, Format,
     GroupSpec, LogKind, MemberName, MethodSpec, PolicyChange, PolicySpec, Scenario,

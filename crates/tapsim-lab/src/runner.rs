@@ -303,6 +303,59 @@ impl Scenario {
     }
 }
 
+/// A scenario's setup, without its steps: what [`Scenario::setup`] returns.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Setup {
+    /// The tenant, with the scenario's users, groups and initial policy.
+    pub tenant: Tenant,
+    /// The tenant's manual clock, at the scenario's start.
+    pub clock: ManualClock,
+    /// The devices the scenario's users hold (`methods` in `[[users]]`), by name.
+    pub devices: BTreeMap<String, Device>,
+    /// The settings the tenant was built with.
+    pub settings: Settings,
+}
+
+impl Scenario {
+    /// Builds the scenario's tenant (users, groups, initial policy) and runs none of
+    /// its steps: what a server or a test starts from.
+    ///
+    /// ```
+    /// use tapsim::HashCost;
+    /// use tapsim_lab::{RunOptions, Scenario};
+    ///
+    /// let scenario = Scenario::from_toml(r#"
+    ///     [[users]]
+    ///     upn = "ada@contoso.com"
+    ///     [[steps]]
+    ///     do = "advance_clock"
+    ///     by = "1h"
+    /// "#)?;
+    /// let setup = scenario.setup(&RunOptions::new().hash_cost(HashCost::Minimum))?;
+    /// assert!(setup.tenant.user_by_upn("ada@contoso.com").is_some());
+    /// assert_eq!(setup.tenant.now(), scenario.tenant.start);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`SetupError`] when the tenant refuses the setup.
+    pub fn setup(&self, options: &RunOptions) -> Result<Setup, SetupError> {
+        let runner = Runner::setup(self, options)?;
+        let devices = runner
+            .devices
+            .into_iter()
+            .filter_map(|(name, d)| d.held.map(|held| (name, held)))
+            .collect();
+        Ok(Setup {
+            tenant: runner.tenant,
+            clock: runner.clock,
+            devices,
+            settings: runner.settings,
+        })
+    }
+}
+
 struct NamedPass {
     user: UserId,
     id: PassId,

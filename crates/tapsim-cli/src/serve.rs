@@ -1,0 +1,123 @@
+//! `tapsim serve`: the Graph server of `tapsim-graph` on a socket, until Ctrl-C or
+//! SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use tapsim_graph::{DEFAULT_ADMIN, ServerConfig};
+use tapsim_lab::builtin_lab;
+
+use super::{App, Loaded, OK, Problem, UNUSABLE, load_file};
+
+/// What the command line asked for.
+pub(crate) struct Options {
+    pub(crate) addr: SocketAddr,
+    pub(crate) scenario: Option<PathBuf>,
+    pub(crate) lab: Option<String>,
+    pub(crate) clock: Option<String>,
+    pub(crate) act_as: Option<String>,
+}
+
+pub(crate) fn serve(app: &mut App, o: Options) -> u8 {
+    let mut config = ServerConfig::new().seed(app.options.seed.unwrap_or(0));
+    config.profile = app.options.profile;
+    config.hash_cost = app.options.hash_cost;
+    if let Some(t) = &o.clock {
+        match tapsim::graph::parse_datetime(t) {
+            Ok(t) => config = config.manual_clock(t),
+            Err(e) => return app.usage(&format!("--clock: {e}")),
+        }
+    }
+    if let Some(path) = &o.scenario {
+        match load_file(path) {
+            Loaded::Ready(s) => config = config.scenario(*s),
+            Loaded::Unusable(p) => {
+                app.report_problem(&p);
+                return UNUSABLE;
+            }
+        }
+    }
+    if let Some(id) = &o.lab {
+        let Some(lab) = builtin_lab(id) else {
+            app.report_problem(&Problem::UnknownLab(id.clone()));
+            return UNUSABLE;
+        };
+        match lab.scenarios.first().map(|s| s.scenario()) {
+            Some(Ok(s)) => config = config.scenario(s),
+            Some(Err(e)) => {
+                app.report_problem(&Problem::Scenario(e));
+                return UNUSABLE;
+            }
+            None => return app.usage(&format!("the lab `{id}` has no scenario")),
+        }
+    }
+    let scenario_users: Option<Vec<String>> = config
+        .scenario
+        .as_ref()
+        .map(|s| s.users.iter().map(|u| u.upn.clone()).collect());
+    config.act_as = o.act_as.clone();
+    if !o.addr.ip().is_loopback() {
+        eprintln!(
+            "warning: listening on {}, which is not loopback: anyone who can reach it can act as any user",
+            o.addr
+        );
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return app.usage(&format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(async {
+        let server = match tapsim_graph::spawn_on(o.addr, config).await {
+            Ok(s) => s,
+            Err(e) => return app.usage(&e.to_string()),
+        };
+        app.out.put(&format!("{}\n", server.url()));
+        let users = match &scenario_users {
+            Some(u) => u.join(", "),
+            None => format!("{DEFAULT_ADMIN} (Global Administrator)"),
+        };
+        eprintln!("tapsim serves Microsoft Graph at {}/v1.0 (and /beta)", server.url());
+        eprintln!("users: {users}");
+        eprintln!(
+            "token: curl -s -X POST {}/_tapsim/tokens -H 'content-type: application/json' -d '{{\"userPrincipalName\": \"{}\"}}'",
+            server.url(),
+            scenario_users
+                .as_ref()
+                .and_then(|u| u.first().cloned())
+                .unwrap_or_else(|| DEFAULT_ADMIN.to_owned())
+        );
+        if let Some(upn) = &o.act_as {
+            eprintln!("requests without a token act as {upn}");
+        }
+        eprintln!("stop with Ctrl-C");
+        shutdown_signal().await;
+        eprintln!("stopping");
+        server.shutdown().await;
+        OK
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,491 @@
+//! The control plane (`/_tapsim`): not Graph, but what a test needs to set up, move and
+//! inspect the simulation (graph-server.md, "The control plane").
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tapsim::{
+    Clock, Credential, Decision, MethodKind, NewUser, Role, SessionId, SessionStatus, SystemClock,
+    Tenant, TenantState, UserType,
+};
+use tapsim_lab::{Format, Scenario};
+
+use crate::error::{ApiError, ApiResult};
+use crate::faults::FaultSpec;
+use crate::graph::json_response;
+use crate::server::AppState;
+use crate::state::{Sim, SimClock, random_token};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/reset", post(reset))
+        .route("/scenario", post(scenario))
+        .route("/snapshot", get(get_snapshot).put(put_snapshot))
+        .route("/clock", get(get_clock).post(move_clock))
+        .route("/users", post(add_user))
+        .route("/groups", post(add_group))
+        .route("/groups/{name}/members", post(add_member))
+        .route("/tokens", post(mint_token))
+        .route("/signIns", post(sign_in))
+        .route("/sessions/{id}", get(session_status))
+        .route("/sessions/{id}/methods", post(register_method))
+        .route("/faults", post(add_fault).delete(clear_faults))
+}
+
+/// A control-plane body: JSON, unknown fields refused.
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::invalid_request(format!("The request body is not valid: {e}")))
+}
+
+fn ok(body: &Value) -> Response {
+    json_response(StatusCode::OK, body)
+}
+
+async fn health() -> Response {
+    ok(&json!({"status": "ok"}))
+}
+
+fn replace(sim: &mut Sim, fresh: Sim) {
+    // Tokens name users by UPN: they stay valid for users that still exist.
+    let tokens = std::mem::take(&mut sim.tokens);
+    *sim = fresh;
+    sim.tokens = tokens;
+}
+
+async fn reset(State(state): State<AppState>) -> ApiResult {
+    let fresh = Sim::start(&state.config, state.config.scenario.as_ref())?;
+    replace(&mut state.lock(), fresh);
+    Ok(ok(&json!({"status": "reset"})))
+}
+
+async fn scenario(State(state): State<AppState>, headers: HeaderMap, bytes: Bytes) -> ApiResult {
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| ApiError::invalid_request("The scenario is not UTF-8 text."))?;
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"))
+        || text.trim_start().starts_with('{');
+    let format = if is_json { Format::Json } else { Format::Toml };
+    let scenario =
+        Scenario::parse(text, format).map_err(|e| ApiError::invalid_request(e.to_string()))?;
+    let fresh = Sim::start(&state.config, Some(&scenario))?;
+    let users = fresh.tenant.directory().users().len();
+    replace(&mut state.lock(), fresh);
+    Ok(ok(
+        &json!({"status": "loaded", "title": scenario.title, "users": users}),
+    ))
+}
+
+async fn get_snapshot(State(state): State<AppState>) -> ApiResult {
+    let snapshot = state.lock().tenant.snapshot();
+    let value = serde_json::to_value(&snapshot)
+        .map_err(|e| ApiError::invalid_request(format!("The snapshot cannot be written: {e}")))?;
+    Ok(ok(&value))
+}
+
+fn clock_arc(clock: &SimClock) -> Arc<dyn Clock> {
+    match clock {
+        SimClock::System => Arc::new(SystemClock),
+        SimClock::Manual(c) => Arc::new(c.clone()),
+    }
+}
+
+async fn put_snapshot(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
+    let snapshot: TenantState = body(&bytes)?;
+    let mut sim = state.lock();
+    let tenant = Tenant::from_snapshot(snapshot, clock_arc(&sim.clock))?;
+    sim.tenant = tenant;
+    sim.devices.clear();
+    Ok(ok(&json!({"status": "restored"})))
+}
+
+fn clock_json(sim: &Sim) -> Value {
+    json!({"now": tapsim::graph::format_datetime(&sim.clock.now())})
+}
+
+async fn get_clock(State(state): State<AppState>) -> Response {
+    ok(&clock_json(&state.lock()))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MoveClock {
+    advance_seconds: Option<i64>,
+    now: Option<String>,
+}
+
+async fn move_clock(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
+    let change: MoveClock = body(&bytes)?;
+    let sim = state.lock();
+    let SimClock::Manual(clock) = &sim.clock else {
+        return Err(ApiError::conflict(
+            "The server runs on the system clock; start it with --clock to move time.",
+        ));
+    };
+    match (change.advance_seconds, change.now) {
+        (Some(s), None) => {
+            if s < 0 {
+                return Err(ApiError::invalid_request(
+                    "`advanceSeconds` moves time forward: at least 0",
+                ));
+            }
+            let by = Duration::try_seconds(s).ok_or_else(|| {
+                ApiError::invalid_request(format!("`advanceSeconds` {s} is too large"))
+            })?;
+            clock.advance(by);
+        }
+        (None, Some(now)) => {
+            let t: DateTime<Utc> =
+                tapsim::graph::parse_datetime(&now).map_err(ApiError::invalid_request)?;
+            clock.set(t);
+        }
+        _ => {
+            return Err(ApiError::invalid_request(
+                "Send either `advanceSeconds` or `now`.",
+            ));
+        }
+    }
+    Ok(ok(&clock_json(&sim)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewUserBody {
+    user_principal_name: String,
+    display_name: Option<String>,
+    user_type: Option<UserType>,
+    #[serde(default)]
+    roles: Vec<String>,
+    password: Option<String>,
+    #[serde(default)]
+    federated: bool,
+    account_enabled: Option<bool>,
+    #[serde(default)]
+    groups: Vec<String>,
+}
+
+/// The most roles or groups one request may name.
+const MAX_NAMES: usize = 64;
+
+async fn add_user(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
+    let b: NewUserBody = body(&bytes)?;
+    if b.roles.len() > MAX_NAMES || b.groups.len() > MAX_NAMES {
+        return Err(ApiError::invalid_request(format!(
+            "A user has at most {MAX_NAMES} roles and {MAX_NAMES} groups here."
+        )));
+    }
+    let display = b.display_name.clone().unwrap_or_else(|| {
+        b.user_principal_name
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    });
+    let mut new = NewUser::member(b.user_principal_name.clone(), display)
+        .user_type(b.user_type.unwrap_or(UserType::Member))
+        .federated(b.federated)
+        .account_enabled(b.account_enabled.unwrap_or(true));
+    for r in &b.roles {
+        let role: Role = r
+            .parse()
+            .map_err(|_| ApiError::invalid_request(format!("unknown role `{r}` (use Entra's display names, such as `Authentication Administrator`)")))?;
+        new = new.role(role);
+    }
+    if let Some(p) = b.password {
+        new = new.password(p);
+    }
+    let mut sim = state.lock();
+    let groups = b
+        .groups
+        .iter()
+        .map(|g| group_by_name(&sim, g))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let id = sim.tenant.add_user(new)?;
+    for g in groups {
+        sim.tenant.add_member(g, id)?;
+    }
+    let u = sim.tenant.directory().user(id);
+    let body = json!({
+        "id": id,
+        "userPrincipalName": u.map(|u| u.user_principal_name()),
+        "displayName": u.map(|u| u.display_name()),
+        "userType": if b.user_type.unwrap_or(UserType::Member) == UserType::Member { "Member" } else { "Guest" },
+    });
+    Ok(json_response(StatusCode::CREATED, &body))
+}
+
+fn group_by_name(sim: &Sim, name: &str) -> ApiResult<tapsim::GroupId> {
+    sim.tenant
+        .directory()
+        .groups()
+        .find(|g| g.display_name() == name || g.id().to_string().eq_ignore_ascii_case(name))
+        .map(|g| g.id())
+        .ok_or_else(|| ApiError::not_found(format!("no group `{name}`")))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewGroupBody {
+    display_name: String,
+}
+
+/// The longest group name (Entra's limit).
+const MAX_GROUP_NAME: usize = 256;
+
+async fn add_group(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
+    let b: NewGroupBody = body(&bytes)?;
+    if b.display_name.is_empty() || b.display_name.chars().count() > MAX_GROUP_NAME {
+        return Err(ApiError::invalid_request(format!(
+            "A group's `displayName` has 1 to {MAX_GROUP_NAME} characters."
+        )));
+    }
+    let mut sim = state.lock();
+    if group_by_name(&sim, &b.display_name).is_ok() {
+        return Err(ApiError::conflict(format!(
+            "A group named `{}` exists already.",
+            b.display_name
+        )));
+    }
+    let id = sim.tenant.add_group(b.display_name.clone());
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"id": id, "displayName": b.display_name}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MemberBody {
+    user_principal_name: Option<String>,
+    group: Option<String>,
+}
+
+async fn add_member(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    bytes: Bytes,
+) -> ApiResult {
+    let b: MemberBody = body(&bytes)?;
+    let mut sim = state.lock();
+    let group = group_by_name(&sim, &name)?;
+    let added = match (b.user_principal_name, b.group) {
+        (Some(upn), None) => {
+            let user = sim.user_key(&upn)?;
+            sim.tenant.add_member(group, user)?
+        }
+        (None, Some(inner)) => {
+            let inner = group_by_name(&sim, &inner)?;
+            sim.tenant.add_member(group, inner)?
+        }
+        _ => {
+            return Err(ApiError::invalid_request(
+                "Send either `userPrincipalName` or `group`.",
+            ));
+        }
+    };
+    Ok(ok(&json!({"added": added})))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TokenBody {
+    user_principal_name: String,
+}
+
+async fn mint_token(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
+    let b: TokenBody = body(&bytes)?;
+    let mut sim = state.lock();
+    let upn = sim
+        .tenant
+        .user_by_upn(&b.user_principal_name)
+        .map(|u| u.user_principal_name().to_owned())
+        .ok_or_else(|| tapsim::Error::UserNotFound(b.user_principal_name.clone()))
+        .map_err(ApiError::from)?;
+    if sim.tokens.len() >= state.config.limits.max_tokens {
+        return Err(ApiError::invalid_request(format!(
+            "The server holds its limit of {} tokens; reuse one.",
+            state.config.limits.max_tokens
+        )));
+    }
+    let token = random_token(&mut sim.rng);
+    sim.tokens.insert(token.clone(), upn);
+    Ok(ok(
+        &json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SignInBody {
+    user_principal_name: String,
+    temporary_access_pass: Option<String>,
+    password: Option<String>,
+    device: Option<String>,
+    tenant: Option<String>,
+}
+
+fn session_json(session: &tapsim::Session) -> Value {
+    let expires = session
+        .expires()
+        .map(|t| tapsim::graph::format_datetime(&t));
+    json!({
+        "id": session.id(),
+        "satisfiesMfa": session.satisfies_mfa(),
+        "expires": expires,
+        "tokenExpires": expires,
+        "authenticationMethods": session.methods().iter().map(|m| m.display_name()).collect::<Vec<_>>(),
+    })
+}
+
+async fn sign_in(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
+    let b: SignInBody = body(&bytes)?;
+    let mut sim = state.lock();
+    if let Some(t) = &b.tenant
+        && !t.eq_ignore_ascii_case(&sim.tenant.id().to_string())
+        && !t.eq_ignore_ascii_case(&sim.tenant.config().domain)
+    {
+        return Err(ApiError::not_found(format!(
+            "no tenant `{t}` on this server"
+        )));
+    }
+    let Sim {
+        tenant, devices, ..
+    } = &mut *sim;
+    let outcome = match (&b.temporary_access_pass, &b.password, &b.device) {
+        (Some(pass), None, None) => tenant.sign_in(&b.user_principal_name, Credential::Pass(pass)),
+        (None, Some(pw), None) => tenant.sign_in(&b.user_principal_name, Credential::Password(pw)),
+        (None, pw, Some(handle)) => {
+            let device = devices
+                .get(handle)
+                .ok_or_else(|| ApiError::invalid_request("unknown device handle"))?;
+            match pw {
+                Some(pw) => tenant.sign_in(
+                    &b.user_principal_name,
+                    Credential::PasswordAndDevice(pw, device),
+                ),
+                None => tenant.sign_in(&b.user_principal_name, Credential::Device(device)),
+            }
+        }
+        _ => {
+            return Err(ApiError::invalid_request(
+                "Send one credential: `temporaryAccessPass`, `password`, or `device` (with `password` for the kinds that need it).",
+            ));
+        }
+    };
+    let trace: Vec<Value> = outcome
+        .trace
+        .iter()
+        .map(|c| json!({"check": c.name, "passed": c.passed, "detail": c.detail}))
+        .collect();
+    let body = match &outcome.decision {
+        Decision::Allowed(session) => {
+            json!({"decision": "allowed", "session": session_json(session), "trace": trace})
+        }
+        Decision::Denied(reason) => json!({
+            "decision": "denied",
+            "reason": reason,
+            "message": reason.message(),
+            "errorCode": reason.aadsts_code(),
+            "trace": trace,
+        }),
+    };
+    Ok(ok(&body))
+}
+
+fn parse_session(id: &str) -> ApiResult<SessionId> {
+    id.parse::<SessionId>()
+        .map_err(|_| tapsim::Error::SessionNotFound(id.to_owned()).into())
+}
+
+async fn session_status(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    let sim = state.lock();
+    let id = parse_session(&id)?;
+    let status = sim.tenant.session_status(id)?;
+    let mut body = sim
+        .tenant
+        .session(id)
+        .map(session_json)
+        .unwrap_or(Value::Null);
+    body["status"] = serde_json::to_value(status).unwrap_or(Value::Null);
+    body["active"] = json!(matches!(status, SessionStatus::Active));
+    Ok(ok(&body))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RegisterBody {
+    kind: String,
+    display_name: Option<String>,
+}
+
+async fn register_method(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> ApiResult {
+    let b: RegisterBody = body(&bytes)?;
+    let kind: MethodKind = b
+        .kind
+        .parse()
+        .map_err(|_| ApiError::invalid_request(format!("unknown method kind `{}`", b.kind)))?;
+    let mut sim = state.lock();
+    let session = parse_session(&id)?;
+    if sim.devices.len() >= state.config.limits.max_devices {
+        return Err(ApiError::invalid_request(format!(
+            "The server holds its limit of {} device handles.",
+            state.config.limits.max_devices
+        )));
+    }
+    let name = b
+        .display_name
+        .unwrap_or_else(|| kind.display_name().to_owned());
+    let device = sim.tenant.register_method(session, kind, name)?;
+    let user = device.user();
+    let method = sim
+        .tenant
+        .methods_of(user)
+        .iter()
+        .find(|m| m.id() == device.method())
+        .map(|m| json!({"id": m.id(), "kind": kind, "displayName": m.display_name()}))
+        .unwrap_or(Value::Null);
+    let handle = random_token(&mut sim.rng);
+    sim.devices.insert(handle.clone(), device);
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"method": method, "device": handle}),
+    ))
+}
+
+async fn add_fault(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
+    let spec: FaultSpec = body(&bytes)?;
+    let fault = spec.into_fault(state.config.limits.max_delay_ms)?;
+    let mut sim = state.lock();
+    if sim.faults.len() >= state.config.limits.max_faults {
+        return Err(ApiError::invalid_request(format!(
+            "The server holds its limit of {} faults; clear them with DELETE /_tapsim/faults.",
+            state.config.limits.max_faults
+        )));
+    }
+    sim.faults.push_back(fault);
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"installed": sim.faults.len()}),
+    ))
+}
+
+async fn clear_faults(State(state): State<AppState>) -> Response {
+    state.lock().faults.clear();
+    StatusCode::NO_CONTENT.into_response()
+}

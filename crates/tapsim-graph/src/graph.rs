@@ -1,0 +1,732 @@
+//! Microsoft Graph's endpoints for Temporary Access Pass work (graph-server.md, "Graph
+//! v1.0 endpoints"), in v1.0 and beta views (spec G3).
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Extension, OriginalUri, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+use tapsim::{MethodId, MethodKind, PassId, PassOptions, PolicyPatch, Role, UserId, UserType};
+
+use crate::error::{ApiError, ApiResult};
+use crate::query::LogQuery;
+use crate::server::AppState;
+use crate::state::Sim;
+
+/// Which Graph version a request addressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Version {
+    V1,
+    Beta,
+}
+
+impl Version {
+    fn segment(self) -> &'static str {
+        match self {
+            Version::V1 => "v1.0",
+            Version::Beta => "beta",
+        }
+    }
+    fn context(self, rest: &str) -> String {
+        format!(
+            "https://graph.microsoft.com/{}/$metadata#{rest}",
+            self.segment()
+        )
+    }
+}
+
+pub(crate) fn routes(version: Version) -> Router<AppState> {
+    let passes = get(list_passes).post(create_pass);
+    let pass = get(get_pass).delete(delete_pass);
+    Router::new()
+        .route("/users", get(list_users))
+        .route("/users/{user}", get(get_user))
+        .route(
+            "/users/{user}/authentication/temporaryAccessPassMethods",
+            passes,
+        )
+        .route(
+            "/users/{user}/authentication/temporaryAccessPassMethods/{id}",
+            pass.clone(),
+        )
+        .route("/users/{user}/authentication/methods", get(list_methods))
+        .route(
+            "/users/{user}/authentication/{collection}/{id}",
+            axum::routing::delete(delete_method),
+        )
+        .route("/me", get(get_me))
+        .route(
+            "/me/authentication/temporaryAccessPassMethods",
+            get(list_passes_me),
+        )
+        .route(
+            "/me/authentication/temporaryAccessPassMethods/{id}",
+            get(get_pass_me).delete(delete_pass_me),
+        )
+        .route("/me/authentication/methods", get(list_methods_me))
+        .route(
+            "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{config}",
+            get(get_policy).patch(patch_policy).delete(reset_policy),
+        )
+        .route("/auditLogs/directoryAudits", get(list_audits))
+        .route("/auditLogs/directoryAudits/{id}", get(get_audit))
+        .route("/auditLogs/signIns", get(list_sign_ins))
+        .route("/auditLogs/signIns/{id}", get(get_sign_in))
+        .layer(Extension(version))
+}
+
+/// The user a request acts as: its bearer token's, or `--as` without one.
+pub(crate) fn caller(state: &AppState, sim: &Sim, headers: &HeaderMap) -> ApiResult<UserId> {
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let upn = match auth {
+        Some(value) => {
+            let token = value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+                .ok_or_else(|| ApiError::unauthenticated("Access token is empty."))?
+                .trim();
+            sim.tokens
+                .get(token)
+                .cloned()
+                .ok_or_else(|| ApiError::unauthenticated("Invalid JWT token. The token is not known to this server."))?
+        }
+        None => state.config.act_as.clone().ok_or_else(|| {
+            ApiError::unauthenticated(
+                "Access token is empty. Mint one with POST /_tapsim/tokens, or start the server with --as.",
+            )
+        })?,
+    };
+    sim.tenant.user_by_upn(&upn).map(|u| u.id()).ok_or_else(|| {
+        ApiError::unauthenticated(format!("The token's user `{upn}` no longer exists."))
+    })
+}
+
+/// A JSON response.
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn collection(context: String, value: Vec<Value>) -> Value {
+    json!({"@odata.context": context, "value": value})
+}
+
+/// The user key as the client sent it in the path, still percent-encoded.
+fn raw_user_key(uri: &OriginalUri) -> String {
+    uri.path().split('/').nth(3).unwrap_or_default().to_owned()
+}
+
+/// A Graph body as a JSON object, with an `@odata.type` that must be `odata_type` when
+/// present, removed.
+fn graph_body(body: &Bytes, odata_type: &str) -> ApiResult<String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok("{}".to_owned());
+    }
+    let mut value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::invalid_request(format!("The request body is not valid JSON: {e}"))
+    })?;
+    let Some(object) = value.as_object_mut() else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "badRequest",
+            "The request body must be a JSON object.",
+        ));
+    };
+    if let Some(t) = object.remove("@odata.type")
+        && t.as_str() != Some(odata_type)
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "badRequest",
+            format!("`@odata.type` must be `{odata_type}`, got `{t}`"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+fn user_json(sim: &Sim, id: UserId) -> Value {
+    let Some(u) = sim.tenant.directory().user(id) else {
+        return Value::Null;
+    };
+    json!({
+        "id": u.id(),
+        "displayName": u.display_name(),
+        "userPrincipalName": u.user_principal_name(),
+        "userType": if u.user_type() == UserType::Member { "Member" } else { "Guest" },
+        "accountEnabled": u.account_enabled(),
+        "mail": null,
+    })
+}
+
+// ---- users -----------------------------------------------------------------------------
+
+async fn list_users(
+    State(state): State<AppState>,
+    Extension(v): Extension<Version>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let sim = state.lock();
+    caller(&state, &sim, &headers)?;
+    let users = sim
+        .tenant
+        .directory()
+        .users()
+        .map(|u| user_json(&sim, u.id()))
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &collection(v.context("users"), users),
+    ))
+}
+
+async fn get_user(
+    State(state): State<AppState>,
+    Extension(v): Extension<Version>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> ApiResult {
+    let sim = state.lock();
+    caller(&state, &sim, &headers)?;
+    let id = sim.user_key(&key)?;
+    let mut body = user_json(&sim, id);
+    body["@odata.context"] = json!(v.context("users/$entity"));
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+async fn get_me(
+    State(state): State<AppState>,
+    Extension(v): Extension<Version>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let sim = state.lock();
+    let me = caller(&state, &sim, &headers)?;
+    let mut body = user_json(&sim, me);
+    body["@odata.context"] = json!(v.context("users/$entity"));
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+// ---- passes ----------------------------------------------------------------------------
+
+fn pass_json(v: Version, pass: &tapsim::TemporaryAccessPass) -> Value {
+    let mut value = serde_json::to_value(pass).unwrap_or(Value::Null);
+    if v == Version::Beta {
+        value["lastUsedDateTime"] = match &pass.last_used_date_time {
+            Some(t) => json!(tapsim::graph::format_datetime(t)),
+            None => Value::Null,
+        };
+    }
+    value
+}
+
+fn passes_context(v: Version, key: &str) -> String {
+    v.context(&format!(
+        "users('{key}')/authentication/temporaryAccessPassMethods"
+    ))
+}
+
+fn list_passes_of(
+    state: &AppState,
+    v: Version,
+    headers: &HeaderMap,
+    user: Option<&str>,
+    key: &str,
+) -> ApiResult {
+    let sim = state.lock();
+    let actor = caller(state, &sim, headers)?;
+    let target = match user {
+        Some(k) => sim.user_key(k)?,
+        None => actor,
+    };
+    let passes = sim.tenant.list_passes(actor, target)?;
+    let value = passes.iter().map(|p| pass_json(v, p)).collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &collection(passes_context(v, key), value),
+    ))
+}
+
+async fn list_passes(
+    State(state): State<AppState>,
+    Extension(v): Extension<Version>,
+    headers: HeaderMap,
+    uri: OriginalUri,
+    Path(user): Path<String>,
+) -> ApiResult {
+    list_passes_of(&state, v, &headers, Some(&user), &raw_user_key(&uri))
+}
+
+async fn list_passes_me(
+    State(state): State<AppState>,
+    Extension(v): Extension<Version>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let key = {
+        let sim = state.lock();
+        caller(&state, &sim, &headers)?.to_string()
+    };
+    list_passes_of(&state, v, &headers, None, &key)
+}
+
+fn parse_pass_id(id: &str) -> ApiResult<PassId> {
+    id.parse::<PassId>()
+        .map_err(|_| tapsim::Error::PassNotFound(id.to_owned()).into())
+}
+
+fn get_pass_of(
+    state: &AppState,
+    v: Version,
+    headers: &HeaderMap,
+    user: Option<&str>,
+    key: &str,
+    id: &str,
+) -> ApiResult {
+    let sim = state.lock();
+    let actor = caller(state, &sim, headers)?;
+    let target = match user {
+        Some(k) => sim.user_key(k)?,
+        None => actor,
+    };
+    let id = parse_pass_id(id).unwrap_or(PassId(tapsim::Guid::NIL));
+    let pass = sim.tenant.get_pass(actor, target, id)?;
+    let mut body = pass_json(v, &pass);
+    body["@odata.context"] = json!(format!("{}/$entity", passes_context(v, key)));
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+async fn get_pass(
+    State(state): State<AppState>,
+    Extension(v): Extension<Version>,
+    headers: HeaderMap,
+    uri: OriginalUri,
+    Path((user, id)): Path<(String, String)>,
+) -> ApiResult {
+    get_pass_of(&state, v, &headers, Some(&user), &raw_user_key(&uri), &id)
+}
+
+async fn get_pass_me(
+    State(state): State<AppState>,
+    Extension(v): Extension<Version>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let key = {
+        let sim = state.lock();
+        caller(&state, &sim, &headers)?.to_string()
+    };
+    get_pass_of(&state, v, &headers, None, &key, &id)
+}
+
+async fn create_pass(
+    State(state): State<AppState>,
+    Extension(v): Extension<Version>,
+    headers: HeaderMap,
+    uri: OriginalUri,
+    Path(user): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let mut sim = state.lock();
+    let actor = caller(&state, &sim, &headers)?;
+    let target = sim.user_key(&user)?;
+    let body = graph_body(&body, tapsim::PASS_ODATA_TYPE)?;
+    let options = PassOptions::from_graph_json(&body)?;
+    let issued = sim.tenant.create_pass(actor, target, options)?;
+    let mut json = issued.danger_graph_json();
+    if v == Version::Beta {
+        json["lastUsedDateTime"] = Value::Null;
+    }
+    let key = raw_user_key(&uri);
+    json["@odata.context"] = json!(format!("{}/$entity", passes_context(v, &key)));
+    Ok(json_response(StatusCode::CREATED, &json))
+}
+
+fn delete_pass_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: Option<&str>,
+    id: &str,
+) -> ApiResult {
+    let mut sim = state.lock();
+    let actor = caller(state, &sim, headers)?;
+    let target = match user {
+        Some(k) => sim.user_key(k)?,
+        None => actor,
+    };
+    let id = parse_pass_id(id).unwrap_or(PassId(tapsim::Guid::NIL));
+    sim.tenant.delete_pass(actor, target, id)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn delete_pass(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((user, id)): Path<(String, String)>,
+) -> ApiResult {
+    delete_pass_of(&state, &headers, Some(&user), &id)
+}
+
+async fn delete_pass_me(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    delete_pass_of(&state, &headers, None, &id)
+}
+
+// ---- methods ---------------------------------------------------------------------------
+
+fn list_methods_of(
+    state: &AppState,
+    v: Version,
+    headers: &HeaderMap,
+    user: Option<&str>,
+    key: &str,
+) -> ApiResult {
+    let sim = state.lock();
+    let actor = caller(state, &sim, headers)?;
+    let target = match user {
+        Some(k) => sim.user_key(k)?,
+        None => actor,
+    };
+    let methods = sim.tenant.list_methods(actor, target)?;
+    let value = methods
+        .iter()
+        .map(|m| serde_json::to_value(m).unwrap_or(Value::Null))
+        .collect();
+    let context = v.context(&format!("users('{key}')/authentication/methods"));
+    Ok(json_response(StatusCode::OK, &collection(context, value)))
+}
+
+async fn list_methods(
+    State(state): State<AppState>,
+    Extension(v): Extension<Version>,
+    headers: HeaderMap,
+    uri: OriginalUri,
+    Path(user): Path<String>,
+) -> ApiResult {
+    list_methods_of(&state, v, &headers, Some(&user), &raw_user_key(&uri))
+}
+
+async fn list_methods_me(
+    State(state): State<AppState>,
+    Extension(v): Extension<Version>,
+    headers: HeaderMap,
+) -> ApiResult {
+    let key = {
+        let sim = state.lock();
+        caller(&state, &sim, &headers)?.to_string()
+    };
+    list_methods_of(&state, v, &headers, None, &key)
+}
+
+/// The method kinds each Graph collection holds (M4).
+fn collection_kinds(name: &str) -> Option<&'static [MethodKind]> {
+    Some(match name {
+        "fido2Methods" => &[MethodKind::Fido2SecurityKey, MethodKind::Passkey],
+        "microsoftAuthenticatorMethods" => &[
+            MethodKind::MicrosoftAuthenticatorPush,
+            MethodKind::MicrosoftAuthenticatorPasswordless,
+        ],
+        "phoneMethods" => &[MethodKind::Sms, MethodKind::Voice],
+        "softwareOathMethods" => &[MethodKind::SoftwareOath],
+        "windowsHelloForBusinessMethods" => &[MethodKind::WindowsHelloForBusiness],
+        "passwordMethods" => &[MethodKind::Password],
+        _ => return None,
+    })
+}
+
+async fn delete_method(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((user, name, id)): Path<(String, String, String)>,
+) -> ApiResult {
+    let Some(kinds) = collection_kinds(&name) else {
+        return Err(ApiError::not_found(format!(
+            "Resource not found for the segment '{name}'."
+        )));
+    };
+    let mut sim = state.lock();
+    let actor = caller(&state, &sim, &headers)?;
+    let target = sim.user_key(&user)?;
+    if kinds == [MethodKind::Password] {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "badRequest",
+            "The password method cannot be deleted.",
+        ));
+    }
+    // A method of another collection is not found here; the domain still checks the
+    // actor and permission first (R1), so the nil id stands for "not in this collection".
+    let id = id
+        .parse::<MethodId>()
+        .ok()
+        .filter(|id| {
+            sim.tenant
+                .methods_of(target)
+                .iter()
+                .any(|m| m.id() == *id && kinds.contains(&m.kind()))
+        })
+        .unwrap_or(MethodId(tapsim::Guid::NIL));
+    sim.tenant.remove_method(actor, target, id)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ---- policy ----------------------------------------------------------------------------
+
+fn check_policy_segment(config: &str) -> ApiResult<()> {
+    if config.eq_ignore_ascii_case(tapsim::POLICY_ID) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "The authentication method configuration `{config}` does not exist here (only `TemporaryAccessPass`)."
+        )))
+    }
+}
+
+async fn get_policy(
+    State(state): State<AppState>,
+    Extension(v): Extension<Version>,
+    headers: HeaderMap,
+    Path(config): Path<String>,
+) -> ApiResult {
+    check_policy_segment(&config)?;
+    let sim = state.lock();
+    let actor = caller(&state, &sim, &headers)?;
+    let policy = sim.tenant.policy(actor)?;
+    let mut body = tapsim::graph::policy_get_response(policy);
+    if v == Version::V1 {
+        body["@odata.context"] = json!(v.context(
+            "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/$entity"
+        ));
+    }
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+async fn patch_policy(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(config): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    check_policy_segment(&config)?;
+    let mut sim = state.lock();
+    let actor = caller(&state, &sim, &headers)?;
+    let body = graph_body(&body, tapsim::POLICY_ODATA_TYPE)?;
+    let patch = PolicyPatch::from_graph_json(&body)?;
+    sim.tenant.update_policy(actor, &patch)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn reset_policy(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(config): Path<String>,
+) -> ApiResult {
+    check_policy_segment(&config)?;
+    let mut sim = state.lock();
+    let actor = caller(&state, &sim, &headers)?;
+    sim.tenant.reset_policy(actor)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ---- logs ------------------------------------------------------------------------------
+
+/// The roles that may read the logs (graph-server.md).
+const LOG_READERS: [Role; 3] = [
+    Role::GlobalAdministrator,
+    Role::GlobalReader,
+    Role::ReportsReader,
+];
+
+fn check_log_reader(sim: &Sim, actor: UserId) -> ApiResult<()> {
+    let allowed = sim
+        .tenant
+        .directory()
+        .user(actor)
+        .is_some_and(|u| LOG_READERS.iter().any(|r| u.has_role(*r)));
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::access_denied(
+            "Insufficient privileges to complete the operation: reading the logs needs Global Administrator, Global Reader or Reports Reader.",
+        ))
+    }
+}
+
+fn sign_in_json(v: Version, record: &tapsim::SignInRecord) -> Value {
+    let mut value = serde_json::to_value(record).unwrap_or(Value::Null);
+    if v == Version::V1
+        && let Some(o) = value.as_object_mut()
+    {
+        o.remove("authenticationDetails");
+    }
+    value
+}
+
+#[allow(clippy::too_many_arguments)]
+fn list_log(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &OriginalUri,
+    pairs: &[(String, String)],
+    context: String,
+    date_property: &str,
+    newest_first: bool,
+    records: impl Fn(&Sim) -> Vec<Value>,
+) -> ApiResult {
+    let query = LogQuery::parse(pairs, date_property)?;
+    let sim = state.lock();
+    let actor = caller(state, &sim, headers)?;
+    check_log_reader(&sim, actor)?;
+    let mut all = records(&sim);
+    drop(sim);
+    if let Some(f) = &query.filter {
+        all.retain(|r| f.matches(r));
+    }
+    let ascending = query.ascending.unwrap_or(!newest_first);
+    if !ascending {
+        all.reverse();
+    }
+    let total = all.len();
+    let page: Vec<Value> = all.into_iter().skip(query.skip).take(query.top).collect();
+    let mut body = collection(context, page);
+    let next = query.skip.saturating_add(query.top);
+    if next < total {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        let kept: Vec<String> = uri
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|p| {
+                !p.is_empty() && !p.starts_with("$skiptoken=") && !p.starts_with("%24skiptoken=")
+            })
+            .map(str::to_owned)
+            .chain(std::iter::once(format!("$skiptoken={next}")))
+            .collect();
+        body["@odata.nextLink"] = json!(format!("http://{host}{}?{}", uri.path(), kept.join("&")));
+    }
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+async fn list_audits(
+    State(state): State<AppState>,
+    Extension(v): Extension<Version>,
+    headers: HeaderMap,
+    uri: OriginalUri,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> ApiResult {
+    list_log(
+        &state,
+        &headers,
+        &uri,
+        &pairs,
+        v.context("auditLogs/directoryAudits"),
+        "activityDateTime",
+        false,
+        |sim| {
+            sim.tenant
+                .audit_log()
+                .iter()
+                .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+                .collect()
+        },
+    )
+}
+
+async fn list_sign_ins(
+    State(state): State<AppState>,
+    Extension(v): Extension<Version>,
+    headers: HeaderMap,
+    uri: OriginalUri,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> ApiResult {
+    list_log(
+        &state,
+        &headers,
+        &uri,
+        &pairs,
+        v.context("auditLogs/signIns"),
+        "createdDateTime",
+        true,
+        |sim| {
+            sim.tenant
+                .sign_in_log()
+                .iter()
+                .map(|r| sign_in_json(v, r))
+                .collect()
+        },
+    )
+}
+
+fn get_log_record(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    context: String,
+    find: impl Fn(&Sim) -> Option<Value>,
+) -> ApiResult {
+    let sim = state.lock();
+    let actor = caller(state, &sim, headers)?;
+    check_log_reader(&sim, actor)?;
+    let mut record = find(&sim).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "Request_ResourceNotFound",
+            format!("Resource '{id}' does not exist."),
+        )
+    })?;
+    record["@odata.context"] = json!(context);
+    Ok(json_response(StatusCode::OK, &record))
+}
+
+async fn get_audit(
+    State(state): State<AppState>,
+    Extension(v): Extension<Version>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    get_log_record(
+        &state,
+        &headers,
+        &id,
+        v.context("auditLogs/directoryAudits/$entity"),
+        |sim| {
+            sim.tenant
+                .audit_log()
+                .iter()
+                .find(|r| r.id.to_string().eq_ignore_ascii_case(&id))
+                .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+        },
+    )
+}
+
+async fn get_sign_in(
+    State(state): State<AppState>,
+    Extension(v): Extension<Version>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    get_log_record(
+        &state,
+        &headers,
+        &id,
+        v.context("auditLogs/signIns/$entity"),
+        |sim| {
+            sim.tenant
+                .sign_in_log()
+                .iter()
+                .find(|r| r.id.to_string().eq_ignore_ascii_case(&id))
+                .map(|r| sign_in_json(v, r))
+        },
+    )
+}
