@@ -204,3 +204,78 @@ fn json_lines_seed_and_profile_options() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("[T6]"), "{}", stdout(&o));
 }
+
+/// `tapsim serve`: the base URL is the first stdout line, the summary goes to stderr,
+/// and SIGTERM stops it cleanly with status 0.
+#[cfg(unix)]
+#[test]
+fn serve_prints_its_url_first_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+    use std::process::Stdio;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tapsim"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--hash-cost",
+            "minimum",
+            "--clock",
+            "2026-01-05T09:00:00Z",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut url = String::new();
+    stdout.read_line(&mut url).unwrap();
+    let url = url.trim();
+    let addr = url
+        .strip_prefix("http://")
+        .unwrap_or_else(|| panic!("{url}"));
+    assert!(addr.starts_with("127.0.0.1:"), "loopback by default: {url}");
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(b"GET /_tapsim/clock HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.contains(r#"{"now":"2026-01-05T09:00:00Z"}"#),
+        "{answer}"
+    );
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(
+        err.contains("admin@contoso.com (Global Administrator)"),
+        "{err}"
+    );
+    assert!(err.contains("/_tapsim/tokens"), "{err}");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(rest.is_empty(), "only the URL on stdout: {rest}");
+}
+
+#[test]
+fn serve_refuses_a_bad_clock_and_an_unknown_lab_with_status_2() {
+    let o = tapsim(&["serve", "--clock", "yesterday"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--clock"), "{}", stderr(&o));
+    let o = tapsim(&["serve", "--lab", "lockot"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("lockout"), "{}", stderr(&o));
+}

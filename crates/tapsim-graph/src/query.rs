@@ -98,6 +98,17 @@ impl<'a> Lexer<'a> {
         self.pos += len;
         &self.s[start..start + len]
     }
+    /// An identifier: letters, digits, `_`.
+    fn ident(&mut self) -> &'a str {
+        self.skip_ws();
+        let start = self.pos;
+        let len = self
+            .rest()
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(self.rest().len());
+        self.pos += len;
+        &self.s[start..start + len]
+    }
     fn string(&mut self) -> Result<String, ApiError> {
         self.skip_ws();
         if !self.rest().starts_with('\'') {
@@ -242,8 +253,8 @@ fn term(lx: &mut Lexer<'_>) -> Result<Term, ApiError> {
     if let Some(collection) = w.strip_suffix("/any") {
         let collection = path(collection)?;
         lx.expect("(")?;
-        let var = lx.word();
-        if var.is_empty() || var.contains('/') {
+        let var = lx.ident();
+        if var.is_empty() {
             return Err(unsupported(
                 "`any` needs a lambda variable, as in `any(t: t/id eq 'x')`",
             ));

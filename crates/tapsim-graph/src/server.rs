@@ -74,9 +74,15 @@ pub enum ServeError {
 /// # Errors
 /// [`ServeError::Setup`] when the starting state cannot be built.
 pub fn router(config: ServerConfig) -> Result<Router, ServeError> {
-    let limit = config.limits.max_body_bytes;
     let state: AppState = Arc::new(Shared::new(config).map_err(ServeError::Setup)?);
-    Ok(Router::new()
+    Ok(app(state, Router::new()))
+}
+
+/// The application over `state`, with `extra` routes inside the outer layers (tests add
+/// one that panics).
+fn app(state: AppState, extra: Router<AppState>) -> Router {
+    let limit = state.config.limits.max_body_bytes;
+    extra
         .nest("/v1.0", graph::routes(graph::Version::V1))
         .nest("/beta", graph::routes(graph::Version::Beta))
         .nest("/_tapsim", control::routes())
@@ -98,7 +104,7 @@ pub fn router(config: ServerConfig) -> Result<Router, ServeError> {
             .into_response()
         }))
         .layer(middleware::from_fn_with_state(state.clone(), outer))
-        .with_state(state))
+        .with_state(state)
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
@@ -315,4 +321,32 @@ pub async fn spawn_on(addr: SocketAddr, config: ServerConfig) -> Result<RunningS
         stop: Some(stop),
         task,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    /// A handler that panics is a 500 in Graph's envelope, and the server keeps serving.
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_500_envelope_and_serving_goes_on() {
+        let config = ServerConfig::new().hash_cost(tapsim::HashCost::Minimum);
+        let state: AppState = Arc::new(Shared::new(config).unwrap());
+        async fn boom(State(s): State<AppState>) -> &'static str {
+            let _held = s.lock();
+            panic!("a handler failure, with the lock held");
+        }
+        let boom: Router<AppState> = Router::new().route("/boom", get(boom));
+        let app = app(state, boom);
+        let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+        let r = app.clone().oneshot(get("/boom")).await.unwrap();
+        assert_eq!(r.status(), 500);
+        let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"]["code"], "generalException");
+        let r = app.oneshot(get("/_tapsim/health")).await.unwrap();
+        assert_eq!(r.status(), 200, "a poisoned lock still serves");
+    }
 }

@@ -1,0 +1,276 @@
+//! The Graph server against its floors, measured in the same run (issue 10):
+//!
+//! 1. `GET` of a pass through the whole application (outer layer, routing, auth, the
+//!    domain, JSON) against a bare axum handler that returns a JSON body of the same
+//!    size (target: p50 ratio <= 1.5);
+//! 2. a control-plane sign-in with a multi-use pass at minimum hash cost against the bare
+//!    handler plus a bare argon2id verification of the same PHC string (target <= 1.3).
+//!
+//! Both sides run in-process (`tower::ServiceExt::oneshot`, no socket, so the ratio is
+//! not diluted by TCP), interleaved in rounds so that load from other processes cancels
+//! out. Prints requests per second and p50/p99 latency for each side, and the ratios.
+//! `TAPSIM_BENCH_QUICK=1` for a short run. Figures: docs/performance.md.
+
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::PasswordVerifier;
+use axum::Router;
+use axum::body::Body;
+use axum::http::Request;
+use axum::routing::get;
+use chrono::{TimeZone, Utc};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tapsim::HashCost;
+use tapsim_graph::{ServerConfig, router};
+use tower::ServiceExt;
+
+async fn call(app: &Router, request: Request<Body>) -> usize {
+    let response = app
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("infallible service");
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("in-memory body")
+        .to_bytes();
+    bytes.len()
+}
+
+fn post(uri: &str, token: Option<&str>, body: &Value) -> Request<Body> {
+    let mut r = Request::post(uri).header("content-type", "application/json");
+    if let Some(t) = token {
+        r = r.header("authorization", format!("Bearer {t}"));
+    }
+    r.body(Body::from(body.to_string())).expect("valid request")
+}
+
+async fn json_of(app: &Router, request: Request<Body>) -> Value {
+    let response = app
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("infallible service");
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("in-memory body")
+        .to_bytes();
+    serde_json::from_slice(&bytes).expect("JSON answer")
+}
+
+struct Fixture {
+    app: Router,
+    token: String,
+    pass_uri: String,
+    secret: String,
+    phc: String,
+    pass_body_len: usize,
+}
+
+const PASSES: &str = "/v1.0/users/ada%40contoso.com/authentication/temporaryAccessPassMethods";
+const POLICY: &str = "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass";
+
+async fn fixture() -> Fixture {
+    let config = ServerConfig::new()
+        .hash_cost(HashCost::Minimum)
+        .manual_clock(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap());
+    let app = router(config).expect("starting state");
+    let minted = json_of(
+        &app,
+        post(
+            "/_tapsim/tokens",
+            None,
+            &json!({"userPrincipalName": "admin@contoso.com"}),
+        ),
+    )
+    .await;
+    let token = minted["access_token"].as_str().expect("a token").to_owned();
+    let ada = json!({"userPrincipalName": "ada@contoso.com"});
+    json_of(&app, post("/_tapsim/users", None, &ada)).await;
+    let patch = Request::patch(POLICY)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Body::from(
+            r#"{"state":"enabled","maximumLifetimeInMinutes":43200,"defaultLifetimeInMinutes":43200}"#,
+        ))
+        .expect("valid request");
+    call(&app, patch).await;
+    let created = json_of(
+        &app,
+        post(PASSES, Some(&token), &json!({"isUsableOnce": false})),
+    )
+    .await;
+    let secret = created["temporaryAccessPass"]
+        .as_str()
+        .expect("the secret")
+        .to_owned();
+    let pass_uri = format!("{PASSES}/{}", created["id"].as_str().expect("an id"));
+    let snapshot = json_of(
+        &app,
+        Request::get("/_tapsim/snapshot")
+            .body(Body::empty())
+            .expect("valid"),
+    )
+    .await;
+    let phc = find_phc(&snapshot).expect("the pass's hash in the snapshot");
+    let pass_body_len = call(&app, get_req(&pass_uri, &token)).await;
+    Fixture {
+        app,
+        token,
+        pass_uri,
+        secret,
+        phc,
+        pass_body_len,
+    }
+}
+
+/// The pass's argon2id PHC string, wherever the snapshot keeps it.
+fn find_phc(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if s.starts_with("$argon2id$") => Some(s.clone()),
+        Value::Array(items) => items.iter().rev().find_map(find_phc),
+        Value::Object(map) => map
+            .get("passes")
+            .and_then(find_phc)
+            .or_else(|| map.values().find_map(find_phc)),
+        _ => None,
+    }
+}
+
+fn get_req(uri: &str, token: &str) -> Request<Body> {
+    Request::get(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("valid request")
+}
+
+/// A bare axum app whose one handler returns a JSON body of `len` bytes.
+fn bare(len: usize) -> Router {
+    let body = format!("{{\"v\":\"{}\"}}", "x".repeat(len.saturating_sub(8)));
+    Router::new().route(
+        "/bare",
+        get(move || {
+            let body = body.clone();
+            async move { ([("content-type", "application/json")], body) }
+        }),
+    )
+}
+
+struct Stats {
+    p50: Duration,
+    p99: Duration,
+    per_second: f64,
+}
+
+fn stats(mut samples: Vec<Duration>) -> Stats {
+    samples.sort();
+    let total: Duration = samples.iter().sum();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q) as usize];
+    Stats {
+        p50: at(0.50),
+        p99: at(0.99),
+        per_second: samples.len() as f64 / total.as_secs_f64(),
+    }
+}
+
+async fn time<F, Fut>(samples: &mut Vec<Duration>, n: usize, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for _ in 0..n {
+        let started = Instant::now();
+        f().await;
+        samples.push(started.elapsed());
+    }
+}
+
+fn report(label: &str, a: &Stats, b: &Stats, target: &str) {
+    println!(
+        "{label}\n  tapsim: {:>9.0} req/s  p50 {:>9.2?}  p99 {:>9.2?}\n  floor:  {:>9.0} req/s  p50 {:>9.2?}  p99 {:>9.2?}\n  ratio p50 {:.2}, p99 {:.2}  (target {target})",
+        a.per_second,
+        a.p50,
+        a.p99,
+        b.per_second,
+        b.p50,
+        b.p99,
+        a.p50.as_secs_f64() / b.p50.as_secs_f64(),
+        a.p99.as_secs_f64() / b.p99.as_secs_f64(),
+    );
+}
+
+fn bare_get() -> Request<Body> {
+    Request::get("/bare").body(Body::empty()).expect("valid")
+}
+
+fn main() {
+    // `cargo test` runs bench targets without `--bench`: keep that run short.
+    let quick = std::env::var("TAPSIM_BENCH_QUICK").is_ok_and(|v| v != "0")
+        || !std::env::args().any(|a| a == "--bench");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let f = fixture().await;
+        let floor = bare(f.pass_body_len);
+        let (rounds, per_round) = if quick { (5, 50) } else { (40, 500) };
+
+        // 1. GET of a pass.
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            time(&mut ours, per_round, || async {
+                black_box(call(&f.app, get_req(&f.pass_uri, &f.token)).await);
+            })
+            .await;
+            time(&mut theirs, per_round, || async {
+                black_box(call(&floor, bare_get()).await);
+            })
+            .await;
+        }
+        report(
+            &format!(
+                "GET pass ({} bytes) vs bare axum JSON handler",
+                f.pass_body_len
+            ),
+            &stats(ours),
+            &stats(theirs),
+            "p50 <= 1.5",
+        );
+
+        // 2. Control-plane sign-in at minimum cost.
+        let argon = Argon2::default();
+        let sign_in =
+            json!({"userPrincipalName": "ada@contoso.com", "temporaryAccessPass": f.secret});
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            time(&mut ours, per_round, || async {
+                black_box(call(&f.app, post("/_tapsim/signIns", None, &sign_in)).await);
+            })
+            .await;
+            time(&mut theirs, per_round, || async {
+                let ok = argon
+                    .verify_password(f.secret.as_bytes(), f.phc.as_str())
+                    .is_ok();
+                assert!(ok, "the floor verifies the same secret");
+                black_box(call(&floor, bare_get()).await);
+            })
+            .await;
+        }
+        report(
+            "control-plane sign-in (minimum cost) vs bare argon2id verify + bare handler",
+            &stats(ours),
+            &stats(theirs),
+            "p50 <= 1.3",
+        );
+    });
+}
