@@ -294,7 +294,8 @@ impl Error {
 
     /// Graph's error envelope for this error (spec G2).
     ///
-    /// `date` is the time of the request; `request_id` and `client_request_id` are echoed.
+    /// `date` is the time of the request, written as Graph writes it: whole seconds, no
+    /// offset (spec R16); `request_id` and `client_request_id` are echoed.
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
@@ -302,7 +303,7 @@ impl Error {
     /// let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
     /// let json = Error::ExternalGuest.to_graph_json(at, Guid::NIL, Guid::NIL);
     /// assert_eq!(json["error"]["code"], "badRequest");
-    /// assert_eq!(json["error"]["innerError"]["date"], "2026-01-05T09:00:00Z");
+    /// assert_eq!(json["error"]["innerError"]["date"], "2026-01-05T09:00:00");
     /// ```
     pub fn to_graph_json(
         &self,
@@ -315,7 +316,7 @@ impl Error {
                 "code": self.code().as_str(),
                 "message": self.to_string(),
                 "innerError": {
-                    "date": crate::graph::format_datetime(&date),
+                    "date": crate::graph::format_error_date(&date),
                     "request-id": request_id.to_string(),
                     "client-request-id": client_request_id.to_string(),
                 }

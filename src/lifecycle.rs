@@ -79,7 +79,8 @@ impl Tenant {
         if self.pass_of(user).is_some() && self.state.config.switches.delete_before_create {
             return Err(Error::PassAlreadyExists);
         }
-        let start = options.start_date_time.unwrap_or(now);
+        // Truncated to Graph's 100 ns ticks, so the pass is stored as its JSON reads (R16).
+        let start = crate::graph::truncate_to_ticks(options.start_date_time.unwrap_or(now));
         if start < crate::graph::earliest_instant() {
             return Err(crate::error::Invalid::Body(format!(
                 "`startDateTime` `{}` is before 0001-01-01T00:00:00Z",

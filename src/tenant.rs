@@ -235,9 +235,10 @@ impl Tenant {
         TenantBuilder::default()
     }
 
-    /// The current time, from the injected clock.
+    /// The current time, from the injected clock, truncated to Graph's precision of
+    /// 100 nanoseconds (spec R16), so that every recorded instant is written exactly.
     pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        crate::graph::truncate_to_ticks(self.clock.now())
     }
 
     /// The configuration the tenant was built with.
