@@ -134,7 +134,8 @@ pub enum Invalid {
         /// The largest allowed value.
         max: i64,
     },
-    /// `defaultLifetimeInMinutes` is outside `minimumLifetimeInMinutes..=maximumLifetimeInMinutes`.
+    /// `defaultLifetimeInMinutes` is outside `minimumLifetimeInMinutes..=maximumLifetimeInMinutes`,
+    /// or the minimum is above the maximum (then the message names those two, spec P2).
     DefaultLifetimeOutsideBounds {
         /// `minimumLifetimeInMinutes`.
         min: u32,
@@ -162,6 +163,10 @@ impl fmt::Display for Invalid {
             } => write!(
                 f,
                 "`{field}` must be between {min} and {max}, got `{value}`"
+            ),
+            Invalid::DefaultLifetimeOutsideBounds { min, max, .. } if min > max => write!(
+                f,
+                "`minimumLifetimeInMinutes` (`{min}`) must not be greater than `maximumLifetimeInMinutes` (`{max}`)"
             ),
             Invalid::DefaultLifetimeOutsideBounds { min, default, max } => write!(
                 f,

@@ -50,9 +50,20 @@ impl LockoutSettings {
         Ok(())
     }
 
-    /// The length of the `n`-th lockout (n from 1), saturating.
+    /// The length of the `n`-th lockout (n from 1): `duration x 2^(n-1)`, saturating, so
+    /// it never shrinks as `n` grows (`n` = 0 reads as 1).
+    ///
+    /// ```
+    /// use tapsim::LockoutSettings;
+    /// let s = LockoutSettings::default();
+    /// assert_eq!(s.lockout_length(3).num_seconds(), 240);
+    /// assert!(s.lockout_length(64) >= s.lockout_length(63));
+    /// assert_eq!(s.lockout_length(u32::MAX), s.lockout_length(64));
+    /// ```
     pub fn lockout_length(&self, n: u32) -> Duration {
-        let factor = 1i64.checked_shl(n.saturating_sub(1)).unwrap_or(i64::MAX);
+        // 2^63 does not fit an i64 (`1 << 63` is negative): from there on, saturate.
+        let shift = n.saturating_sub(1);
+        let factor = if shift < 63 { 1i64 << shift } else { i64::MAX };
         let secs = self
             .duration_seconds
             .saturating_mul(factor)

@@ -1070,3 +1070,30 @@ fn s7_a_lockout_too_long_to_represent_still_locks() {
         Some(DenialReason::AccountLocked)
     );
 }
+
+#[test]
+fn r6_lockout_length_never_shrinks_at_any_count() {
+    for duration_seconds in [1, 60, 3_600, i64::MAX / 1_000] {
+        let s = LockoutSettings {
+            threshold: 10,
+            duration_seconds,
+        };
+        assert_eq!(s.lockout_length(1).num_seconds(), duration_seconds);
+        assert_eq!(s.lockout_length(0), s.lockout_length(1));
+        let mut last = s.lockout_length(1);
+        for n in (2..=200).chain([u32::MAX - 1, u32::MAX]) {
+            let len = s.lockout_length(n);
+            assert!(
+                len >= last,
+                "lockout {n} ({len}) shorter than the one before ({last})"
+            );
+            assert!(len > chrono::Duration::zero());
+            last = len;
+        }
+    }
+    let s = LockoutSettings::default();
+    assert_eq!(s.lockout_length(2).num_seconds(), 120);
+    // Around the i64 shift limit: the 64th and 65th lockouts saturate, never wrap.
+    assert!(s.lockout_length(64) >= s.lockout_length(63));
+    assert_eq!(s.lockout_length(65), s.lockout_length(64));
+}
