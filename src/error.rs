@@ -134,7 +134,8 @@ pub enum Invalid {
         /// The largest allowed value.
         max: i64,
     },
-    /// `defaultLifetimeInMinutes` is outside `minimumLifetimeInMinutes..=maximumLifetimeInMinutes`.
+    /// `defaultLifetimeInMinutes` is outside `minimumLifetimeInMinutes..=maximumLifetimeInMinutes`,
+    /// or the minimum is above the maximum (then the message names those two, spec P2).
     DefaultLifetimeOutsideBounds {
         /// `minimumLifetimeInMinutes`.
         min: u32,
@@ -162,6 +163,10 @@ impl fmt::Display for Invalid {
             } => write!(
                 f,
                 "`{field}` must be between {min} and {max}, got `{value}`"
+            ),
+            Invalid::DefaultLifetimeOutsideBounds { min, max, .. } if min > max => write!(
+                f,
+                "`minimumLifetimeInMinutes` (`{min}`) must not be greater than `maximumLifetimeInMinutes` (`{max}`)"
             ),
             Invalid::DefaultLifetimeOutsideBounds { min, default, max } => write!(
                 f,
@@ -294,7 +299,8 @@ impl Error {
 
     /// Graph's error envelope for this error (spec G2).
     ///
-    /// `date` is the time of the request; `request_id` and `client_request_id` are echoed.
+    /// `date` is the time of the request, written as Graph writes it: whole seconds, no
+    /// offset (spec R16); `request_id` and `client_request_id` are echoed.
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
@@ -302,7 +308,7 @@ impl Error {
     /// let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
     /// let json = Error::ExternalGuest.to_graph_json(at, Guid::NIL, Guid::NIL);
     /// assert_eq!(json["error"]["code"], "badRequest");
-    /// assert_eq!(json["error"]["innerError"]["date"], "2026-01-05T09:00:00Z");
+    /// assert_eq!(json["error"]["innerError"]["date"], "2026-01-05T09:00:00");
     /// ```
     pub fn to_graph_json(
         &self,
@@ -315,7 +321,7 @@ impl Error {
                 "code": self.code().as_str(),
                 "message": self.to_string(),
                 "innerError": {
-                    "date": crate::graph::format_datetime(&date),
+                    "date": crate::graph::format_error_date(&date),
                     "request-id": request_id.to_string(),
                     "client-request-id": client_request_id.to_string(),
                 }

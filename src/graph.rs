@@ -1,17 +1,54 @@
 //! Microsoft Graph JSON conventions shared by every type that mirrors a Graph type.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
-/// Formats an instant as Graph does: ISO 8601 in UTC with a `Z`, fractional seconds only
-/// when present (`2022-06-05T00:00:00Z`, `2022-06-02T16:21:09.765173Z`).
+/// Formats an instant as Graph does (spec G1, R16): ISO 8601 in UTC with a `Z`, and at
+/// most 7 fractional digits (Graph's 100-nanosecond ticks), truncated, never rounded up.
+/// The fraction is left out when it is zero and otherwise written with 3, 6 or 7 digits,
+/// the fewest that keep every tick \[sim\] (`2022-06-05T00:00:00Z`,
+/// `2022-06-02T16:21:09.765Z`, `2022-06-02T16:21:09.765173Z`,
+/// `2022-06-02T16:21:09.7651739Z`).
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
 /// let t = Utc.with_ymd_and_hms(2022, 6, 5, 0, 0, 0).unwrap();
 /// assert_eq!(tapsim::graph::format_datetime(&t), "2022-06-05T00:00:00Z");
+/// let nanos = t + chrono::Duration::nanoseconds(999_999_999);
+/// assert_eq!(tapsim::graph::format_datetime(&nanos), "2022-06-05T00:00:00.9999999Z");
 /// ```
 pub fn format_datetime(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    let ticks = t.timestamp_subsec_nanos() % 1_000_000_000 / 100;
+    let whole = t.format("%Y-%m-%dT%H:%M:%S");
+    if ticks == 0 {
+        format!("{whole}Z")
+    } else if ticks.is_multiple_of(10_000) {
+        format!("{whole}.{:03}Z", ticks / 10_000)
+    } else if ticks.is_multiple_of(10) {
+        format!("{whole}.{:06}Z", ticks / 10)
+    } else {
+        format!("{whole}.{ticks:07}Z")
+    }
+}
+
+/// Formats an instant as Graph writes `innerError.date` (spec R16): UTC, whole seconds,
+/// no fraction and no offset (`2021-04-01T17:02:01`).
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// let t = Utc.with_ymd_and_hms(2021, 4, 1, 17, 2, 1).unwrap() + chrono::Duration::milliseconds(999);
+/// assert_eq!(tapsim::graph::format_error_date(&t), "2021-04-01T17:02:01");
+/// ```
+pub fn format_error_date(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+/// `t` truncated to Graph's precision, whole 100-nanosecond ticks (spec R16). Every
+/// instant a tenant records is truncated so, so that what it stores is exactly what its
+/// JSON says, and snapshots round-trip.
+pub(crate) fn truncate_to_ticks(t: DateTime<Utc>) -> DateTime<Utc> {
+    let extra = i64::from(t.timestamp_subsec_nanos() % 100);
+    t.checked_sub_signed(chrono::Duration::nanoseconds(extra))
+        .unwrap_or(t)
 }
 
 /// The latest instant tapsim works with: 9999-12-31T23:59:59.999999Z. Graph's

@@ -79,7 +79,8 @@ impl Tenant {
         if self.pass_of(user).is_some() && self.state.config.switches.delete_before_create {
             return Err(Error::PassAlreadyExists);
         }
-        let start = options.start_date_time.unwrap_or(now);
+        // Truncated to Graph's 100 ns ticks, so the pass is stored as its JSON reads (R16).
+        let start = crate::graph::truncate_to_ticks(options.start_date_time.unwrap_or(now));
         if start < crate::graph::earliest_instant() {
             return Err(crate::error::Invalid::Body(format!(
                 "`startDateTime` `{}` is before 0001-01-01T00:00:00Z",
@@ -126,6 +127,44 @@ impl Tenant {
             pass: view,
             secret: Secret::new(secret),
         })
+    }
+
+    /// Creates a pass from a Graph create body (spec T2, R1, R3): the actor, the user and
+    /// the permission are checked before the body, in R1's order; then as
+    /// [`Tenant::create_pass`].
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use tapsim::*;
+    /// # let mut t = Tenant::builder().clock(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap())).hash_cost(HashCost::Minimum).build()?;
+    /// # let pol = t.add_user(NewUser::member("pol@contoso.com", "Pol").role(Role::AuthenticationPolicyAdministrator))?;
+    /// # t.update_policy(pol, &PolicyPatch::new().state(PolicyState::Enabled))?;
+    /// let hd = t.add_user(NewUser::member("hd@contoso.com", "HD").role(Role::AuthenticationAdministrator))?;
+    /// let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada"))?;
+    /// let issued = t.create_pass_json(hd, ada, r#"{"lifetimeInMinutes": 120, "isUsableOnce": true}"#)?;
+    /// assert_eq!(issued.pass.lifetime_in_minutes, 120);
+    /// // Nobody issues their own pass: refused before the body is read.
+    /// let err = t.create_pass_json(ada, ada, r#"{"lifetimeInMinutes": "soon"}"#).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::AccessDenied);
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Tenant::create_pass`], with `badRequest` for a body that does not parse
+    /// ([`PassOptions::from_graph_json`]) right after the permission check.
+    pub fn create_pass_json(
+        &mut self,
+        actor: UserId,
+        user: UserId,
+        body: &str,
+    ) -> Result<IssuedPass> {
+        authz::check_pass_access(
+            self.actor(actor)?,
+            self.target(user)?,
+            PassOperation::Create,
+        )?;
+        let options = PassOptions::from_graph_json(body)?;
+        self.create_pass(actor, user, options)
     }
 
     /// Lists `user`'s passes as `actor`: at most one (spec T12), with usability computed

@@ -104,11 +104,19 @@ impl From<GroupId> for TargetId {
     }
 }
 
-/// An include target (`authenticationMethodTarget`).
+/// `targetType` when a body leaves it out: `group`, the only type a TAP policy target
+/// can have (spec R4).
+fn group_target_type() -> TargetType {
+    TargetType::Group
+}
+
+/// An include target (`authenticationMethodTarget`). In a body, `targetType` may be left
+/// out: it can only be `group`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IncludeTarget {
-    /// Always `group` in a valid policy.
+    /// Always `group` in a valid policy (the default when a body leaves it out).
+    #[serde(default = "group_target_type")]
     pub target_type: TargetType,
     /// The group, or `all_users`.
     pub id: TargetId,
@@ -128,11 +136,13 @@ impl IncludeTarget {
     }
 }
 
-/// An exclude target (`excludeTarget`).
+/// An exclude target (`excludeTarget`). In a body, `targetType` may be left out: it can
+/// only be `group`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExcludeTarget {
-    /// Always `group` in a valid policy.
+    /// Always `group` in a valid policy (the default when a body leaves it out).
+    #[serde(default = "group_target_type")]
     pub target_type: TargetType,
     /// The group, or `all_users`.
     pub id: TargetId,

@@ -50,9 +50,20 @@ impl LockoutSettings {
         Ok(())
     }
 
-    /// The length of the `n`-th lockout (n from 1), saturating.
+    /// The length of the `n`-th lockout (n from 1): `duration x 2^(n-1)`, saturating, so
+    /// it never shrinks as `n` grows (`n` = 0 reads as 1).
+    ///
+    /// ```
+    /// use tapsim::LockoutSettings;
+    /// let s = LockoutSettings::default();
+    /// assert_eq!(s.lockout_length(3).num_seconds(), 240);
+    /// assert!(s.lockout_length(64) >= s.lockout_length(63));
+    /// assert_eq!(s.lockout_length(u32::MAX), s.lockout_length(64));
+    /// ```
     pub fn lockout_length(&self, n: u32) -> Duration {
-        let factor = 1i64.checked_shl(n.saturating_sub(1)).unwrap_or(i64::MAX);
+        // 2^63 does not fit an i64 (`1 << 63` is negative): from there on, saturate.
+        let shift = n.saturating_sub(1);
+        let factor = if shift < 63 { 1i64 << shift } else { i64::MAX };
         let secs = self
             .duration_seconds
             .saturating_mul(factor)
@@ -284,9 +295,6 @@ pub enum DenialReason {
     AccountDisabled,
     /// The method only completes a second factor: present the password with it (spec R8).
     PasswordRequired,
-    /// A federated user's password is checked at their federation provider, which tapsim
-    /// does not simulate (spec S8) \[sim\].
-    FederatedPassword,
 }
 
 /// The S2 message, quoted from the service.
@@ -295,7 +303,7 @@ pub const BLOCKED_BY_USER_CREDENTIAL_POLICY: &str =
 
 impl DenialReason {
     /// Every reason.
-    pub const ALL: [DenialReason; 9] = [
+    pub const ALL: [DenialReason; 8] = [
         DenialReason::InvalidCredential,
         DenialReason::PassDisabledByPolicy,
         DenialReason::PassOneTimeUsed,
@@ -304,7 +312,6 @@ impl DenialReason {
         DenialReason::AccountLocked,
         DenialReason::AccountDisabled,
         DenialReason::PasswordRequired,
-        DenialReason::FederatedPassword,
     ];
 
     /// The user-facing message (the service's own where the spec quotes it).
@@ -325,9 +332,6 @@ impl DenialReason {
             DenialReason::PasswordRequired => {
                 "This method is a second factor: sign in with the password first."
             }
-            DenialReason::FederatedPassword => {
-                "The password of a federated user is checked by the federation provider."
-            }
         }
     }
 
@@ -342,7 +346,6 @@ impl DenialReason {
             DenialReason::AccountLocked => "accountLocked",
             DenialReason::AccountDisabled => "accountDisabled",
             DenialReason::PasswordRequired => "passwordRequired",
-            DenialReason::FederatedPassword => "federatedPassword",
         }
     }
 
@@ -388,6 +391,34 @@ impl DenialReason {
 impl fmt::Display for DenialReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.message())
+    }
+}
+
+/// The credential the sign-in screen asks for first (spec R13, S1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OfferedCredential {
+    /// The user has a pass that reads `EnabledByPolicy`: the pass is asked for instead of
+    /// the password.
+    TemporaryAccessPass,
+    /// Anything else, unknown users included.
+    Password,
+}
+
+impl OfferedCredential {
+    /// The name the sign-in screen (and the sign-in log) gives it:
+    /// `Temporary Access Pass` or `Password`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OfferedCredential::TemporaryAccessPass => "Temporary Access Pass",
+            OfferedCredential::Password => "Password",
+        }
+    }
+}
+
+impl fmt::Display for OfferedCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -663,29 +694,44 @@ impl Tenant {
                 Err(DenialReason::AccountDisabled)
             }
         };
+        // A federated user's password goes to the federation provider, which tapsim stands
+        // in for (spec R12): checked here, in the same order as any credential. A pass or
+        // a device is checked by Entra itself (spec S8).
+        let uses_password = matches!(
+            credential,
+            Credential::Password(_) | Credential::PasswordAndDevice(..)
+        );
         if federated {
-            let passed = !matches!(
-                credential,
-                Credential::Password(_) | Credential::PasswordAndDevice(..)
+            a.check(
+                "federation",
+                true,
+                if uses_password {
+                    "federated user: the password is sent to the federation provider (simulated, R12)"
+                } else {
+                    "federated user: checked by Entra ID, not sent to the federation provider"
+                },
             );
-            let detail = if passed {
-                "federated user: checked by Entra ID, not sent to the federation provider"
-            } else {
-                "federated user: the password is checked by the federation provider"
-            };
-            a.check("federation", passed, detail);
-            if !passed {
-                return Err(DenialReason::FederatedPassword);
-            }
         }
+        let (wrong_password, right_password) = if federated {
+            (
+                "the federation provider rejected the password (R12)",
+                "the federation provider verified the password (R12)",
+            )
+        } else {
+            ("wrong password", "password verified")
+        };
         match credential {
             Credential::Pass(secret) => self.evaluate_pass(now, user_id, secret, a, account),
             Credential::Password(pw) => {
                 if !self.verify_password(user_id, pw) {
-                    a.check("credential", false, "wrong password");
+                    a.check("credential", false, wrong_password);
                     return Err(DenialReason::InvalidCredential);
                 }
-                a.check("credential", true, "password verified: single factor (S4)");
+                a.check(
+                    "credential",
+                    true,
+                    format!("{right_password}: single factor (S4)"),
+                );
                 account(a)?;
                 Ok((Verified::Password, false))
             }
@@ -717,11 +763,11 @@ impl Tenant {
                 let password_ok = self.verify_password(user_id, pw);
                 let kind = self.verify_device(user_id, device, a);
                 if !password_ok {
-                    a.check("credential", false, "wrong password");
+                    a.check("credential", false, wrong_password);
                     return Err(DenialReason::InvalidCredential);
                 }
                 let kind = kind?;
-                a.check("credential", true, "password verified");
+                a.check("credential", true, right_password);
                 account(a)?;
                 a.check(
                     "method",
@@ -992,6 +1038,42 @@ impl Tenant {
         let id = record.id;
         self.state.sign_in.log.push(record);
         id
+    }
+
+    /// Which credential the sign-in screen asks `upn` for first (spec R13, S1): the
+    /// Temporary Access Pass when the user has a pass that reads `EnabledByPolicy` now,
+    /// else the password. Like the real screen it may tell whether a usable pass exists;
+    /// it proves nothing, so it counts toward no lockout, leaves no log record and
+    /// changes nothing. An unknown user gets [`OfferedCredential::Password`]; a locked or
+    /// disabled user gets the answer they would get otherwise.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use tapsim::*;
+    /// # let mut t = Tenant::builder().clock(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap())).hash_cost(HashCost::Minimum).build()?;
+    /// # let pol = t.add_user(NewUser::member("pol@contoso.com", "Pol").role(Role::AuthenticationPolicyAdministrator))?;
+    /// # t.update_policy(pol, &PolicyPatch::new().state(PolicyState::Enabled))?;
+    /// # let hd = t.add_user(NewUser::member("hd@contoso.com", "HD").role(Role::AuthenticationAdministrator))?;
+    /// let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada").password("pw"))?;
+    /// assert_eq!(t.offer("ada@contoso.com"), OfferedCredential::Password);
+    /// t.create_pass(hd, ada, PassOptions::default())?;
+    /// assert_eq!(t.offer("ADA@contoso.com").as_str(), "Temporary Access Pass");
+    /// assert_eq!(t.offer("nobody@contoso.com"), OfferedCredential::Password);
+    /// assert!(t.sign_in_log().is_empty());
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    pub fn offer(&self, upn: &str) -> OfferedCredential {
+        let usable = self
+            .state
+            .directory
+            .user_by_upn(upn)
+            .and_then(|u| self.pass_view(u.id()))
+            .is_some_and(|p| p.method_usability_reason == UsabilityReason::EnabledByPolicy);
+        if usable {
+            OfferedCredential::TemporaryAccessPass
+        } else {
+            OfferedCredential::Password
+        }
     }
 
     /// The sign-in log, oldest first (spec S9).

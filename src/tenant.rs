@@ -235,9 +235,10 @@ impl Tenant {
         TenantBuilder::default()
     }
 
-    /// The current time, from the injected clock.
+    /// The current time, from the injected clock, truncated to Graph's precision of
+    /// 100 nanoseconds (spec R16), so that every recorded instant is written exactly.
     pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        crate::graph::truncate_to_ticks(self.clock.now())
     }
 
     /// The configuration the tenant was built with.
@@ -543,6 +544,32 @@ impl Tenant {
             Vec::new(),
         );
         Ok(self.state.policy.clone())
+    }
+
+    /// Updates the policy as `actor` from a Graph PATCH body (spec P3, R1, R3): the actor
+    /// and its permission are checked before the body, so an unauthorised caller learns
+    /// nothing about its body's validity; then as [`Tenant::update_policy`].
+    ///
+    /// ```
+    /// # use tapsim::*;
+    /// # let mut t = Tenant::builder().hash_cost(HashCost::Minimum).clock(ManualClock::new(chrono::DateTime::UNIX_EPOCH)).build()?;
+    /// let pol = t.add_user(NewUser::member("pol@contoso.com", "Pol").role(Role::AuthenticationPolicyAdministrator))?;
+    /// let bob = t.add_user(NewUser::member("bob@contoso.com", "Bob"))?;
+    /// let p = t.update_policy_json(pol, r#"{"state": "enabled", "includeTargets": [{"id": "all_users"}]}"#)?;
+    /// assert_eq!(p.state, PolicyState::Enabled);
+    /// // Bob may not change the policy: refused before his malformed body is read.
+    /// let err = t.update_policy_json(bob, "{not json").unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::AccessDenied);
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `accessDenied` as [`Tenant::update_policy`], then `badRequest` for a body that does
+    /// not parse ([`PolicyPatch::from_graph_json`]) or a patch that is invalid.
+    pub fn update_policy_json(&mut self, actor: UserId, body: &str) -> Result<TapPolicy> {
+        authz::check_policy_write(self.actor(actor)?)?;
+        let patch = PolicyPatch::from_graph_json(body)?;
+        self.update_policy(actor, &patch)
     }
 
     /// Resets the policy to the defaults of spec P1 (`state` back to `disabled`, spec

@@ -294,7 +294,7 @@ fn g2_error_envelope_and_statuses() {
         assert_eq!(
             env,
             json!({"error": {"code": code, "message": e.to_string(), "innerError": {
-                "date": "2026-01-05T09:00:00Z",
+                "date": "2026-01-05T09:00:00",
                 "request-id": "11111111-2222-4333-8444-555555555555",
                 "client-request-id": "00000000-0000-0000-0000-000000000000"}}})
         );
@@ -354,4 +354,99 @@ fn g1_names_match_their_serde_spelling() {
     ] {
         assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
     }
+}
+
+// ---- R16: Graph date-times --------------------------------------------------------------
+
+#[test]
+fn r16_date_times_are_utc_with_at_most_seven_digits_truncated() {
+    let t = Utc.with_ymd_and_hms(2022, 6, 2, 16, 21, 9).unwrap();
+    let at = |nanos: i64| graph::format_datetime(&(t + Duration::nanoseconds(nanos)));
+    assert_eq!(at(0), "2022-06-02T16:21:09Z");
+    // Never rounded up, not even to the next second.
+    assert_eq!(at(999_999_999), "2022-06-02T16:21:09.9999999Z");
+    assert_eq!(at(765_173_999), "2022-06-02T16:21:09.7651739Z");
+    // Below one tick (100 ns): nothing.
+    assert_eq!(at(99), "2022-06-02T16:21:09Z");
+    assert_eq!(at(100), "2022-06-02T16:21:09.0000001Z");
+    assert_eq!(at(765_173_000), "2022-06-02T16:21:09.765173Z");
+    assert_eq!(at(120_000_000), "2022-06-02T16:21:09.120Z");
+    assert_eq!(
+        graph::format_datetime(&graph::latest_instant()),
+        "9999-12-31T23:59:59.999999Z"
+    );
+    for nanos in [0, 1, 99, 100, 123_456_789, 999_999_999] {
+        let s = at(nanos);
+        let frac = s
+            .trim_end_matches('Z')
+            .split_once('.')
+            .map_or(0, |(_, f)| f.len());
+        assert!(frac <= 7 && s.ends_with('Z'), "{s}");
+        // What is written parses back to the truncated instant.
+        let back = graph::parse_datetime(&s).unwrap();
+        assert_eq!(back, t + Duration::nanoseconds(nanos / 100 * 100));
+    }
+}
+
+#[test]
+fn r16_inner_error_date_has_no_fraction_and_no_offset() {
+    let at =
+        Utc.with_ymd_and_hms(2021, 4, 1, 17, 2, 1).unwrap() + Duration::nanoseconds(987_654_321);
+    let env = Error::ExternalGuest.to_graph_json(at, Guid::NIL, Guid::NIL);
+    assert_eq!(env["error"]["innerError"]["date"], "2021-04-01T17:02:01");
+}
+
+/// A clock with nanoseconds, as a system clock has.
+#[derive(Debug)]
+struct NanoClock(chrono::DateTime<Utc>);
+
+impl Clock for NanoClock {
+    fn now(&self) -> chrono::DateTime<Utc> {
+        self.0
+    }
+}
+
+#[test]
+fn r16_a_clock_with_nanoseconds_gives_seven_digit_records_and_exact_snapshots() {
+    let now = t0() + Duration::nanoseconds(123_456_789);
+    let mut t = Tenant::builder()
+        .seed(3)
+        .clock(NanoClock(now))
+        .hash_cost(HashCost::Minimum)
+        .build()
+        .unwrap();
+    let ga = t
+        .add_user(NewUser::member("ga@contoso.com", "GA").role(Role::GlobalAdministrator))
+        .unwrap();
+    let ada = t.add_user(NewUser::member(ADA, "Ada")).unwrap();
+    t.update_policy(ga, &PolicyPatch::new().state(PolicyState::Enabled))
+        .unwrap();
+    let body = r#"{"startDateTime": "2026-01-05T09:00:00.000000099Z", "lifetimeInMinutes": 60}"#;
+    let issued = t
+        .create_pass(ga, ada, PassOptions::from_graph_json(body).unwrap())
+        .unwrap();
+    assert!(
+        t.sign_in(ADA, Credential::Pass(issued.secret.danger_reveal()))
+            .is_allowed()
+    );
+    let expected = "2026-01-05T09:00:00.1234567Z";
+    assert_eq!(t.now(), t0() + Duration::nanoseconds(123_456_700));
+    let pass = serde_json::to_value(&issued.pass).unwrap();
+    assert_eq!(pass["createdDateTime"], expected);
+    assert_eq!(pass["startDateTime"], "2026-01-05T09:00:00Z");
+    assert_eq!(
+        serde_json::to_value(&t.audit_log()[1]).unwrap()["activityDateTime"],
+        expected
+    );
+    let sign_in = serde_json::to_value(&t.sign_in_log()[0]).unwrap();
+    assert_eq!(sign_in["createdDateTime"], expected);
+    assert_eq!(
+        sign_in["authenticationDetails"][0]["authenticationStepDateTime"],
+        expected
+    );
+    // What is stored is what the JSON says: the snapshot round-trips exactly.
+    let snapshot = t.snapshot();
+    let text = serde_json::to_string(&snapshot).unwrap();
+    let back: TenantState = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, snapshot);
 }

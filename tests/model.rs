@@ -1177,17 +1177,8 @@ impl Model {
                 Err(DenialReason::AccountDisabled)
             }
         };
-        let uses_password = matches!(
-            cred,
-            Cred::Password(_)
-                | Cred::Device {
-                    password: Some(_),
-                    ..
-                }
-        );
-        if user.federated && uses_password {
-            return Err(DenialReason::FederatedPassword);
-        }
+        // Spec R12: a federated user's password is checked like any other (the simulator
+        // stands in for the federation provider).
         let password_ok = |right: bool| right && user.password.is_some();
         match cred {
             Cred::Pass(secret) => {

@@ -919,3 +919,64 @@ fn t2_a_pass_cannot_start_before_the_year_1() {
             .is_ok()
     );
 }
+
+#[test]
+fn r1_create_body_is_checked_after_actor_user_and_permission() {
+    let mut fx = Fx::enabled();
+    let bad = r#"{"lifetimeInMinutes": "soon"}"#;
+    let before = fx.state_json();
+    // Unknown actor, then unknown user, then permission, then the body.
+    let e = fx
+        .tenant
+        .create_pass_json(UserId(Guid::NIL), UserId(Guid::NIL), bad)
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::AccessDenied(Denial::UnknownPrincipal(_))),
+        "{e}"
+    );
+    let e = fx
+        .tenant
+        .create_pass_json(fx.auth_admin, UserId(Guid::NIL), bad)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::ItemNotFound, "{e}");
+    let e = fx.tenant.create_pass_json(fx.ada, fx.ada, bad).unwrap_err();
+    assert_eq!(e, Error::AccessDenied(Denial::SelfIssue));
+    let e = fx
+        .tenant
+        .create_pass_json(fx.policy_admin, fx.ada, bad)
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::AccessDenied(Denial::MissingRole { .. })),
+        "{e}"
+    );
+    let e = fx
+        .tenant
+        .create_pass_json(fx.auth_admin, fx.global_admin, bad)
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::AccessDenied(Denial::TargetTooPrivileged { .. })),
+        "{e}"
+    );
+    let e = fx
+        .tenant
+        .create_pass_json(fx.auth_admin, fx.ada, bad)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::BadRequest, "{e}");
+    assert!(e.to_string().contains("\"soon\""), "{e}");
+    let e = fx
+        .tenant
+        .create_pass_json(fx.auth_admin, fx.ada, r#"{"lifetimeInMinutes": 5}"#)
+        .unwrap_err();
+    assert_eq!(e, Error::LifetimeOutOfRange { min: 60, max: 480 });
+    assert_eq!(
+        fx.state_json(),
+        before,
+        "rejections change nothing, RNG included"
+    );
+    let issued = fx
+        .tenant
+        .create_pass_json(fx.auth_admin, fx.ada, r#"{"isUsableOnce": true}"#)
+        .unwrap();
+    assert!(issued.pass.is_usable_once);
+    assert_eq!(fx.tenant.audit_log().len(), 2);
+}

@@ -130,11 +130,135 @@ fn p2_min_default_max_ordering() {
     for patch in [
         PolicyPatch::new().default_lifetime_in_minutes(60),
         PolicyPatch::new().default_lifetime_in_minutes(121),
-        PolicyPatch::new().minimum_lifetime_in_minutes(130),
     ] {
         let msg = bad_request(fx.tenant.update_policy(fx.policy_admin, &patch));
         assert!(msg.contains("defaultLifetimeInMinutes"), "{msg}");
     }
+}
+
+#[test]
+fn p2_minimum_above_maximum_names_minimum_and_maximum_not_the_default() {
+    let mut fx = Fx::new();
+    let before = fx.state_json();
+    // min 130 > max 120; the default (120) also lies below the minimum, but the message
+    // is about the two bounds.
+    let msg = bad_request(
+        fx.tenant.update_policy(
+            fx.policy_admin,
+            &PolicyPatch::new()
+                .minimum_lifetime_in_minutes(130)
+                .default_lifetime_in_minutes(120)
+                .maximum_lifetime_in_minutes(120),
+        ),
+    );
+    assert_eq!(
+        msg,
+        "`minimumLifetimeInMinutes` (`130`) must not be greater than `maximumLifetimeInMinutes` (`120`)"
+    );
+    // One minute apart the other way is valid: min = max is the boundary.
+    assert_eq!(fx.state_json(), before);
+    fx.patch(
+        PolicyPatch::new()
+            .minimum_lifetime_in_minutes(120)
+            .default_lifetime_in_minutes(120)
+            .maximum_lifetime_in_minutes(120),
+    );
+    let msg = bad_request(fx.tenant.update_policy(
+        fx.policy_admin,
+        &PolicyPatch::new().minimum_lifetime_in_minutes(121),
+    ));
+    assert!(msg.starts_with("`minimumLifetimeInMinutes` (`121`) must not be greater than `maximumLifetimeInMinutes` (`120`)"), "{msg}");
+    assert!(!msg.contains("defaultLifetimeInMinutes"), "{msg}");
+}
+
+#[test]
+fn r4_target_type_may_be_omitted_and_means_group() {
+    let mut fx = Fx::new();
+    let g = fx.tenant.add_group("Onboarding");
+    let body = format!(
+        r#"{{"includeTargets": [{{"id": "{g}", "isRegistrationRequired": true}}], "excludeTargets": [{{"id": "all_users"}}]}}"#
+    );
+    let p = fx
+        .tenant
+        .update_policy_json(fx.policy_admin, &body)
+        .unwrap();
+    assert_eq!(p.include_targets[0].target_type, TargetType::Group);
+    assert_eq!(p.include_targets[0].id, TargetId::Group(g));
+    assert_eq!(
+        p.exclude_targets,
+        vec![ExcludeTarget::group(TargetId::AllUsers)]
+    );
+    // Read back, the type is written out.
+    let json = serde_json::to_value(&p).unwrap();
+    assert_eq!(json["includeTargets"][0]["targetType"], "group");
+    // A type that is given must still be `group`.
+    let e = fx
+        .tenant
+        .update_policy_json(
+            fx.policy_admin,
+            r#"{"includeTargets": [{"targetType": "user", "id": "all_users"}]}"#,
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::BadRequest);
+    assert!(e.to_string().contains("targetType"), "{e}");
+}
+
+#[test]
+fn r1_policy_body_is_checked_after_the_actor_and_its_permission() {
+    let mut fx = Fx::new();
+    let bad_bodies = [
+        "{not json",
+        r#"{"defaultLenght": 12}"#,
+        r#"{"state": 1}"#,
+        r#"{"id": "Fido2"}"#,
+        r#"{"defaultLength": 60}"#,
+    ];
+    let before = fx.state_json();
+    for body in bad_bodies {
+        // Unknown actor: accessDenied, whatever the body.
+        let e = fx
+            .tenant
+            .update_policy_json(UserId(Guid::NIL), body)
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::AccessDenied(Denial::UnknownPrincipal(_))),
+            "{e}"
+        );
+        // Known actor without the role: accessDenied, whatever the body.
+        for actor in [fx.ada, fx.auth_admin, fx.global_reader] {
+            let e = fx.tenant.update_policy_json(actor, body).unwrap_err();
+            assert!(
+                matches!(e, Error::AccessDenied(Denial::MissingRole { .. })),
+                "{e}"
+            );
+        }
+        // The policy admin: the body's own error.
+        let e = fx
+            .tenant
+            .update_policy_json(fx.policy_admin, body)
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::BadRequest, "{body}: {e}");
+    }
+    assert_eq!(fx.state_json(), before, "rejections change nothing");
+    // A disabled policy admin is refused before the body too.
+    fx.tenant
+        .set_account_enabled(fx.policy_admin, false)
+        .unwrap();
+    let e = fx
+        .tenant
+        .update_policy_json(fx.policy_admin, "{not json")
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::AccessDenied(Denial::AccountDisabled(_))),
+        "{e}"
+    );
+    // And a valid body from an allowed actor is applied, with one audit record.
+    let p = fx
+        .tenant
+        .update_policy_json(fx.global_admin, r#"{"state": "enabled"}"#)
+        .unwrap();
+    assert_eq!(p.state, PolicyState::Enabled);
+    assert_eq!(fx.tenant.audit_log().len(), 1);
 }
 
 #[test]

@@ -464,12 +464,6 @@ fn s8_federated_users_sign_in_with_their_pass_in_the_tenant() {
                 .detail
                 .contains("not sent to the federation provider")
     );
-    assert_eq!(
-        fx.tenant
-            .sign_in("fed@contoso.com", Credential::Password("pw"))
-            .denial(),
-        Some(DenialReason::FederatedPassword)
-    );
 }
 
 #[test]
@@ -1068,5 +1062,227 @@ fn s7_a_lockout_too_long_to_represent_still_locks() {
             .sign_in(ADA, Credential::Password(ADA_PASSWORD))
             .denial(),
         Some(DenialReason::AccountLocked)
+    );
+}
+
+#[test]
+fn r6_lockout_length_never_shrinks_at_any_count() {
+    for duration_seconds in [1, 60, 3_600, i64::MAX / 1_000] {
+        let s = LockoutSettings {
+            threshold: 10,
+            duration_seconds,
+        };
+        assert_eq!(s.lockout_length(1).num_seconds(), duration_seconds);
+        assert_eq!(s.lockout_length(0), s.lockout_length(1));
+        let mut last = s.lockout_length(1);
+        for n in (2..=200).chain([u32::MAX - 1, u32::MAX]) {
+            let len = s.lockout_length(n);
+            assert!(
+                len >= last,
+                "lockout {n} ({len}) shorter than the one before ({last})"
+            );
+            assert!(len > chrono::Duration::zero());
+            last = len;
+        }
+    }
+    let s = LockoutSettings::default();
+    assert_eq!(s.lockout_length(2).num_seconds(), 120);
+    // Around the i64 shift limit: the 64th and 65th lockouts saturate, never wrap.
+    assert!(s.lockout_length(64) >= s.lockout_length(63));
+    assert_eq!(s.lockout_length(65), s.lockout_length(64));
+}
+
+// ---- R12: federated users ---------------------------------------------------------------
+
+fn federated(fx: &mut Fx) -> UserId {
+    fx.tenant
+        .add_user(
+            NewUser::member("fed@contoso.com", "Fed")
+                .federated(true)
+                .password("fed-password"),
+        )
+        .unwrap()
+}
+
+#[test]
+fn r12_a_federated_password_is_checked_by_the_simulated_federation_provider() {
+    let mut fx = Fx::enabled();
+    federated(&mut fx);
+    let out = fx
+        .tenant
+        .sign_in("fed@contoso.com", Credential::Password("fed-password"));
+    let s = out.session().expect("the federated password works");
+    assert!(!s.satisfies_mfa(), "a password alone is single-factor (S4)");
+    assert_eq!(s.source(), &SessionSource::Password);
+    let names: Vec<_> = out.trace.iter().map(|c| c.name.as_ref()).collect();
+    assert_eq!(
+        names,
+        ["user", "lockout", "federation", "credential", "account"]
+    );
+    assert!(out.trace[2].detail.contains("federation provider"));
+    assert!(out.trace[3].passed);
+    assert!(
+        out.trace[3]
+            .detail
+            .contains("the federation provider verified the password"),
+        "{:?}",
+        out.trace[3]
+    );
+    // A wrong password: the same invalid credential as anyone's, said by the provider.
+    let out = fx
+        .tenant
+        .sign_in("fed@contoso.com", Credential::Password("wrong"));
+    assert_eq!(out.denial(), Some(DenialReason::InvalidCredential));
+    assert!(out.trace[3].detail.contains("federation provider rejected"));
+    // The password and a second factor work too (R8).
+    let fed = fx.tenant.user_by_upn("fed@contoso.com").unwrap().id();
+    let phone = fx
+        .tenant
+        .provision_method(fed, MethodKind::MicrosoftAuthenticatorPush, "phone")
+        .unwrap();
+    let out = fx.tenant.sign_in(
+        "fed@contoso.com",
+        Credential::PasswordAndDevice("fed-password", &phone),
+    );
+    assert!(out.session().unwrap().satisfies_mfa());
+}
+
+#[test]
+fn r12_federated_passwords_are_checked_after_lockout_and_count_toward_it() {
+    let mut fx = Fx::build(Tenant::builder().lockout(LockoutSettings {
+        threshold: 2,
+        duration_seconds: 60,
+    }));
+    fx.enable();
+    let fed = federated(&mut fx);
+    for _ in 0..2 {
+        let out = fx
+            .tenant
+            .sign_in("fed@contoso.com", Credential::Password("wrong"));
+        assert_eq!(out.denial(), Some(DenialReason::InvalidCredential));
+    }
+    assert_eq!(
+        fx.tenant.locked_until(fed),
+        Some(t0() + Duration::seconds(60))
+    );
+    // Locked: even the right password is refused before the provider is asked.
+    let out = fx
+        .tenant
+        .sign_in("fed@contoso.com", Credential::Password("fed-password"));
+    assert_eq!(out.denial(), Some(DenialReason::AccountLocked));
+    assert!(
+        out.trace
+            .iter()
+            .all(|c| c.name != "credential" && c.name != "federation")
+    );
+    fx.advance(Duration::seconds(60));
+    assert!(
+        fx.tenant
+            .sign_in("fed@contoso.com", Credential::Password("fed-password"))
+            .is_allowed()
+    );
+    // Disabled: told only to the right password (R5), and it counts.
+    fx.tenant.set_account_enabled(fed, false).unwrap();
+    let wrong = fx
+        .tenant
+        .sign_in("fed@contoso.com", Credential::Password("wrong"));
+    assert_eq!(wrong.denial(), Some(DenialReason::InvalidCredential));
+    let right = fx
+        .tenant
+        .sign_in("fed@contoso.com", Credential::Password("fed-password"));
+    assert_eq!(right.denial(), Some(DenialReason::AccountDisabled));
+    assert!(
+        fx.tenant.locked_until(fed).is_some(),
+        "both failures counted"
+    );
+}
+
+// ---- R13: what the sign-in screen offers ------------------------------------------------
+
+#[test]
+fn r13_the_pass_is_offered_only_while_it_reads_enabled_by_policy() {
+    let mut fx = Fx::enabled();
+    assert_eq!(fx.tenant.offer(ADA), OfferedCredential::Password);
+    assert_eq!(
+        fx.tenant.offer("nobody@contoso.com"),
+        OfferedCredential::Password
+    );
+    // Not yet valid, then valid from its start (inclusive) to its end (exclusive).
+    let start = t0() + Duration::minutes(30);
+    let issued = fx.issue(fx.ada, PassOptions::new().start(start).usable_once(true));
+    assert_eq!(fx.tenant.offer(ADA), OfferedCredential::Password);
+    fx.advance(Duration::minutes(30) - Duration::microseconds(1));
+    assert_eq!(fx.tenant.offer(ADA), OfferedCredential::Password);
+    fx.advance(Duration::microseconds(1));
+    assert_eq!(fx.tenant.offer(ADA), OfferedCredential::TemporaryAccessPass);
+    assert_eq!(
+        fx.tenant.offer("ADA@CONTOSO.COM"),
+        OfferedCredential::TemporaryAccessPass
+    );
+    assert_eq!(
+        OfferedCredential::TemporaryAccessPass.as_str(),
+        "Temporary Access Pass"
+    );
+    assert_eq!(OfferedCredential::Password.to_string(), "Password");
+    assert_eq!(
+        serde_json::to_value(OfferedCredential::TemporaryAccessPass).unwrap(),
+        "temporaryAccessPass"
+    );
+    // The policy reaches it (P7): disabled, then enabled again.
+    fx.patch(PolicyPatch::new().state(PolicyState::Disabled));
+    assert_eq!(fx.tenant.offer(ADA), OfferedCredential::Password);
+    fx.enable();
+    assert_eq!(fx.tenant.offer(ADA), OfferedCredential::TemporaryAccessPass);
+    // Consumed: no longer offered.
+    assert!(fx.sign_in_pass(ADA, &issued.secret).is_allowed());
+    assert_eq!(fx.tenant.offer(ADA), OfferedCredential::Password);
+    // A multi-use pass until its end, exclusive.
+    fx.issue(fx.ada, PassOptions::new().usable_once(false));
+    assert_eq!(fx.tenant.offer(ADA), OfferedCredential::TemporaryAccessPass);
+    fx.advance(Duration::minutes(60) - Duration::microseconds(1));
+    assert_eq!(fx.tenant.offer(ADA), OfferedCredential::TemporaryAccessPass);
+    fx.advance(Duration::microseconds(1));
+    assert_eq!(fx.tenant.offer(ADA), OfferedCredential::Password);
+    // Deleted: gone.
+    let fresh = fx.issue(fx.ada, PassOptions::default());
+    assert_eq!(fx.tenant.offer(ADA), OfferedCredential::TemporaryAccessPass);
+    fx.tenant
+        .delete_pass(fx.auth_admin, fx.ada, fresh.pass.id)
+        .unwrap();
+    assert_eq!(fx.tenant.offer(ADA), OfferedCredential::Password);
+}
+
+#[test]
+fn r13_offering_asks_nothing_counts_nothing_and_logs_nothing() {
+    let mut fx = Fx::build(Tenant::builder().lockout(LockoutSettings {
+        threshold: 1,
+        duration_seconds: 60,
+    }));
+    fx.enable();
+    fx.issue(fx.ada, PassOptions::default());
+    let before = fx.state_json();
+    for _ in 0..5 {
+        assert_eq!(fx.tenant.offer(ADA), OfferedCredential::TemporaryAccessPass);
+        assert_eq!(
+            fx.tenant.offer("ghost@contoso.com"),
+            OfferedCredential::Password
+        );
+    }
+    assert_eq!(
+        fx.state_json(),
+        before,
+        "no log record, no lockout count, no RNG draw"
+    );
+    assert_eq!(fx.tenant.locked_until(fx.ada), None);
+    // Locked or disabled: the same answer as otherwise.
+    fx.tenant.sign_in(ADA, Credential::Password("wrong"));
+    assert!(fx.tenant.locked_until(fx.ada).is_some());
+    assert_eq!(fx.tenant.offer(ADA), OfferedCredential::TemporaryAccessPass);
+    fx.tenant.set_account_enabled(fx.ada, false).unwrap();
+    assert_eq!(fx.tenant.offer(ADA), OfferedCredential::TemporaryAccessPass);
+    fx.tenant.set_account_enabled(fx.bob, false).unwrap();
+    assert_eq!(
+        fx.tenant.offer("bob@contoso.com"),
+        OfferedCredential::Password
     );
 }

@@ -1738,7 +1738,7 @@ const MAX_MEMORY_KIB: i128 = 262_144;
 
 /// The denial reasons, as the scenario format (and `DenialReason`'s serde form) spells
 /// them.
-pub(crate) const DENIAL_REASONS: [(&str, DenialReason); 9] = [
+pub(crate) const DENIAL_REASONS: [(&str, DenialReason); 8] = [
     ("invalidCredential", DenialReason::InvalidCredential),
     ("passDisabledByPolicy", DenialReason::PassDisabledByPolicy),
     ("passOneTimeUsed", DenialReason::PassOneTimeUsed),
@@ -1747,7 +1747,6 @@ pub(crate) const DENIAL_REASONS: [(&str, DenialReason); 9] = [
     ("accountLocked", DenialReason::AccountLocked),
     ("accountDisabled", DenialReason::AccountDisabled),
     ("passwordRequired", DenialReason::PasswordRequired),
-    ("federatedPassword", DenialReason::FederatedPassword),
 ];
 
 /// The name of a denial reason, as scenario files and reports write it.
