@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::crypto::{PhcHash, Secret};
-use crate::error::{Invalid, Result};
+use crate::error::{Error, Invalid, Result};
 use crate::ids::PassId;
 use crate::policy::Scope;
 
@@ -320,10 +320,33 @@ impl PassOptions {
         self.is_usable_once = Some(once);
         self
     }
-    /// Parses a Graph create body; unknown fields and mistyped values are `badRequest`.
+    /// Parses a Graph create body; unknown fields, mistyped values and an `@odata.type`
+    /// other than [`PASS_ODATA_TYPE`] are `badRequest` (an `@odata.type` may be present,
+    /// as Graph's SDKs send it, or absent).
+    ///
+    /// ```
+    /// use tapsim::PassOptions;
+    /// let sdk = PassOptions::from_graph_json(r#"{"@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethod", "isUsableOnce": true}"#).unwrap();
+    /// assert_eq!(sdk.is_usable_once, Some(true));
+    /// assert!(PassOptions::from_graph_json(r#"{"@odata.type": "#microsoft.graph.user"}"#).is_err());
+    /// ```
     pub fn from_graph_json(body: &str) -> Result<PassOptions> {
-        serde_json::from_str(body)
-            .map_err(|e| Invalid::Body(format!("invalid Temporary Access Pass body: {e}")).into())
+        let invalid = |e: String| {
+            Error::from(Invalid::Body(format!(
+                "invalid Temporary Access Pass body: {e}"
+            )))
+        };
+        let mut value: serde_json::Value =
+            serde_json::from_str(body).map_err(|e| invalid(e.to_string()))?;
+        if let Some(object) = value.as_object_mut()
+            && let Some(t) = object.remove("@odata.type")
+            && t.as_str() != Some(PASS_ODATA_TYPE)
+        {
+            return Err(invalid(format!(
+                "`@odata.type` must be `{PASS_ODATA_TYPE}`, got `{t}`"
+            )));
+        }
+        serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
     }
 }
 

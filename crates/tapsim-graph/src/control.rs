@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -37,6 +38,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/groups/{name}/members", post(add_member))
         .route("/tokens", post(mint_token))
         .route("/signIns", post(sign_in))
+        .route("/offer", get(offer))
         .route("/sessions/{id}", get(session_status))
         .route("/sessions/{id}/methods", post(register_method))
         .route("/faults", post(add_fault).delete(clear_faults))
@@ -402,6 +404,25 @@ async fn sign_in(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
         }),
     };
     Ok(ok(&body))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OfferQuery {
+    user_principal_name: String,
+}
+
+/// R13: what the sign-in screen asks for first. Counts toward no lockout, logs nothing.
+async fn offer(
+    State(state): State<AppState>,
+    query: Result<Query<OfferQuery>, QueryRejection>,
+) -> ApiResult {
+    let Query(q) = query.map_err(|e| ApiError::invalid_request(e.body_text()))?;
+    let offered = state.lock().tenant.offer(&q.user_principal_name);
+    Ok(ok(&json!({
+        "userPrincipalName": q.user_principal_name,
+        "credential": offered.as_str(),
+    })))
 }
 
 fn parse_session(id: &str) -> ApiResult<SessionId> {

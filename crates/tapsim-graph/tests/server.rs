@@ -1300,3 +1300,61 @@ async fn a_one_time_pass_signs_in_once_under_concurrent_requests() {
     }
     assert_eq!(allowed, 1);
 }
+
+#[tokio::test]
+async fn r1_actor_and_permission_come_before_the_body() {
+    let c = cast().await;
+    // A user may not issue their own pass: refused before the mistyped body is read.
+    let mine = "/v1.0/users/alex%40contoso.com/authentication/temporaryAccessPassMethods";
+    c.server
+        .post(mine, &c.user_token, json!({"lifetimeInMinutes": "soon"}))
+        .await
+        .assert_envelope(403, "accessDenied");
+    c.server
+        .call(
+            Method::PATCH,
+            POLICY,
+            Some(&c.helpdesk),
+            Some(json!({"defaultLength": "long"})),
+        )
+        .await
+        .assert_envelope(403, "accessDenied");
+    c.server
+        .call(
+            Method::PATCH,
+            POLICY,
+            Some(&c.admin),
+            Some(json!({"defaultLength": "long"})),
+        )
+        .await
+        .assert_envelope(400, "badRequest");
+}
+
+#[tokio::test]
+async fn r13_offer_says_which_credential_the_sign_in_screen_asks_for() {
+    let c = cast().await;
+    let offer = |upn: &'static str| {
+        let uri = format!("/_tapsim/offer?userPrincipalName={upn}");
+        let server = &c.server;
+        async move { server.call(Method::GET, &uri, None, None).await }
+    };
+    assert_eq!(
+        offer("alex%40contoso.com").await.body["credential"],
+        "Password"
+    );
+    c.server.post(PASSES, &c.helpdesk, json!({})).await;
+    assert_eq!(
+        offer("alex%40contoso.com").await.body["credential"],
+        "Temporary Access Pass"
+    );
+    assert_eq!(
+        offer("ghost%40contoso.com").await.body["credential"],
+        "Password"
+    );
+    let log = c.server.get("/v1.0/auditLogs/signIns", &c.admin).await;
+    assert_eq!(log.body["value"], json!([]), "R13: no log record");
+    c.server
+        .call(Method::GET, "/_tapsim/offer", None, None)
+        .await
+        .assert_envelope(400, "invalidRequest");
+}
