@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Denial, Error, Result};
 use crate::ids::{Guid, MethodId, PassId, SessionId, TenantId, UserId};
 use crate::methods::{Device, MethodKind, MethodRecord};
 use crate::pass::UsabilityReason;
@@ -175,6 +175,9 @@ pub enum SessionEndReason {
     PassDeleted,
     /// The user signed out.
     SignedOut,
+    /// The user's sessions were revoked (Graph's `revokeSignInSessions`, spec R15), here or,
+    /// for a guest's session in a resource tenant, at home.
+    Revoked,
 }
 
 /// Whether a session is still valid.
@@ -191,6 +194,31 @@ pub enum SessionStatus {
         /// Why.
         reason: SessionEndReason,
     },
+}
+
+impl SessionStatus {
+    /// Whether the session is valid.
+    pub fn is_active(self) -> bool {
+        self == SessionStatus::Active
+    }
+
+    /// The status of a session that ends at whichever of two statuses ends first: its own,
+    /// and that of the session it rests on (spec S5, R11, R15).
+    pub(crate) fn and(self, other: SessionStatus) -> SessionStatus {
+        match (self, other) {
+            (SessionStatus::Active, o) | (o, SessionStatus::Active) => o,
+            (
+                a @ SessionStatus::Ended { at: at_a, .. },
+                b @ SessionStatus::Ended { at: at_b, .. },
+            ) => {
+                if at_a <= at_b {
+                    a
+                } else {
+                    b
+                }
+            }
+        }
+    }
 }
 
 /// A signed-in session (spec S1, S4, S5).
@@ -248,7 +276,9 @@ impl Session {
     pub fn expires(&self) -> Option<DateTime<Utc>> {
         self.expires
     }
-    /// Whether the session is valid at `now` (spec S5, R7).
+    /// Whether the session is valid at `now` by its own ends (spec S5, R7, R15). A
+    /// guest's session resting on a home session also ends with it: ask
+    /// [`crate::World::session_status`] for that.
     pub fn status(&self, now: DateTime<Utc>) -> SessionStatus {
         let ended = self.ended.map(|e| (e.at, e.reason));
         let expired = self
@@ -266,9 +296,9 @@ impl Session {
             (None, None) => SessionStatus::Active,
         }
     }
-    /// Whether the session is valid at `now`.
+    /// Whether the session is valid at `now` by its own ends (see [`Session::status`]).
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
-        self.status(now) == SessionStatus::Active
+        self.status(now).is_active()
     }
 }
 
@@ -1086,14 +1116,128 @@ impl Tenant {
         self.state.sign_in.sessions.get(&id)
     }
 
-    /// Whether a session is valid now (spec S5).
+    /// Whether a session is valid now (spec S5, R7, R15), as far as this tenant can see:
+    /// its own ends. A guest's session that rests on a home-tenant session also ends with
+    /// that one, which only [`crate::World::session_status`] can see; this tenant's own
+    /// checks refuse such a session rather than guess ([`Denial::HomeSessionUnseen`]).
     ///
     /// # Errors
     /// [`Error::SessionNotFound`].
     pub fn session_status(&self, id: SessionId) -> Result<SessionStatus> {
-        self.session(id)
-            .map(|s| s.status(self.now()))
-            .ok_or_else(|| Error::SessionNotFound(id.to_string()))
+        self.session_status_with(id, None)
+    }
+
+    /// The one rule for whether a session is valid now (spec S5, R7, R11, R15): its own
+    /// ends (the pass's end, deletion or replacement of the pass, sign-out, revocation),
+    /// and, for a session resting on a home-tenant session, `home`: that session's status
+    /// as the caller sees it (`None` when it cannot see it). Every check and view, the
+    /// tenant's and the [`crate::World`]'s, goes through here.
+    pub(crate) fn session_status_with(
+        &self,
+        id: SessionId,
+        home: Option<SessionStatus>,
+    ) -> Result<SessionStatus> {
+        let s = self
+            .session(id)
+            .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
+        let own = s.status(self.now());
+        Ok(match (&s.source, home) {
+            (SessionSource::HomeTenant { .. }, Some(home)) => own.and(home),
+            _ => own,
+        })
+    }
+
+    /// The session, if it is valid now (spec R9, R15, R18): unknown is `itemNotFound`;
+    /// ended, or resting on a home session the caller did not resolve (`home` `None`), is
+    /// `accessDenied`.
+    pub(crate) fn live_session(
+        &self,
+        id: SessionId,
+        home: Option<SessionStatus>,
+    ) -> Result<&Session> {
+        let status = self.session_status_with(id, home)?;
+        let s = self
+            .session(id)
+            .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
+        if matches!(s.source, SessionSource::HomeTenant { .. }) && home.is_none() {
+            return Err(Denial::HomeSessionUnseen.into());
+        }
+        if !status.is_active() {
+            return Err(Denial::SessionNotValid.into());
+        }
+        Ok(s)
+    }
+
+    /// Revokes every sign-in session of `user`, as `actor` (Graph's
+    /// `revokeSignInSessions`, spec R15). Returns how many sessions were live and ended.
+    ///
+    /// Checks in R1's order: the actor (unknown or disabled: `accessDenied`), the user
+    /// (`itemNotFound`), then permission: anyone on themselves, Global and Privileged
+    /// Authentication Administrators on anyone, and the Authentication, Helpdesk,
+    /// Password and User Administrators on the users of their column of Microsoft's
+    /// table ([`crate::authz::check_revoke_sessions`]). In a resource tenant an external
+    /// guest's sessions belong to the home tenant: nothing ends here (revoke at home, and
+    /// the guest's sessions here end with the home ones, [`crate::World::session_status`]).
+    /// Succeeds even when no session was live, and always leaves one
+    /// `Invalidate all refresh tokens for user` record (`UserManagement`,
+    /// `Core Directory`).
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use tapsim::*;
+    /// # let mut t = Tenant::builder().clock(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap())).hash_cost(HashCost::Minimum).build()?;
+    /// let helpdesk = t.add_user(NewUser::member("hd@contoso.com", "HD").role(Role::HelpdeskAdministrator))?;
+    /// let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada").password("pw"))?;
+    /// let session = t.sign_in("ada@contoso.com", Credential::Password("pw")).session().unwrap().id();
+    /// assert_eq!(t.revoke_sign_in_sessions(helpdesk, ada)?, 1);
+    /// assert!(matches!(
+    ///     t.session_status(session)?,
+    ///     SessionStatus::Ended { reason: SessionEndReason::Revoked, .. }
+    /// ));
+    /// assert_eq!(t.revoke_sign_in_sessions(ada, ada)?, 0); // nothing live: still audited
+    /// assert_eq!(t.audit_log()[1].activity_display_name, "Invalidate all refresh tokens for user");
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `accessDenied`, `itemNotFound` as above.
+    pub fn revoke_sign_in_sessions(&mut self, actor: UserId, user: UserId) -> Result<usize> {
+        let target = self.target_checked_by(actor, user)?;
+        let external = target == crate::UserType::ExternalGuest;
+        let now = self.now();
+        let mut ended = 0;
+        if !external {
+            for s in self.state.sign_in.sessions.values_mut() {
+                if s.user == user && s.status(now).is_active() {
+                    s.ended = Some(SessionEnd {
+                        at: now,
+                        reason: SessionEndReason::Revoked,
+                    });
+                    ended += 1;
+                }
+            }
+        }
+        let props = vec![crate::audit::ModifiedProperty {
+            display_name: "StsRefreshTokensValidFrom".to_owned(),
+            old_value: None,
+            new_value: Some(crate::graph::format_datetime(&now)),
+        }];
+        let target = self.user_target(user, props);
+        self.audit(
+            actor,
+            crate::audit::Activity::RevokeSignInSessions,
+            target,
+            Vec::new(),
+        );
+        Ok(ended)
+    }
+
+    /// R1's checks for a revocation: actor, user, permission. Returns the user's type.
+    fn target_checked_by(&self, actor: UserId, user: UserId) -> Result<crate::UserType> {
+        let actor = self.actor(actor)?;
+        let target = self.target(user)?;
+        crate::authz::check_revoke_sessions(actor, target)?;
+        Ok(target.user_type())
     }
 
     /// Signs a session out. Signing out an ended session changes nothing.
