@@ -276,6 +276,11 @@ pub enum Error {
         /// The group that was to become a member.
         member: GroupId,
     },
+    /// A step-up needs more than the password alone (`badRequest`, spec R18).
+    #[error(
+        "a password alone is no step-up: present a Temporary Access Pass, a registered method, or the password with a second factor"
+    )]
+    PasswordAloneIsNoStepUp,
     /// This method kind cannot be registered (`badRequest`, spec R9).
     #[error("`{0}` cannot be registered as security info")]
     NotRegistrable(&'static str),
@@ -305,6 +310,7 @@ impl Error {
             | Error::InvalidPassword(_)
             | Error::GroupCycle { .. }
             | Error::NotRegistrable(_)
+            | Error::PasswordAloneIsNoStepUp
             | Error::InvalidConfig(_) => ErrorCode::BadRequest,
         }
     }

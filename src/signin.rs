@@ -236,6 +236,9 @@ pub struct Session {
     #[serde(with = "crate::graph::opt_datetime")]
     pub(crate) expires: Option<DateTime<Utc>>,
     pub(crate) ended: Option<SessionEnd>,
+    /// The last multifactor proof in the session: the sign-in's, or a step-up's (R18).
+    #[serde(default, with = "crate::graph::opt_datetime")]
+    pub(crate) last_mfa: Option<DateTime<Utc>>,
 }
 
 /// When and why a session was ended early.
@@ -271,6 +274,12 @@ impl Session {
     /// Whether the session satisfies multifactor authentication (spec S1, S4, R8).
     pub fn satisfies_mfa(&self) -> bool {
         self.satisfies_mfa
+    }
+    /// When the session last proved multifactor authentication: at sign-in when that
+    /// satisfied MFA, then at each successful step-up ([`Tenant::step_up`], spec R18).
+    /// `None` while it never has.
+    pub fn last_mfa(&self) -> Option<DateTime<Utc>> {
+        self.last_mfa
     }
     /// The latest instant (exclusive) the session can be valid: a pass session's end.
     pub fn expires(&self) -> Option<DateTime<Utc>> {
@@ -465,7 +474,8 @@ pub enum Decision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Check {
-    /// What was checked: `user`, `lockout`, `account`, `federation`, `credential`,
+    /// What was checked (at sign-in and at a step-up alike): `user`, `lockout`,
+    /// `account`, `federation`, `credential`,
     /// `method`, `policy state`, `scope`, `one-time policy`, `one-time use`,
     /// `validity window`, `cross-tenant trust`.
     pub name: Cow<'static, str>,
@@ -636,6 +646,70 @@ impl Tenant {
     /// # Ok::<(), tapsim::Error>(())
     /// ```
     pub fn sign_in(&mut self, upn: &str, credential: Credential<'_>) -> SignInOutcome {
+        self.attempt(upn, credential, None)
+    }
+
+    /// Proves a credential again inside `session` (spec R18, B2's S6): a pass, a
+    /// registered method, or the password with a second factor, of the session's own user.
+    ///
+    /// The session is checked first: unknown is `itemNotFound`; ended (or a guest's,
+    /// which only the home tenant can step up) is `accessDenied`. A password alone is no
+    /// step-up: `badRequest`, with no log record and no lockout count. Otherwise the
+    /// credential goes through exactly the checks of [`Tenant::sign_in`] (S2, S3, R5, the
+    /// lockout of R6), and the attempt leaves a sign-in log record: a failure counts
+    /// toward lockout, a consumed one-time pass cannot step up. A success refreshes the
+    /// session's [`Session::last_mfa`] (and the session then satisfies MFA), resets the
+    /// failure count, and changes none of the session's ends; the outcome carries the
+    /// session as it now is.
+    ///
+    /// ```
+    /// # use chrono::{Duration, TimeZone, Utc};
+    /// # use tapsim::*;
+    /// # let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap());
+    /// # let mut t = Tenant::builder().clock(clock.clone()).hash_cost(HashCost::Minimum).build()?;
+    /// # let pol = t.add_user(NewUser::member("pol@contoso.com", "Pol").role(Role::AuthenticationPolicyAdministrator))?;
+    /// # t.update_policy(pol, &PolicyPatch::new().state(PolicyState::Enabled))?;
+    /// # let hd = t.add_user(NewUser::member("hd@contoso.com", "HD").role(Role::AuthenticationAdministrator))?;
+    /// let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada").password("pw"))?;
+    /// let issued = t.create_pass(hd, ada, PassOptions::default())?;
+    /// let session = t.sign_in("ada@contoso.com", Credential::Password("pw")).session().unwrap().id();
+    /// clock.advance(Duration::minutes(20));
+    /// let out = t.step_up(session, Credential::Pass(issued.secret.danger_reveal()))?;
+    /// assert_eq!(out.session().unwrap().last_mfa(), Some(t.now()));
+    /// let err = t.step_up(session, Credential::Password("pw")).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::BadRequest);
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::SessionNotFound`]; `accessDenied` for an ended session or one resting on
+    /// a home-tenant session; [`Error::PasswordAloneIsNoStepUp`].
+    pub fn step_up(
+        &mut self,
+        session: SessionId,
+        credential: Credential<'_>,
+    ) -> Result<SignInOutcome> {
+        let user = self.live_session(session, None)?.user();
+        if matches!(credential, Credential::Password(_)) {
+            return Err(Error::PasswordAloneIsNoStepUp);
+        }
+        let upn = self
+            .state
+            .directory
+            .user(user)
+            .map(|u| u.user_principal_name().to_owned())
+            .ok_or_else(|| Error::UserNotFound(user.to_string()))?;
+        Ok(self.attempt(&upn, credential, Some(session)))
+    }
+
+    /// One attempt to prove `credential` as `upn`: a sign-in (`into` `None`), or a
+    /// step-up inside session `into`. The same checks, lockout and log either way.
+    fn attempt(
+        &mut self,
+        upn: &str,
+        credential: Credential<'_>,
+        into: Option<SessionId>,
+    ) -> SignInOutcome {
         let now = self.now();
         let mut attempt = Attempt {
             upn,
@@ -647,8 +721,18 @@ impl Tenant {
         let (decision, requirement) = match result {
             Ok((verified, mfa)) => {
                 let user = attempt.user.unwrap_or(UserId(Guid::NIL));
-                let session = self.open_session(user, now, verified, attempt.methods.clone(), mfa);
-                (Decision::Allowed(session), mfa)
+                let session = match into {
+                    None => {
+                        Some(self.open_session(user, now, verified, attempt.methods.clone(), mfa))
+                    }
+                    Some(id) => self.refresh_session(id, user, now, mfa),
+                };
+                match session {
+                    Some(session) => (Decision::Allowed(session), mfa),
+                    // step_up checked the session before: it exists. Were it gone, the
+                    // attempt would be denied rather than panic.
+                    None => (Decision::Denied(DenialReason::InvalidCredential), false),
+                }
             }
             Err(reason) => {
                 if let Some(user) = attempt.user
@@ -964,12 +1048,33 @@ impl Tenant {
             satisfies_mfa: mfa,
             expires,
             ended: None,
+            last_mfa: mfa.then_some(now),
         };
         self.state
             .sign_in
             .sessions
             .insert(session.id, session.clone());
         session
+    }
+
+    /// A successful step-up (spec R18): the failure count resets, the session's last
+    /// multifactor proof is now; none of its ends change.
+    fn refresh_session(
+        &mut self,
+        id: SessionId,
+        user: UserId,
+        now: DateTime<Utc>,
+        mfa: bool,
+    ) -> Option<Session> {
+        if let Some(c) = self.state.sign_in.lockouts.get_mut(&user) {
+            c.failures = 0;
+        }
+        let s = self.state.sign_in.sessions.get_mut(&id)?;
+        if mfa {
+            s.last_mfa = Some(now);
+            s.satisfies_mfa = true;
+        }
+        Some(s.clone())
     }
 
     fn count_failure(&mut self, user: UserId, now: DateTime<Utc>) {

@@ -305,6 +305,7 @@ impl Tenant {
                     satisfies_mfa: mfa,
                     expires: home_session.expires(),
                     ended: None,
+                    last_mfa: mfa.then_some(now),
                 };
                 self.state
                     .sign_in

@@ -1734,3 +1734,192 @@ fn r15_a_deleted_home_pass_stops_registration_in_the_resource_session() {
     assert_eq!(world.tenant(r).unwrap().snapshot(), before);
     assert!(world.tenant(r).unwrap().audit_log().is_empty());
 }
+
+// ---- R18: proving again in a session ------------------------------------------------------
+
+#[test]
+fn r18_a_step_up_refreshes_the_multifactor_time_and_changes_no_end() {
+    let mut fx = Fx::enabled();
+    let multi = fx.issue(fx.ada, PassOptions::new().usable_once(false));
+    let first = fx.sign_in_pass(ADA, &multi.secret);
+    let s = first.session().unwrap().clone();
+    assert_eq!(s.last_mfa(), Some(t0()));
+    fx.advance(Duration::minutes(20));
+    let logs = fx.tenant.sign_in_log().len();
+    let out = fx
+        .tenant
+        .step_up(s.id(), Credential::Pass(multi.secret.danger_reveal()))
+        .unwrap();
+    let after = out.session().unwrap();
+    assert_eq!(after.id(), s.id());
+    assert_eq!(after.last_mfa(), Some(t0() + Duration::minutes(20)));
+    assert_eq!(after.signed_in(), s.signed_in());
+    assert_eq!(after.expires(), s.expires(), "no end changes");
+    assert_eq!(after.source(), s.source());
+    assert_eq!(
+        fx.tenant.session(s.id()).unwrap(),
+        after,
+        "stored as returned"
+    );
+    assert_eq!(fx.tenant.sign_in_log().len(), logs + 1);
+    let rec = fx.tenant.sign_in_log().last().unwrap();
+    assert_eq!(rec.id, out.log_record);
+    assert!(rec.succeeded());
+    assert_eq!(rec.authentication_requirement, "multiFactorAuthentication");
+    // The pass still ends the session at its end.
+    fx.advance(Duration::minutes(40));
+    assert!(matches!(
+        fx.tenant.session_status(s.id()).unwrap(),
+        SessionStatus::Ended {
+            reason: SessionEndReason::PassExpired,
+            ..
+        }
+    ));
+    // A password session has no multifactor time until a step-up gives it one.
+    let pw = fx
+        .tenant
+        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
+        .session()
+        .unwrap()
+        .clone();
+    assert_eq!(pw.last_mfa(), None);
+    assert!(!pw.satisfies_mfa());
+    let push = fx
+        .tenant
+        .provision_method(fx.ada, MethodKind::MicrosoftAuthenticatorPush, "phone")
+        .unwrap();
+    fx.advance(Duration::minutes(1));
+    let out = fx
+        .tenant
+        .step_up(pw.id(), Credential::PasswordAndDevice(ADA_PASSWORD, &push))
+        .unwrap();
+    let s = out.session().unwrap();
+    assert!(s.satisfies_mfa());
+    assert_eq!(s.last_mfa(), Some(fx.tenant.now()));
+    assert_eq!(s.expires(), None);
+    // Now it may register (M2).
+    fx.tenant
+        .register_method(pw.id(), MethodKind::Passkey, "phone passkey")
+        .unwrap();
+}
+
+#[test]
+fn r18_the_session_is_checked_first_and_a_password_alone_is_no_step_up() {
+    let mut fx = Fx::enabled();
+    let multi = fx.issue(fx.ada, PassOptions::default());
+    let s = fx.sign_in_pass(ADA, &multi.secret).session().unwrap().id();
+    let before = fx.state_json();
+    // Unknown session: itemNotFound, whatever the credential.
+    for cred in [
+        Credential::Password(ADA_PASSWORD),
+        Credential::Pass(multi.secret.danger_reveal()),
+    ] {
+        let e = fx.tenant.step_up(SessionId(Guid::NIL), cred).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::ItemNotFound);
+    }
+    // A password alone: badRequest, no log, no count, nothing changes.
+    for pw in [ADA_PASSWORD, "wrong"] {
+        let e = fx.tenant.step_up(s, Credential::Password(pw)).unwrap_err();
+        assert_eq!(e, Error::PasswordAloneIsNoStepUp);
+        assert_eq!(e.code(), ErrorCode::BadRequest);
+    }
+    assert_eq!(fx.state_json(), before);
+    // An ended session: accessDenied before the credential is looked at.
+    fx.tenant.sign_out(s).unwrap();
+    let before = fx.state_json();
+    for cred in [
+        Credential::Pass("wrong-pass"),
+        Credential::Pass(multi.secret.danger_reveal()),
+        Credential::Password("wrong"),
+    ] {
+        let e = fx.tenant.step_up(s, cred).unwrap_err();
+        assert_eq!(e, Error::AccessDenied(Denial::SessionNotValid));
+    }
+    assert_eq!(fx.state_json(), before, "no log, no lockout count");
+}
+
+#[test]
+fn r18_the_credential_is_checked_as_at_sign_in_and_failures_count() {
+    let mut fx = Fx::build(Tenant::builder().lockout(LockoutSettings {
+        threshold: 3,
+        duration_seconds: 60,
+    }));
+    fx.enable();
+    let once = fx.issue(fx.ada, PassOptions::new().usable_once(true));
+    let s = fx.sign_in_pass(ADA, &once.secret).session().unwrap().id();
+    // A consumed one-time pass cannot step up (S2, S3).
+    let out = fx
+        .tenant
+        .step_up(s, Credential::Pass(once.secret.danger_reveal()))
+        .unwrap();
+    assert_eq!(out.denial(), Some(DenialReason::PassOneTimeUsed));
+    assert_eq!(
+        fx.tenant
+            .sign_in_log()
+            .last()
+            .unwrap()
+            .status
+            .failure_reason
+            .as_deref(),
+        Some(BLOCKED_BY_USER_CREDENTIAL_POLICY)
+    );
+    assert_eq!(fx.tenant.session(s).unwrap().last_mfa(), Some(t0()));
+    // A wrong secret reveals nothing (R5) and counts; a second-factor device alone is
+    // refused as at sign-in (R8) and counts: three failures lock.
+    let wrong = fx
+        .tenant
+        .step_up(s, Credential::Pass("wrong-pass"))
+        .unwrap();
+    assert_eq!(wrong.denial(), Some(DenialReason::InvalidCredential));
+    let push = fx
+        .tenant
+        .provision_method(fx.ada, MethodKind::Sms, "+1 555 0100")
+        .unwrap();
+    let alone = fx.tenant.step_up(s, Credential::Device(&push)).unwrap();
+    assert_eq!(alone.denial(), Some(DenialReason::PasswordRequired));
+    assert!(fx.tenant.locked_until(fx.ada).is_some());
+    assert_eq!(fx.tenant.sign_in_log().len(), 4);
+    // Locked: even a right credential fails as locked, and consumes nothing.
+    let fresh = fx.issue(fx.ada, PassOptions::new().usable_once(true));
+    let s2 = fx
+        .tenant
+        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
+        .denial();
+    assert_eq!(s2, Some(DenialReason::AccountLocked));
+    fx.advance(Duration::seconds(60));
+    let pw = fx
+        .tenant
+        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
+        .session()
+        .unwrap()
+        .id();
+    // Someone else's device is an invalid credential.
+    fx.tenant.set_password(fx.bob, "bob-password").unwrap();
+    let bobs_key = fx
+        .tenant
+        .provision_method(fx.bob, MethodKind::Fido2SecurityKey, "bob's key")
+        .unwrap();
+    let out = fx
+        .tenant
+        .step_up(pw, Credential::Device(&bobs_key))
+        .unwrap();
+    assert_eq!(out.denial(), Some(DenialReason::InvalidCredential));
+    // An unused one-time pass steps up once, and is consumed by it.
+    let out = fx
+        .tenant
+        .step_up(pw, Credential::Pass(fresh.secret.danger_reveal()))
+        .unwrap();
+    assert!(out.is_allowed());
+    assert_eq!(
+        fx.tenant.pass_view(fx.ada).unwrap().method_usability_reason,
+        UsabilityReason::OneTimeUsed
+    );
+    // A disabled user's credential is told "disabled" after proof, as at sign-in.
+    let multi = fx.issue(fx.ada, PassOptions::new().usable_once(false));
+    fx.tenant.set_account_enabled(fx.ada, false).unwrap();
+    let out = fx
+        .tenant
+        .step_up(pw, Credential::Pass(multi.secret.danger_reveal()))
+        .unwrap();
+    assert_eq!(out.denial(), Some(DenialReason::AccountDisabled));
+}
