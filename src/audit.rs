@@ -8,6 +8,10 @@ use crate::ids::Guid;
 /// The service that logs authentication-method events.
 pub const AUTHENTICATION_METHODS_SERVICE: &str = "Authentication Methods";
 
+/// The service that logs directory events such as revoking a user's sessions (spec R10,
+/// R15).
+pub const CORE_DIRECTORY_SERVICE: &str = "Core Directory";
+
 /// What happened, with Entra's activity and result-reason strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -28,6 +32,8 @@ pub enum Activity {
     PolicyUpdate,
     /// The policy was reset to its defaults (spec A2).
     PolicyReset,
+    /// A user's sign-in sessions were revoked (Graph's `revokeSignInSessions`, spec R15).
+    RevokeSignInSessions,
 }
 
 impl Activity {
@@ -42,6 +48,16 @@ impl Activity {
             Activity::UserRegisteredMethod => "User registered security info",
             Activity::PolicyUpdate => "Authentication Methods Policy Update",
             Activity::PolicyReset => "Authentication Methods Policy Reset",
+            Activity::RevokeSignInSessions => "Invalidate all refresh tokens for user",
+        }
+    }
+
+    /// `loggedByService`: `Core Directory` for revocation, else `Authentication Methods`
+    /// (spec R10, R15).
+    pub const fn logged_by_service(self) -> &'static str {
+        match self {
+            Activity::RevokeSignInSessions => CORE_DIRECTORY_SERVICE,
+            _ => AUTHENTICATION_METHODS_SERVICE,
         }
     }
 
@@ -66,11 +82,14 @@ impl Activity {
             Activity::AdminDeletedMethod => "Admin deleted authentication method for user",
             Activity::PolicyUpdate => "Temporary Access Pass policy updated",
             Activity::PolicyReset => "Temporary Access Pass policy reset to its defaults",
+            Activity::RevokeSignInSessions => {
+                "All refresh tokens and sign-in sessions of the user invalidated"
+            }
         }
     }
 
     /// Every activity.
-    pub const ALL: [Activity; 8] = [
+    pub const ALL: [Activity; 9] = [
         Activity::AdminRegisteredPass,
         Activity::AdminDeletedPass,
         Activity::UserDeletedPass,
@@ -79,6 +98,7 @@ impl Activity {
         Activity::AdminDeletedMethod,
         Activity::PolicyUpdate,
         Activity::PolicyReset,
+        Activity::RevokeSignInSessions,
     ];
 
     /// `operationType`.
@@ -89,7 +109,9 @@ impl Activity {
             | Activity::UserDeletedPass
             | Activity::UserDeletedMethod
             | Activity::AdminDeletedMethod => "Delete",
-            Activity::PolicyUpdate | Activity::PolicyReset => "Update",
+            Activity::PolicyUpdate | Activity::PolicyReset | Activity::RevokeSignInSessions => {
+                "Update"
+            }
         }
     }
 }
@@ -163,7 +185,7 @@ pub struct AuditRecord {
     pub correlation_id: Guid,
     /// `initiatedBy`.
     pub initiated_by: AuditInitiator,
-    /// `loggedByService`: `Authentication Methods`.
+    /// `loggedByService`: `Authentication Methods`, or `Core Directory` for revocation.
     pub logged_by_service: String,
     /// `operationType`.
     pub operation_type: String,

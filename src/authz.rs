@@ -102,3 +102,79 @@ pub fn check_pass_access(actor: &User, target: &User, op: PassOperation) -> Resu
         },
     })
 }
+
+/// Roles whose holders a Helpdesk Administrator may reset and revoke (spec R15, from
+/// Microsoft's table of who can reset passwords and invalidate refresh tokens).
+pub const HELPDESK_ADMINISTRATOR_REACH: [Role; 8] = [
+    Role::DirectoryReaders,
+    Role::GuestInviter,
+    Role::HelpdeskAdministrator,
+    Role::MessageCenterReader,
+    Role::PasswordAdministrator,
+    Role::ReportsReader,
+    Role::UsageSummaryReportsReader,
+    Role::UserExperienceSuccessManager,
+];
+
+/// Roles whose holders a Password Administrator may reset and revoke (spec R15).
+pub const PASSWORD_ADMINISTRATOR_REACH: [Role; 3] = [
+    Role::DirectoryReaders,
+    Role::GuestInviter,
+    Role::PasswordAdministrator,
+];
+
+/// Roles whose holders a User Administrator may reset and revoke (spec R15).
+pub const USER_ADMINISTRATOR_REACH: [Role; 10] = [
+    Role::DirectoryReaders,
+    Role::GroupsAdministrator,
+    Role::GuestInviter,
+    Role::HelpdeskAdministrator,
+    Role::MessageCenterReader,
+    Role::PasswordAdministrator,
+    Role::ReportsReader,
+    Role::UserAdministrator,
+    Role::UsageSummaryReportsReader,
+    Role::UserExperienceSuccessManager,
+];
+
+/// Whether `actor` may revoke `target`'s sign-in sessions (spec R15, R1): anyone on
+/// themselves; Global and Privileged Authentication Administrators on anyone; the
+/// Authentication, Helpdesk, Password and User Administrators on users whose every role
+/// lies in their column of Microsoft's table (a user with no role is in every column).
+/// Roles add up.
+pub fn check_revoke_sessions(actor: &User, target: &User) -> Result<(), Denial> {
+    if actor.id() == target.id()
+        || actor.has_role(Role::GlobalAdministrator)
+        || actor.has_role(Role::PrivilegedAuthenticationAdministrator)
+    {
+        return Ok(());
+    }
+    let columns: [(Role, &[Role]); 4] = [
+        (
+            Role::AuthenticationAdministrator,
+            &Role::AUTHENTICATION_ADMINISTRATOR_REACH,
+        ),
+        (Role::HelpdeskAdministrator, &HELPDESK_ADMINISTRATOR_REACH),
+        (Role::PasswordAdministrator, &PASSWORD_ADMINISTRATOR_REACH),
+        (Role::UserAdministrator, &USER_ADMINISTRATOR_REACH),
+    ];
+    let mut out_of_reach = None;
+    for (role, reach) in columns {
+        if !actor.has_role(role) {
+            continue;
+        }
+        match target.roles().iter().find(|r| !reach.contains(r)) {
+            None => return Ok(()),
+            Some(r) => out_of_reach = out_of_reach.or(Some((role, r))),
+        }
+    }
+    Err(match out_of_reach {
+        Some((actor_role, target_role)) => Denial::OutOfReach {
+            actor_role,
+            target_role,
+        },
+        None => Denial::MissingRole {
+            operation: "revoke this user's sign-in sessions",
+        },
+    })
+}

@@ -93,6 +93,16 @@ pub enum Denial {
     SessionNotMultifactor,
     /// The ten-minute window after a one-time pass sign-in has closed (spec S6, R9).
     RegistrationWindowClosed,
+    /// The target holds a role outside what the actor's role may reach (spec R15).
+    OutOfReach {
+        /// The actor's role that was considered.
+        actor_role: crate::Role,
+        /// The first role of the target outside its reach.
+        target_role: crate::Role,
+    },
+    /// The session rests on a session of the guest's home tenant, which this tenant
+    /// cannot see: act through [`crate::World`], which can (spec R11, R15).
+    HomeSessionUnseen,
 }
 
 impl fmt::Display for Denial {
@@ -114,6 +124,13 @@ impl fmt::Display for Denial {
             }
             Denial::RegistrationWindowClosed => f.write_str(
                 "passwordless methods must be registered within 10 minutes of signing in with a one-time Temporary Access Pass",
+            ),
+            Denial::OutOfReach { actor_role, target_role } => write!(
+                f,
+                "a {actor_role} cannot act on a user holding the `{target_role}` role"
+            ),
+            Denial::HomeSessionUnseen => f.write_str(
+                "this session rests on a session of the guest's home tenant, which this tenant cannot see: use the World that holds both",
             ),
         }
     }
@@ -259,6 +276,11 @@ pub enum Error {
         /// The group that was to become a member.
         member: GroupId,
     },
+    /// A step-up needs more than the password alone (`badRequest`, spec R18).
+    #[error(
+        "a password alone is no step-up: present a Temporary Access Pass, a registered method, or the password with a second factor"
+    )]
+    PasswordAloneIsNoStepUp,
     /// This method kind cannot be registered (`badRequest`, spec R9).
     #[error("`{0}` cannot be registered as security info")]
     NotRegistrable(&'static str),
@@ -288,6 +310,7 @@ impl Error {
             | Error::InvalidPassword(_)
             | Error::GroupCycle { .. }
             | Error::NotRegistrable(_)
+            | Error::PasswordAloneIsNoStepUp
             | Error::InvalidConfig(_) => ErrorCode::BadRequest,
         }
     }

@@ -64,8 +64,8 @@ pub mod testing;
 mod world;
 
 pub use audit::{
-    AUTHENTICATION_METHODS_SERVICE, Activity, AuditInitiator, AuditRecord, KeyValue,
-    ModifiedProperty, TargetResource, UserIdentity,
+    AUTHENTICATION_METHODS_SERVICE, Activity, AuditInitiator, AuditRecord, CORE_DIRECTORY_SERVICE,
+    KeyValue, ModifiedProperty, TargetResource, UserIdentity,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use crypto::{HashCost, PhcHash, Secret};

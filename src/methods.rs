@@ -260,6 +260,7 @@ use crate::authz::{self, PassOperation};
 use crate::error::{Denial, Error, Result};
 use crate::ids::{Guid, SessionId};
 use crate::signin::{SessionSource, SessionStatus};
+
 use crate::tenant::Tenant;
 
 /// How long after a one-time pass sign-in passwordless methods may be registered
@@ -273,9 +274,11 @@ impl Tenant {
     ///
     /// # Errors
     /// In R9's order: [`Error::SessionNotFound`]; `accessDenied` when the session has
-    /// ended or does not satisfy MFA; `badRequest` for the password or a pass; then
-    /// `accessDenied` outside the ten-minute window for passwordless kinds in sessions
-    /// from a one-time pass.
+    /// ended (spec R15: revoked too), rests on a home-tenant session this tenant cannot
+    /// see (a guest's: use [`crate::World::register_method`]), belongs to a disabled
+    /// user (spec R15), or does not satisfy MFA; `badRequest` for the password or a
+    /// pass; then `accessDenied` outside the ten-minute window for passwordless kinds in
+    /// sessions from a one-time pass.
     ///
     /// ```
     /// # use chrono::{Duration, TimeZone, Utc};
@@ -302,12 +305,28 @@ impl Tenant {
         kind: MethodKind,
         display_name: impl Into<String>,
     ) -> Result<Device> {
+        self.register_method_with(session, None, kind, display_name.into())
+    }
+
+    /// [`Tenant::register_method`], with the status of the home session the session
+    /// rests on, when the caller ([`crate::World`]) can see it.
+    pub(crate) fn register_method_with(
+        &mut self,
+        session: SessionId,
+        home: Option<SessionStatus>,
+        kind: MethodKind,
+        display_name: String,
+    ) -> Result<Device> {
         let now = self.now();
-        let s = self
-            .session(session)
-            .ok_or_else(|| Error::SessionNotFound(session.to_string()))?;
-        if s.status(now) != SessionStatus::Active {
-            return Err(Denial::SessionNotValid.into());
+        let s = self.live_session(session, home)?;
+        // A disabled user's sessions register nothing until the account is enabled (R15).
+        let user = s.user();
+        match self.state.directory.user(user) {
+            None => return Err(Error::UserNotFound(user.to_string())),
+            Some(u) if !u.account_enabled() => {
+                return Err(Denial::AccountDisabled(user).into());
+            }
+            Some(_) => {}
         }
         if !s.satisfies_mfa() {
             return Err(Denial::SessionNotMultifactor.into());
@@ -320,11 +339,7 @@ impl Tenant {
         if one_time && kind.has_registration_window() && now >= window_end {
             return Err(Denial::RegistrationWindowClosed.into());
         }
-        let user = s.user();
-        if self.state.directory.user(user).is_none() {
-            return Err(Error::UserNotFound(user.to_string()));
-        }
-        let (device, props) = self.insert_method(user, kind, display_name.into());
+        let (device, props) = self.insert_method(user, kind, display_name);
         let target = self.user_target(user, props);
         self.audit(user, Activity::UserRegisteredMethod, target, Vec::new());
         Ok(device)

@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Denial, Error, Result};
 use crate::ids::{Guid, MethodId, PassId, SessionId, TenantId, UserId};
 use crate::methods::{Device, MethodKind, MethodRecord};
 use crate::pass::UsabilityReason;
@@ -175,6 +175,9 @@ pub enum SessionEndReason {
     PassDeleted,
     /// The user signed out.
     SignedOut,
+    /// The user's sessions were revoked (Graph's `revokeSignInSessions`, spec R15), here or,
+    /// for a guest's session in a resource tenant, at home.
+    Revoked,
 }
 
 /// Whether a session is still valid.
@@ -193,6 +196,31 @@ pub enum SessionStatus {
     },
 }
 
+impl SessionStatus {
+    /// Whether the session is valid.
+    pub fn is_active(self) -> bool {
+        self == SessionStatus::Active
+    }
+
+    /// The status of a session that ends at whichever of two statuses ends first: its own,
+    /// and that of the session it rests on (spec S5, R11, R15).
+    pub(crate) fn and(self, other: SessionStatus) -> SessionStatus {
+        match (self, other) {
+            (SessionStatus::Active, o) | (o, SessionStatus::Active) => o,
+            (
+                a @ SessionStatus::Ended { at: at_a, .. },
+                b @ SessionStatus::Ended { at: at_b, .. },
+            ) => {
+                if at_a <= at_b {
+                    a
+                } else {
+                    b
+                }
+            }
+        }
+    }
+}
+
 /// A signed-in session (spec S1, S4, S5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -208,6 +236,9 @@ pub struct Session {
     #[serde(with = "crate::graph::opt_datetime")]
     pub(crate) expires: Option<DateTime<Utc>>,
     pub(crate) ended: Option<SessionEnd>,
+    /// The last multifactor proof in the session: the sign-in's, or a step-up's (R18).
+    #[serde(default, with = "crate::graph::opt_datetime")]
+    pub(crate) last_mfa: Option<DateTime<Utc>>,
 }
 
 /// When and why a session was ended early.
@@ -244,11 +275,19 @@ impl Session {
     pub fn satisfies_mfa(&self) -> bool {
         self.satisfies_mfa
     }
+    /// When the session last proved multifactor authentication: at sign-in when that
+    /// satisfied MFA, then at each successful step-up ([`Tenant::step_up`], spec R18).
+    /// `None` while it never has.
+    pub fn last_mfa(&self) -> Option<DateTime<Utc>> {
+        self.last_mfa
+    }
     /// The latest instant (exclusive) the session can be valid: a pass session's end.
     pub fn expires(&self) -> Option<DateTime<Utc>> {
         self.expires
     }
-    /// Whether the session is valid at `now` (spec S5, R7).
+    /// Whether the session is valid at `now` by its own ends (spec S5, R7, R15). A
+    /// guest's session resting on a home session also ends with it: ask
+    /// [`crate::World::session_status`] for that.
     pub fn status(&self, now: DateTime<Utc>) -> SessionStatus {
         let ended = self.ended.map(|e| (e.at, e.reason));
         let expired = self
@@ -266,9 +305,9 @@ impl Session {
             (None, None) => SessionStatus::Active,
         }
     }
-    /// Whether the session is valid at `now`.
+    /// Whether the session is valid at `now` by its own ends (see [`Session::status`]).
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
-        self.status(now) == SessionStatus::Active
+        self.status(now).is_active()
     }
 }
 
@@ -435,7 +474,8 @@ pub enum Decision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Check {
-    /// What was checked: `user`, `lockout`, `account`, `federation`, `credential`,
+    /// What was checked (at sign-in and at a step-up alike): `user`, `lockout`,
+    /// `account`, `federation`, `credential`,
     /// `method`, `policy state`, `scope`, `one-time policy`, `one-time use`,
     /// `validity window`, `cross-tenant trust`.
     pub name: Cow<'static, str>,
@@ -606,6 +646,70 @@ impl Tenant {
     /// # Ok::<(), tapsim::Error>(())
     /// ```
     pub fn sign_in(&mut self, upn: &str, credential: Credential<'_>) -> SignInOutcome {
+        self.attempt(upn, credential, None)
+    }
+
+    /// Proves a credential again inside `session` (spec R18, B2's S6): a pass, a
+    /// registered method, or the password with a second factor, of the session's own user.
+    ///
+    /// The session is checked first: unknown is `itemNotFound`; ended (or a guest's,
+    /// which only the home tenant can step up) is `accessDenied`. A password alone is no
+    /// step-up: `badRequest`, with no log record and no lockout count. Otherwise the
+    /// credential goes through exactly the checks of [`Tenant::sign_in`] (S2, S3, R5, the
+    /// lockout of R6), and the attempt leaves a sign-in log record: a failure counts
+    /// toward lockout, a consumed one-time pass cannot step up. A success refreshes the
+    /// session's [`Session::last_mfa`] (and the session then satisfies MFA), resets the
+    /// failure count, and changes none of the session's ends; the outcome carries the
+    /// session as it now is.
+    ///
+    /// ```
+    /// # use chrono::{Duration, TimeZone, Utc};
+    /// # use tapsim::*;
+    /// # let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap());
+    /// # let mut t = Tenant::builder().clock(clock.clone()).hash_cost(HashCost::Minimum).build()?;
+    /// # let pol = t.add_user(NewUser::member("pol@contoso.com", "Pol").role(Role::AuthenticationPolicyAdministrator))?;
+    /// # t.update_policy(pol, &PolicyPatch::new().state(PolicyState::Enabled))?;
+    /// # let hd = t.add_user(NewUser::member("hd@contoso.com", "HD").role(Role::AuthenticationAdministrator))?;
+    /// let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada").password("pw"))?;
+    /// let issued = t.create_pass(hd, ada, PassOptions::default())?;
+    /// let session = t.sign_in("ada@contoso.com", Credential::Password("pw")).session().unwrap().id();
+    /// clock.advance(Duration::minutes(20));
+    /// let out = t.step_up(session, Credential::Pass(issued.secret.danger_reveal()))?;
+    /// assert_eq!(out.session().unwrap().last_mfa(), Some(t.now()));
+    /// let err = t.step_up(session, Credential::Password("pw")).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::BadRequest);
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::SessionNotFound`]; `accessDenied` for an ended session or one resting on
+    /// a home-tenant session; [`Error::PasswordAloneIsNoStepUp`].
+    pub fn step_up(
+        &mut self,
+        session: SessionId,
+        credential: Credential<'_>,
+    ) -> Result<SignInOutcome> {
+        let user = self.live_session(session, None)?.user();
+        if matches!(credential, Credential::Password(_)) {
+            return Err(Error::PasswordAloneIsNoStepUp);
+        }
+        let upn = self
+            .state
+            .directory
+            .user(user)
+            .map(|u| u.user_principal_name().to_owned())
+            .ok_or_else(|| Error::UserNotFound(user.to_string()))?;
+        Ok(self.attempt(&upn, credential, Some(session)))
+    }
+
+    /// One attempt to prove `credential` as `upn`: a sign-in (`into` `None`), or a
+    /// step-up inside session `into`. The same checks, lockout and log either way.
+    fn attempt(
+        &mut self,
+        upn: &str,
+        credential: Credential<'_>,
+        into: Option<SessionId>,
+    ) -> SignInOutcome {
         let now = self.now();
         let mut attempt = Attempt {
             upn,
@@ -617,8 +721,18 @@ impl Tenant {
         let (decision, requirement) = match result {
             Ok((verified, mfa)) => {
                 let user = attempt.user.unwrap_or(UserId(Guid::NIL));
-                let session = self.open_session(user, now, verified, attempt.methods.clone(), mfa);
-                (Decision::Allowed(session), mfa)
+                let session = match into {
+                    None => {
+                        Some(self.open_session(user, now, verified, attempt.methods.clone(), mfa))
+                    }
+                    Some(id) => self.refresh_session(id, user, now, mfa),
+                };
+                match session {
+                    Some(session) => (Decision::Allowed(session), mfa),
+                    // step_up checked the session before: it exists. Were it gone, the
+                    // attempt would be denied rather than panic.
+                    None => (Decision::Denied(DenialReason::InvalidCredential), false),
+                }
             }
             Err(reason) => {
                 if let Some(user) = attempt.user
@@ -934,12 +1048,33 @@ impl Tenant {
             satisfies_mfa: mfa,
             expires,
             ended: None,
+            last_mfa: mfa.then_some(now),
         };
         self.state
             .sign_in
             .sessions
             .insert(session.id, session.clone());
         session
+    }
+
+    /// A successful step-up (spec R18): the failure count resets, the session's last
+    /// multifactor proof is now; none of its ends change.
+    fn refresh_session(
+        &mut self,
+        id: SessionId,
+        user: UserId,
+        now: DateTime<Utc>,
+        mfa: bool,
+    ) -> Option<Session> {
+        if let Some(c) = self.state.sign_in.lockouts.get_mut(&user) {
+            c.failures = 0;
+        }
+        let s = self.state.sign_in.sessions.get_mut(&id)?;
+        if mfa {
+            s.last_mfa = Some(now);
+            s.satisfies_mfa = true;
+        }
+        Some(s.clone())
     }
 
     fn count_failure(&mut self, user: UserId, now: DateTime<Utc>) {
@@ -1086,14 +1221,128 @@ impl Tenant {
         self.state.sign_in.sessions.get(&id)
     }
 
-    /// Whether a session is valid now (spec S5).
+    /// Whether a session is valid now (spec S5, R7, R15), as far as this tenant can see:
+    /// its own ends. A guest's session that rests on a home-tenant session also ends with
+    /// that one, which only [`crate::World::session_status`] can see; this tenant's own
+    /// checks refuse such a session rather than guess ([`Denial::HomeSessionUnseen`]).
     ///
     /// # Errors
     /// [`Error::SessionNotFound`].
     pub fn session_status(&self, id: SessionId) -> Result<SessionStatus> {
-        self.session(id)
-            .map(|s| s.status(self.now()))
-            .ok_or_else(|| Error::SessionNotFound(id.to_string()))
+        self.session_status_with(id, None)
+    }
+
+    /// The one rule for whether a session is valid now (spec S5, R7, R11, R15): its own
+    /// ends (the pass's end, deletion or replacement of the pass, sign-out, revocation),
+    /// and, for a session resting on a home-tenant session, `home`: that session's status
+    /// as the caller sees it (`None` when it cannot see it). Every check and view, the
+    /// tenant's and the [`crate::World`]'s, goes through here.
+    pub(crate) fn session_status_with(
+        &self,
+        id: SessionId,
+        home: Option<SessionStatus>,
+    ) -> Result<SessionStatus> {
+        let s = self
+            .session(id)
+            .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
+        let own = s.status(self.now());
+        Ok(match (&s.source, home) {
+            (SessionSource::HomeTenant { .. }, Some(home)) => own.and(home),
+            _ => own,
+        })
+    }
+
+    /// The session, if it is valid now (spec R9, R15, R18): unknown is `itemNotFound`;
+    /// ended, or resting on a home session the caller did not resolve (`home` `None`), is
+    /// `accessDenied`.
+    pub(crate) fn live_session(
+        &self,
+        id: SessionId,
+        home: Option<SessionStatus>,
+    ) -> Result<&Session> {
+        let status = self.session_status_with(id, home)?;
+        let s = self
+            .session(id)
+            .ok_or_else(|| Error::SessionNotFound(id.to_string()))?;
+        if matches!(s.source, SessionSource::HomeTenant { .. }) && home.is_none() {
+            return Err(Denial::HomeSessionUnseen.into());
+        }
+        if !status.is_active() {
+            return Err(Denial::SessionNotValid.into());
+        }
+        Ok(s)
+    }
+
+    /// Revokes every sign-in session of `user`, as `actor` (Graph's
+    /// `revokeSignInSessions`, spec R15). Returns how many sessions were live and ended.
+    ///
+    /// Checks in R1's order: the actor (unknown or disabled: `accessDenied`), the user
+    /// (`itemNotFound`), then permission: anyone on themselves, Global and Privileged
+    /// Authentication Administrators on anyone, and the Authentication, Helpdesk,
+    /// Password and User Administrators on the users of their column of Microsoft's
+    /// table ([`crate::authz::check_revoke_sessions`]). In a resource tenant an external
+    /// guest's sessions belong to the home tenant: nothing ends here (revoke at home, and
+    /// the guest's sessions here end with the home ones, [`crate::World::session_status`]).
+    /// Succeeds even when no session was live, and always leaves one
+    /// `Invalidate all refresh tokens for user` record (`UserManagement`,
+    /// `Core Directory`).
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use tapsim::*;
+    /// # let mut t = Tenant::builder().clock(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap())).hash_cost(HashCost::Minimum).build()?;
+    /// let helpdesk = t.add_user(NewUser::member("hd@contoso.com", "HD").role(Role::HelpdeskAdministrator))?;
+    /// let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada").password("pw"))?;
+    /// let session = t.sign_in("ada@contoso.com", Credential::Password("pw")).session().unwrap().id();
+    /// assert_eq!(t.revoke_sign_in_sessions(helpdesk, ada)?, 1);
+    /// assert!(matches!(
+    ///     t.session_status(session)?,
+    ///     SessionStatus::Ended { reason: SessionEndReason::Revoked, .. }
+    /// ));
+    /// assert_eq!(t.revoke_sign_in_sessions(ada, ada)?, 0); // nothing live: still audited
+    /// assert_eq!(t.audit_log()[1].activity_display_name, "Invalidate all refresh tokens for user");
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `accessDenied`, `itemNotFound` as above.
+    pub fn revoke_sign_in_sessions(&mut self, actor: UserId, user: UserId) -> Result<usize> {
+        let target = self.target_checked_by(actor, user)?;
+        let external = target == crate::UserType::ExternalGuest;
+        let now = self.now();
+        let mut ended = 0;
+        if !external {
+            for s in self.state.sign_in.sessions.values_mut() {
+                if s.user == user && s.status(now).is_active() {
+                    s.ended = Some(SessionEnd {
+                        at: now,
+                        reason: SessionEndReason::Revoked,
+                    });
+                    ended += 1;
+                }
+            }
+        }
+        let props = vec![crate::audit::ModifiedProperty {
+            display_name: "StsRefreshTokensValidFrom".to_owned(),
+            old_value: None,
+            new_value: Some(crate::graph::format_datetime(&now)),
+        }];
+        let target = self.user_target(user, props);
+        self.audit(
+            actor,
+            crate::audit::Activity::RevokeSignInSessions,
+            target,
+            Vec::new(),
+        );
+        Ok(ended)
+    }
+
+    /// R1's checks for a revocation: actor, user, permission. Returns the user's type.
+    fn target_checked_by(&self, actor: UserId, user: UserId) -> Result<crate::UserType> {
+        let actor = self.actor(actor)?;
+        let target = self.target(user)?;
+        crate::authz::check_revoke_sessions(actor, target)?;
+        Ok(target.user_type())
     }
 
     /// Signs a session out. Signing out an ended session changes nothing.

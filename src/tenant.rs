@@ -9,8 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{
-    AUTHENTICATION_METHODS_SERVICE, Activity, AuditInitiator, AuditRecord, KeyValue,
-    ModifiedProperty, TargetResource, UserIdentity,
+    Activity, AuditInitiator, AuditRecord, KeyValue, ModifiedProperty, TargetResource, UserIdentity,
 };
 use crate::authz;
 use crate::clock::{Clock, SystemClock};
@@ -637,7 +636,7 @@ impl Tenant {
             category: activity.category().to_owned(),
             correlation_id: Guid::random(&mut self.state.rng),
             initiated_by: AuditInitiator { user: initiator },
-            logged_by_service: AUTHENTICATION_METHODS_SERVICE.to_owned(),
+            logged_by_service: activity.logged_by_service().to_owned(),
             operation_type: activity.operation_type().to_owned(),
             result: "success".to_owned(),
             result_reason: activity.result_reason().to_owned(),

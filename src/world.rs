@@ -187,36 +187,68 @@ impl World {
     }
 
     /// Whether a session of `tenant` is valid now. A guest's session in a resource
-    /// tenant ends no later than the home session it came from: when the home pass
-    /// expires, is deleted or replaced, so does the guest's session (spec S5, R11).
+    /// tenant ends no later than the home session it rests on: when the home pass
+    /// expires, is deleted or replaced, or the home user's sessions are revoked, so does
+    /// the guest's session (spec S5, R11, R15). The tenant's own rule
+    /// (`Tenant::session_status_with`) decides, given the home session's status.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for an unknown tenant, [`Error::SessionNotFound`].
     pub fn session_status(&self, tenant: TenantId, session: SessionId) -> Result<SessionStatus> {
+        let home = self.home_status(tenant, session)?;
+        self.get(tenant)?.session_status_with(session, home)
+    }
+
+    /// The status of the home session that `session` of `tenant` rests on, if it rests on
+    /// one.
+    fn home_status(&self, tenant: TenantId, session: SessionId) -> Result<Option<SessionStatus>> {
         let t = self.get(tenant)?;
-        let here = t.session_status(session)?;
-        let Some(SessionSource::HomeTenant {
-            tenant: home,
-            home_session,
-            ..
-        }) = t.session(session).map(|s| s.source().clone())
-        else {
-            return Ok(here);
-        };
-        let at_home = self.get(home)?.session_status(home_session)?;
-        Ok(match (here, at_home) {
-            (SessionStatus::Active, other) | (other, SessionStatus::Active) => other,
-            (
-                a @ SessionStatus::Ended { at: at_a, .. },
-                b @ SessionStatus::Ended { at: at_b, .. },
-            ) => {
-                if at_a <= at_b {
-                    a
-                } else {
-                    b
-                }
+        let s = t
+            .session(session)
+            .ok_or_else(|| Error::SessionNotFound(session.to_string()))?;
+        match s.source() {
+            SessionSource::HomeTenant {
+                tenant: home,
+                home_session,
+                ..
+            } => {
+                // A home session that is gone from its tenant can vouch for nothing.
+                let status = self.get(*home)?.session_status(*home_session).unwrap_or(
+                    SessionStatus::Ended {
+                        at: s.signed_in(),
+                        reason: crate::SessionEndReason::SignedOut,
+                    },
+                );
+                Ok(Some(status))
             }
-        })
+            _ => Ok(None),
+        }
+    }
+
+    /// Registers a method inside `session` of `tenant` ([`Tenant::register_method`]),
+    /// seeing the home session a guest's session rests on: it must still be valid
+    /// (spec R9, R11, R15). For sessions that rest on none, the same as calling the
+    /// tenant.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an unknown tenant; otherwise as
+    /// [`Tenant::register_method`], with `accessDenied` when the home session has ended.
+    pub fn register_method(
+        &mut self,
+        tenant: TenantId,
+        session: SessionId,
+        kind: MethodKind,
+        display_name: impl Into<String>,
+    ) -> Result<crate::Device> {
+        let home = self.home_status(tenant, session)?;
+        let t = self
+            .tenants
+            .get_mut(&tenant)
+            .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{tenant}` in this world")))?;
+        match home {
+            Some(home) => t.register_method_with(session, Some(home), kind, display_name.into()),
+            None => t.register_method(session, kind, display_name),
+        }
     }
 
     /// The external guest of `resource` whose home account has principal name `upn`.
@@ -273,6 +305,7 @@ impl Tenant {
                     satisfies_mfa: mfa,
                     expires: home_session.expires(),
                     ended: None,
+                    last_mfa: mfa.then_some(now),
                 };
                 self.state
                     .sign_in

@@ -915,6 +915,10 @@ impl Model {
                 if !s.active(self.now) {
                     return Err(Fail::SessionNotValid);
                 }
+                // Spec R15: a disabled user's sessions register nothing.
+                if !self.users[s.user].enabled {
+                    return Err(Fail::ActorDisabled);
+                }
                 if !s.mfa {
                     return Err(Fail::SessionNotMultifactor);
                 }

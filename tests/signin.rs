@@ -1286,3 +1286,640 @@ fn r13_offering_asks_nothing_counts_nothing_and_logs_nothing() {
         OfferedCredential::Password
     );
 }
+
+// ---- R15: disabled accounts and revoked sessions ------------------------------------------
+
+fn revoked_at(at: chrono::DateTime<chrono::Utc>) -> SessionStatus {
+    SessionStatus::Ended {
+        at,
+        reason: SessionEndReason::Revoked,
+    }
+}
+
+#[test]
+fn r15_revocation_ends_every_live_session_of_the_user_and_leaves_one_record() {
+    let mut fx = Fx::enabled();
+    let issued = fx.issue(fx.ada, PassOptions::default());
+    let by_pass = fx.sign_in_pass(ADA, &issued.secret).session().unwrap().id();
+    let by_password = fx
+        .tenant
+        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
+        .session()
+        .unwrap()
+        .id();
+    let signed_out = fx
+        .tenant
+        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
+        .session()
+        .unwrap()
+        .id();
+    fx.tenant.sign_out(signed_out).unwrap();
+    fx.tenant.set_password(fx.bob, "bob-password").unwrap();
+    let bobs = fx
+        .tenant
+        .sign_in("bob@contoso.com", Credential::Password("bob-password"))
+        .session()
+        .unwrap()
+        .id();
+    fx.advance(Duration::minutes(3));
+    let audits = fx.tenant.audit_log().len();
+    assert_eq!(
+        fx.tenant
+            .revoke_sign_in_sessions(fx.global_admin, fx.ada)
+            .unwrap(),
+        2,
+        "the two live sessions; the signed-out one was not live"
+    );
+    let now = t0() + Duration::minutes(3);
+    for s in [by_pass, by_password] {
+        assert_eq!(fx.tenant.session_status(s).unwrap(), revoked_at(now));
+    }
+    assert!(matches!(
+        fx.tenant.session_status(signed_out).unwrap(),
+        SessionStatus::Ended {
+            reason: SessionEndReason::SignedOut,
+            ..
+        }
+    ));
+    assert_eq!(
+        fx.tenant.session_status(bobs).unwrap(),
+        SessionStatus::Active
+    );
+    // One record, Core Directory's.
+    let log = fx.tenant.audit_log();
+    assert_eq!(log.len(), audits + 1);
+    let r = log.last().unwrap();
+    assert_eq!(r.activity(), Some(Activity::RevokeSignInSessions));
+    assert_eq!(
+        r.activity_display_name,
+        "Invalidate all refresh tokens for user"
+    );
+    assert_eq!(r.category, "UserManagement");
+    assert_eq!(r.logged_by_service, "Core Directory");
+    assert_eq!(r.logged_by_service, CORE_DIRECTORY_SERVICE);
+    assert_eq!(r.initiated_by.user.id, fx.global_admin.guid());
+    assert_eq!(r.target_user(), Some(fx.ada.to_string().as_str()));
+    assert_eq!(r.activity_date_time, now);
+    // A revoked session registers nothing; the pass still signs in anew (multi-use).
+    let e = fx
+        .tenant
+        .register_method(by_pass, MethodKind::Fido2SecurityKey, "key")
+        .unwrap_err();
+    assert_eq!(e, Error::AccessDenied(Denial::SessionNotValid));
+    assert!(fx.sign_in_pass(ADA, &issued.secret).is_allowed());
+    // Nothing live: still a success, still one record. Users may revoke their own.
+    let fresh = fx.sign_in_pass(ADA, &issued.secret).session().unwrap().id();
+    assert_eq!(
+        fx.tenant.revoke_sign_in_sessions(fx.ada, fx.ada).unwrap(),
+        2
+    );
+    assert_eq!(fx.tenant.session_status(fresh).unwrap(), revoked_at(now));
+    assert_eq!(
+        fx.tenant.revoke_sign_in_sessions(fx.ada, fx.ada).unwrap(),
+        0
+    );
+    assert_eq!(fx.tenant.audit_log().len(), audits + 3);
+    assert_eq!(
+        fx.tenant.audit_log().last().unwrap().initiated_by.user.id,
+        fx.ada.guid()
+    );
+}
+
+#[test]
+fn r15_who_may_revoke_follows_the_reset_passwords_table() {
+    let mut fx = Fx::enabled();
+    let helpdesk = fx.user_with_role("hd@contoso.com", Role::HelpdeskAdministrator);
+    let password_admin = fx.user_with_role("pw@contoso.com", Role::PasswordAdministrator);
+    let user_admin = fx.user_with_role("ua@contoso.com", Role::UserAdministrator);
+    let groups_admin = fx.user_with_role("gra@contoso.com", Role::GroupsAdministrator);
+    let reports = fx.user_with_role("rr@contoso.com", Role::ReportsReader);
+    let (ga, paa, aa, apa, gr, ada) = (
+        fx.global_admin,
+        fx.priv_auth_admin,
+        fx.auth_admin,
+        fx.policy_admin,
+        fx.global_reader,
+        fx.ada,
+    );
+    let allowed = [
+        (ga, ga),
+        (ga, paa),
+        (paa, ga),
+        (paa, paa),
+        (aa, ada),
+        (aa, aa),
+        (aa, reports),
+        (aa, password_admin),
+        (helpdesk, ada),
+        (helpdesk, helpdesk),
+        (helpdesk, password_admin),
+        (helpdesk, reports),
+        (password_admin, ada),
+        (password_admin, password_admin),
+        (user_admin, ada),
+        (user_admin, groups_admin),
+        (user_admin, helpdesk),
+        (user_admin, user_admin),
+        (ada, ada),
+        (gr, gr),
+        (apa, apa),
+    ];
+    for (actor, user) in allowed {
+        fx.tenant
+            .revoke_sign_in_sessions(actor, user)
+            .unwrap_or_else(|e| panic!("{actor} on {user}: {e}"));
+    }
+    let before = fx.state_json();
+    let out_of_reach = [
+        (
+            aa,
+            ga,
+            Role::AuthenticationAdministrator,
+            Role::GlobalAdministrator,
+        ),
+        (
+            aa,
+            helpdesk,
+            Role::AuthenticationAdministrator,
+            Role::HelpdeskAdministrator,
+        ),
+        (
+            helpdesk,
+            aa,
+            Role::HelpdeskAdministrator,
+            Role::AuthenticationAdministrator,
+        ),
+        (
+            helpdesk,
+            user_admin,
+            Role::HelpdeskAdministrator,
+            Role::UserAdministrator,
+        ),
+        (
+            password_admin,
+            helpdesk,
+            Role::PasswordAdministrator,
+            Role::HelpdeskAdministrator,
+        ),
+        (
+            password_admin,
+            reports,
+            Role::PasswordAdministrator,
+            Role::ReportsReader,
+        ),
+        (
+            user_admin,
+            aa,
+            Role::UserAdministrator,
+            Role::AuthenticationAdministrator,
+        ),
+        (
+            user_admin,
+            paa,
+            Role::UserAdministrator,
+            Role::PrivilegedAuthenticationAdministrator,
+        ),
+    ];
+    for (actor, user, actor_role, target_role) in out_of_reach {
+        let e = fx.tenant.revoke_sign_in_sessions(actor, user).unwrap_err();
+        assert_eq!(
+            e,
+            Error::AccessDenied(Denial::OutOfReach {
+                actor_role,
+                target_role
+            })
+        );
+    }
+    for (actor, user) in [
+        (gr, ada),
+        (apa, ada),
+        (ada, fx.bob),
+        (groups_admin, ada),
+        (reports, ada),
+    ] {
+        let e = fx.tenant.revoke_sign_in_sessions(actor, user).unwrap_err();
+        assert!(
+            matches!(e, Error::AccessDenied(Denial::MissingRole { .. })),
+            "{e}"
+        );
+    }
+    // R1's order: actor, then user, then permission.
+    let nobody = UserId(Guid::NIL);
+    assert!(matches!(
+        fx.tenant
+            .revoke_sign_in_sessions(nobody, nobody)
+            .unwrap_err(),
+        Error::AccessDenied(Denial::UnknownPrincipal(_))
+    ));
+    assert_eq!(
+        fx.tenant
+            .revoke_sign_in_sessions(ada, nobody)
+            .unwrap_err()
+            .code(),
+        ErrorCode::ItemNotFound
+    );
+    assert_eq!(
+        fx.state_json(),
+        before,
+        "rejections change nothing, RNG included"
+    );
+}
+
+#[test]
+fn r15_disabled_accounts_prove_first_count_consume_nothing_and_act_on_nothing() {
+    let mut fx = Fx::enabled();
+    let session = fx
+        .tenant
+        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
+        .session()
+        .unwrap()
+        .id();
+    let multi = fx.issue(fx.ada, PassOptions::default());
+    let by_pass = fx.sign_in_pass(ADA, &multi.secret).session().unwrap().id();
+    let key = fx
+        .tenant
+        .register_method(by_pass, MethodKind::Fido2SecurityKey, "key")
+        .unwrap();
+    fx.tenant.set_account_enabled(fx.ada, false).unwrap();
+    // Disabling ends no session...
+    assert_eq!(
+        fx.tenant.session_status(session).unwrap(),
+        SessionStatus::Active
+    );
+    assert_eq!(
+        fx.tenant.session_status(by_pass).unwrap(),
+        SessionStatus::Active
+    );
+    // ...but its sessions register nothing (checked before MFA: the password session is
+    // told the same), and the user removes nothing.
+    let before = fx.state_json();
+    for s in [by_pass, session] {
+        let e = fx
+            .tenant
+            .register_method(s, MethodKind::Passkey, "phone")
+            .unwrap_err();
+        assert_eq!(e, Error::AccessDenied(Denial::AccountDisabled(fx.ada)));
+    }
+    let e = fx
+        .tenant
+        .remove_method(fx.ada, fx.ada, key.method())
+        .unwrap_err();
+    assert_eq!(e, Error::AccessDenied(Denial::AccountDisabled(fx.ada)));
+    assert_eq!(fx.state_json(), before, "rejections change nothing");
+    // An admin may still issue the disabled user a pass (for their return).
+    let once = fx.issue(fx.ada, PassOptions::new().usable_once(true));
+    // Sign-in: a wrong pass is an invalid credential; the right one is told "disabled",
+    // both count, and the one-time pass is not consumed.
+    let wrong = fx.tenant.sign_in(ADA, Credential::Pass("wrong-pass"));
+    assert_eq!(wrong.denial(), Some(DenialReason::InvalidCredential));
+    let right = fx.sign_in_pass(ADA, &once.secret);
+    assert_eq!(right.denial(), Some(DenialReason::AccountDisabled));
+    let names: Vec<_> = right.trace.iter().map(|c| c.name.as_ref()).collect();
+    assert_eq!(names, ["user", "lockout", "credential", "account"]);
+    assert_eq!(
+        fx.tenant.pass_view(fx.ada).unwrap().method_usability_reason,
+        UsabilityReason::EnabledByPolicy
+    );
+    assert_eq!(
+        fx.tenant.sign_in(ADA, Credential::Device(&key)).denial(),
+        Some(DenialReason::AccountDisabled)
+    );
+    for _ in 0..7 {
+        fx.tenant.sign_in(ADA, Credential::Password(ADA_PASSWORD));
+    }
+    assert!(
+        fx.tenant.locked_until(fx.ada).is_some(),
+        "10 failures: locked"
+    );
+    fx.advance(Duration::seconds(60));
+    // A disabled admin acts on nothing.
+    fx.tenant.set_account_enabled(fx.auth_admin, false).unwrap();
+    let denied = Error::AccessDenied(Denial::AccountDisabled(fx.auth_admin));
+    assert_eq!(
+        fx.tenant
+            .create_pass(fx.auth_admin, fx.bob, PassOptions::default())
+            .unwrap_err(),
+        denied
+    );
+    assert_eq!(
+        fx.tenant
+            .revoke_sign_in_sessions(fx.auth_admin, fx.bob)
+            .unwrap_err(),
+        denied
+    );
+    assert_eq!(
+        fx.tenant.list_passes(fx.auth_admin, fx.bob).unwrap_err(),
+        denied
+    );
+    // Enabled again: everything works, and the one-time pass signs in once.
+    fx.tenant.set_account_enabled(fx.auth_admin, true).unwrap();
+    fx.tenant.set_account_enabled(fx.ada, true).unwrap();
+    let by_key = fx.tenant.sign_in(ADA, Credential::Device(&key));
+    fx.tenant
+        .register_method(
+            by_key.session().unwrap().id(),
+            MethodKind::WindowsHelloForBusiness,
+            "laptop",
+        )
+        .unwrap();
+    assert!(fx.sign_in_pass(ADA, &once.secret).is_allowed());
+    // Live: the password session, the key's and the one-time pass's (the multi-use
+    // pass's ended when the one-time pass replaced it).
+    assert_eq!(
+        fx.tenant
+            .revoke_sign_in_sessions(fx.auth_admin, fx.ada)
+            .unwrap(),
+        3
+    );
+}
+
+#[test]
+fn r15_a_guests_resource_session_ends_with_the_revoked_home_session() {
+    let (mut world, h, r, bob, guest, clock) = two_tenants();
+    world.tenant_mut(r).unwrap().set_inbound_mfa_trust(h, true);
+    let issued = issue_at_home(&mut world, h, bob, PassOptions::default());
+    let s = guest_signs_in_with(&mut world, r, &issued)
+        .session()
+        .unwrap()
+        .id();
+    // The resource tenant alone cannot see the home session: it refuses, not guesses.
+    let e = world
+        .tenant_mut(r)
+        .unwrap()
+        .register_method(s, MethodKind::Fido2SecurityKey, "key")
+        .unwrap_err();
+    assert_eq!(e, Error::AccessDenied(Denial::HomeSessionUnseen));
+    // The world sees both.
+    world
+        .register_method(r, s, MethodKind::Fido2SecurityKey, "key")
+        .unwrap();
+    // Revoking the guest in the resource tenant ends nothing: the sessions are home's.
+    let resource_admin = world
+        .tenant_mut(r)
+        .unwrap()
+        .add_user(NewUser::member("ga@contoso.com", "GA").role(Role::GlobalAdministrator))
+        .unwrap();
+    assert_eq!(
+        world
+            .tenant_mut(r)
+            .unwrap()
+            .revoke_sign_in_sessions(resource_admin, guest)
+            .unwrap(),
+        0
+    );
+    assert_eq!(world.session_status(r, s).unwrap(), SessionStatus::Active);
+    assert_eq!(world.tenant(r).unwrap().audit_log().len(), 2);
+    // Revoking Bob at home ends his resource session too.
+    clock.advance(Duration::minutes(2));
+    let home_admin = world
+        .tenant(h)
+        .unwrap()
+        .user_by_upn("admin@fabrikam.com")
+        .unwrap()
+        .id();
+    assert_eq!(
+        world
+            .tenant_mut(h)
+            .unwrap()
+            .revoke_sign_in_sessions(home_admin, bob)
+            .unwrap(),
+        1
+    );
+    let now = t0() + Duration::minutes(2);
+    assert_eq!(world.session_status(r, s).unwrap(), revoked_at(now));
+    let e = world
+        .register_method(r, s, MethodKind::Passkey, "phone")
+        .unwrap_err();
+    assert_eq!(e, Error::AccessDenied(Denial::SessionNotValid));
+    // A new sign-in through home opens a new, valid session.
+    let again = guest_signs_in_with(&mut world, r, &issued)
+        .session()
+        .unwrap()
+        .id();
+    assert_eq!(
+        world.session_status(r, again).unwrap(),
+        SessionStatus::Active
+    );
+}
+
+#[test]
+fn r15_a_deleted_home_pass_stops_registration_in_the_resource_session() {
+    // The bug this rule fixed: the resource tenant registered in a session whose home
+    // pass was gone.
+    let (mut world, h, r, bob, _guest, _clock) = two_tenants();
+    world.tenant_mut(r).unwrap().set_inbound_mfa_trust(h, true);
+    let issued = issue_at_home(&mut world, h, bob, PassOptions::default());
+    let s = guest_signs_in_with(&mut world, r, &issued)
+        .session()
+        .unwrap()
+        .id();
+    world
+        .tenant_mut(h)
+        .unwrap()
+        .delete_pass(bob, bob, issued.pass.id)
+        .unwrap();
+    let before = world.tenant(r).unwrap().snapshot();
+    for e in [
+        world
+            .register_method(r, s, MethodKind::Fido2SecurityKey, "key")
+            .unwrap_err(),
+        world
+            .tenant_mut(r)
+            .unwrap()
+            .register_method(s, MethodKind::Fido2SecurityKey, "key")
+            .unwrap_err(),
+    ] {
+        assert_eq!(e.code(), ErrorCode::AccessDenied, "{e}");
+    }
+    assert_eq!(world.tenant(r).unwrap().snapshot(), before);
+    assert!(world.tenant(r).unwrap().audit_log().is_empty());
+}
+
+// ---- R18: proving again in a session ------------------------------------------------------
+
+#[test]
+fn r18_a_step_up_refreshes_the_multifactor_time_and_changes_no_end() {
+    let mut fx = Fx::enabled();
+    let multi = fx.issue(fx.ada, PassOptions::new().usable_once(false));
+    let first = fx.sign_in_pass(ADA, &multi.secret);
+    let s = first.session().unwrap().clone();
+    assert_eq!(s.last_mfa(), Some(t0()));
+    fx.advance(Duration::minutes(20));
+    let logs = fx.tenant.sign_in_log().len();
+    let out = fx
+        .tenant
+        .step_up(s.id(), Credential::Pass(multi.secret.danger_reveal()))
+        .unwrap();
+    let after = out.session().unwrap();
+    assert_eq!(after.id(), s.id());
+    assert_eq!(after.last_mfa(), Some(t0() + Duration::minutes(20)));
+    assert_eq!(after.signed_in(), s.signed_in());
+    assert_eq!(after.expires(), s.expires(), "no end changes");
+    assert_eq!(after.source(), s.source());
+    assert_eq!(
+        fx.tenant.session(s.id()).unwrap(),
+        after,
+        "stored as returned"
+    );
+    assert_eq!(fx.tenant.sign_in_log().len(), logs + 1);
+    let rec = fx.tenant.sign_in_log().last().unwrap();
+    assert_eq!(rec.id, out.log_record);
+    assert!(rec.succeeded());
+    assert_eq!(rec.authentication_requirement, "multiFactorAuthentication");
+    // The pass still ends the session at its end.
+    fx.advance(Duration::minutes(40));
+    assert!(matches!(
+        fx.tenant.session_status(s.id()).unwrap(),
+        SessionStatus::Ended {
+            reason: SessionEndReason::PassExpired,
+            ..
+        }
+    ));
+    // A password session has no multifactor time until a step-up gives it one.
+    let pw = fx
+        .tenant
+        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
+        .session()
+        .unwrap()
+        .clone();
+    assert_eq!(pw.last_mfa(), None);
+    assert!(!pw.satisfies_mfa());
+    let push = fx
+        .tenant
+        .provision_method(fx.ada, MethodKind::MicrosoftAuthenticatorPush, "phone")
+        .unwrap();
+    fx.advance(Duration::minutes(1));
+    let out = fx
+        .tenant
+        .step_up(pw.id(), Credential::PasswordAndDevice(ADA_PASSWORD, &push))
+        .unwrap();
+    let s = out.session().unwrap();
+    assert!(s.satisfies_mfa());
+    assert_eq!(s.last_mfa(), Some(fx.tenant.now()));
+    assert_eq!(s.expires(), None);
+    // Now it may register (M2).
+    fx.tenant
+        .register_method(pw.id(), MethodKind::Passkey, "phone passkey")
+        .unwrap();
+}
+
+#[test]
+fn r18_the_session_is_checked_first_and_a_password_alone_is_no_step_up() {
+    let mut fx = Fx::enabled();
+    let multi = fx.issue(fx.ada, PassOptions::default());
+    let s = fx.sign_in_pass(ADA, &multi.secret).session().unwrap().id();
+    let before = fx.state_json();
+    // Unknown session: itemNotFound, whatever the credential.
+    for cred in [
+        Credential::Password(ADA_PASSWORD),
+        Credential::Pass(multi.secret.danger_reveal()),
+    ] {
+        let e = fx.tenant.step_up(SessionId(Guid::NIL), cred).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::ItemNotFound);
+    }
+    // A password alone: badRequest, no log, no count, nothing changes.
+    for pw in [ADA_PASSWORD, "wrong"] {
+        let e = fx.tenant.step_up(s, Credential::Password(pw)).unwrap_err();
+        assert_eq!(e, Error::PasswordAloneIsNoStepUp);
+        assert_eq!(e.code(), ErrorCode::BadRequest);
+    }
+    assert_eq!(fx.state_json(), before);
+    // An ended session: accessDenied before the credential is looked at.
+    fx.tenant.sign_out(s).unwrap();
+    let before = fx.state_json();
+    for cred in [
+        Credential::Pass("wrong-pass"),
+        Credential::Pass(multi.secret.danger_reveal()),
+        Credential::Password("wrong"),
+    ] {
+        let e = fx.tenant.step_up(s, cred).unwrap_err();
+        assert_eq!(e, Error::AccessDenied(Denial::SessionNotValid));
+    }
+    assert_eq!(fx.state_json(), before, "no log, no lockout count");
+}
+
+#[test]
+fn r18_the_credential_is_checked_as_at_sign_in_and_failures_count() {
+    let mut fx = Fx::build(Tenant::builder().lockout(LockoutSettings {
+        threshold: 3,
+        duration_seconds: 60,
+    }));
+    fx.enable();
+    let once = fx.issue(fx.ada, PassOptions::new().usable_once(true));
+    let s = fx.sign_in_pass(ADA, &once.secret).session().unwrap().id();
+    // A consumed one-time pass cannot step up (S2, S3).
+    let out = fx
+        .tenant
+        .step_up(s, Credential::Pass(once.secret.danger_reveal()))
+        .unwrap();
+    assert_eq!(out.denial(), Some(DenialReason::PassOneTimeUsed));
+    assert_eq!(
+        fx.tenant
+            .sign_in_log()
+            .last()
+            .unwrap()
+            .status
+            .failure_reason
+            .as_deref(),
+        Some(BLOCKED_BY_USER_CREDENTIAL_POLICY)
+    );
+    assert_eq!(fx.tenant.session(s).unwrap().last_mfa(), Some(t0()));
+    // A wrong secret reveals nothing (R5) and counts; a second-factor device alone is
+    // refused as at sign-in (R8) and counts: three failures lock.
+    let wrong = fx
+        .tenant
+        .step_up(s, Credential::Pass("wrong-pass"))
+        .unwrap();
+    assert_eq!(wrong.denial(), Some(DenialReason::InvalidCredential));
+    let push = fx
+        .tenant
+        .provision_method(fx.ada, MethodKind::Sms, "+1 555 0100")
+        .unwrap();
+    let alone = fx.tenant.step_up(s, Credential::Device(&push)).unwrap();
+    assert_eq!(alone.denial(), Some(DenialReason::PasswordRequired));
+    assert!(fx.tenant.locked_until(fx.ada).is_some());
+    assert_eq!(fx.tenant.sign_in_log().len(), 4);
+    // Locked: even a right credential fails as locked, and consumes nothing.
+    let fresh = fx.issue(fx.ada, PassOptions::new().usable_once(true));
+    let s2 = fx
+        .tenant
+        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
+        .denial();
+    assert_eq!(s2, Some(DenialReason::AccountLocked));
+    fx.advance(Duration::seconds(60));
+    let pw = fx
+        .tenant
+        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
+        .session()
+        .unwrap()
+        .id();
+    // Someone else's device is an invalid credential.
+    fx.tenant.set_password(fx.bob, "bob-password").unwrap();
+    let bobs_key = fx
+        .tenant
+        .provision_method(fx.bob, MethodKind::Fido2SecurityKey, "bob's key")
+        .unwrap();
+    let out = fx
+        .tenant
+        .step_up(pw, Credential::Device(&bobs_key))
+        .unwrap();
+    assert_eq!(out.denial(), Some(DenialReason::InvalidCredential));
+    // An unused one-time pass steps up once, and is consumed by it.
+    let out = fx
+        .tenant
+        .step_up(pw, Credential::Pass(fresh.secret.danger_reveal()))
+        .unwrap();
+    assert!(out.is_allowed());
+    assert_eq!(
+        fx.tenant.pass_view(fx.ada).unwrap().method_usability_reason,
+        UsabilityReason::OneTimeUsed
+    );
+    // A disabled user's credential is told "disabled" after proof, as at sign-in.
+    let multi = fx.issue(fx.ada, PassOptions::new().usable_once(false));
+    fx.tenant.set_account_enabled(fx.ada, false).unwrap();
+    let out = fx
+        .tenant
+        .step_up(pw, Credential::Pass(multi.secret.danger_reveal()))
+        .unwrap();
+    assert_eq!(out.denial(), Some(DenialReason::AccountDisabled));
+}
