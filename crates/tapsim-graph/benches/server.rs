@@ -247,6 +247,30 @@ fn main() {
             "p50 <= 1.5",
         );
 
+        // The outer layers alone: `GET /_tapsim/health` through the whole stack.
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        let health = || {
+            Request::get("/_tapsim/health")
+                .body(Body::empty())
+                .expect("valid")
+        };
+        for _ in 0..rounds {
+            time(&mut ours, per_round, || async {
+                black_box(call(&f.app, health()).await);
+            })
+            .await;
+            time(&mut theirs, per_round, || async {
+                black_box(call(&floor, bare_get()).await);
+            })
+            .await;
+        }
+        report(
+            "(breakdown) GET /_tapsim/health, the outer layers alone, vs bare handler",
+            &stats(ours),
+            &stats(theirs),
+            "none: it shows what the layers cost",
+        );
+
         // 2. Control-plane sign-in at minimum cost.
         let argon = Argon2::default();
         let sign_in =

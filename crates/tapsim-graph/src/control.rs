@@ -1,6 +1,7 @@
 //! The control plane (`/_tapsim`): not Graph, but what a test needs to set up, move and
 //! inspect the simulation (graph-server.md, "The control plane").
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -15,8 +16,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tapsim::{
-    Clock, Credential, Decision, MethodKind, NewUser, Role, SessionId, SessionStatus, SystemClock,
-    Tenant, TenantState, UserType,
+    Clock, Credential, Decision, Device, MethodKind, NewUser, Role, SessionId, SessionStatus,
+    SystemClock, Tenant, TenantState, UserType,
 };
 use tapsim_lab::{Format, Scenario};
 
@@ -41,6 +42,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/offer", get(offer))
         .route("/sessions/{id}", get(session_status))
         .route("/sessions/{id}/methods", post(register_method))
+        .route("/sessions/{id}/stepUp", post(step_up))
         .route("/faults", post(add_fault).delete(clear_faults))
 }
 
@@ -328,6 +330,16 @@ async fn mint_token(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
     ))
 }
 
+/// The credential of a sign-in or a step-up: one of a pass, a password, a device (with
+/// the password for the kinds that need it).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CredentialBody {
+    temporary_access_pass: Option<String>,
+    password: Option<String>,
+    device: Option<String>,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SignInBody {
@@ -336,6 +348,42 @@ struct SignInBody {
     password: Option<String>,
     device: Option<String>,
     tenant: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StepUpBody {
+    temporary_access_pass: Option<String>,
+    password: Option<String>,
+    device: Option<String>,
+}
+
+impl CredentialBody {
+    /// The credential, with device handles looked up in `devices`.
+    fn credential<'a>(&'a self, devices: &'a HashMap<String, Device>) -> ApiResult<Credential<'a>> {
+        Ok(
+            match (&self.temporary_access_pass, &self.password, &self.device) {
+                (Some(pass), None, None) => Credential::Pass(pass),
+                (None, Some(pw), None) => Credential::Password(pw),
+                (None, pw, Some(handle)) => {
+                    let device = devices.get(handle).ok_or_else(|| {
+                        ApiError::invalid_request(
+                            "unknown device handle (a registration returns one)",
+                        )
+                    })?;
+                    match pw {
+                        Some(pw) => Credential::PasswordAndDevice(pw, device),
+                        None => Credential::Device(device),
+                    }
+                }
+                _ => {
+                    return Err(ApiError::invalid_request(
+                        "Send one credential: `temporaryAccessPass`, `password`, or `device` (with `password` for the kinds that need it).",
+                    ));
+                }
+            },
+        )
+    }
 }
 
 fn session_json(session: &tapsim::Session) -> Value {
@@ -347,8 +395,30 @@ fn session_json(session: &tapsim::Session) -> Value {
         "satisfiesMfa": session.satisfies_mfa(),
         "expires": expires,
         "tokenExpires": expires,
+        "lastMfa": session.last_mfa().map(|t| tapsim::graph::format_datetime(&t)),
         "authenticationMethods": session.methods().iter().map(|m| m.display_name()).collect::<Vec<_>>(),
     })
+}
+
+/// The answer to a sign-in or a step-up: always `200`, allowed or denied with a reason.
+fn decision_json(outcome: &tapsim::SignInOutcome) -> Value {
+    let trace: Vec<Value> = outcome
+        .trace
+        .iter()
+        .map(|c| json!({"check": c.name, "passed": c.passed, "detail": c.detail}))
+        .collect();
+    match &outcome.decision {
+        Decision::Allowed(session) => {
+            json!({"decision": "allowed", "session": session_json(session), "trace": trace})
+        }
+        Decision::Denied(reason) => json!({
+            "decision": "denied",
+            "reason": reason,
+            "message": reason.message(),
+            "errorCode": reason.aadsts_code(),
+            "trace": trace,
+        }),
+    }
 }
 
 async fn sign_in(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
@@ -362,48 +432,33 @@ async fn sign_in(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
             "no tenant `{t}` on this server"
         )));
     }
+    let given = CredentialBody {
+        temporary_access_pass: b.temporary_access_pass,
+        password: b.password,
+        device: b.device,
+    };
     let Sim {
         tenant, devices, ..
     } = &mut *sim;
-    let outcome = match (&b.temporary_access_pass, &b.password, &b.device) {
-        (Some(pass), None, None) => tenant.sign_in(&b.user_principal_name, Credential::Pass(pass)),
-        (None, Some(pw), None) => tenant.sign_in(&b.user_principal_name, Credential::Password(pw)),
-        (None, pw, Some(handle)) => {
-            let device = devices
-                .get(handle)
-                .ok_or_else(|| ApiError::invalid_request("unknown device handle"))?;
-            match pw {
-                Some(pw) => tenant.sign_in(
-                    &b.user_principal_name,
-                    Credential::PasswordAndDevice(pw, device),
-                ),
-                None => tenant.sign_in(&b.user_principal_name, Credential::Device(device)),
-            }
-        }
-        _ => {
-            return Err(ApiError::invalid_request(
-                "Send one credential: `temporaryAccessPass`, `password`, or `device` (with `password` for the kinds that need it).",
-            ));
-        }
+    let outcome = tenant.sign_in(&b.user_principal_name, given.credential(devices)?);
+    Ok(ok(&decision_json(&outcome)))
+}
+
+/// R18: proving again in a session.
+async fn step_up(State(state): State<AppState>, Path(id): Path<String>, bytes: Bytes) -> ApiResult {
+    let b: StepUpBody = body(&bytes)?;
+    let session = parse_session(&id)?;
+    let given = CredentialBody {
+        temporary_access_pass: b.temporary_access_pass,
+        password: b.password,
+        device: b.device,
     };
-    let trace: Vec<Value> = outcome
-        .trace
-        .iter()
-        .map(|c| json!({"check": c.name, "passed": c.passed, "detail": c.detail}))
-        .collect();
-    let body = match &outcome.decision {
-        Decision::Allowed(session) => {
-            json!({"decision": "allowed", "session": session_json(session), "trace": trace})
-        }
-        Decision::Denied(reason) => json!({
-            "decision": "denied",
-            "reason": reason,
-            "message": reason.message(),
-            "errorCode": reason.aadsts_code(),
-            "trace": trace,
-        }),
-    };
-    Ok(ok(&body))
+    let mut sim = state.lock();
+    let Sim {
+        tenant, devices, ..
+    } = &mut *sim;
+    let outcome = tenant.step_up(session, given.credential(devices)?)?;
+    Ok(ok(&decision_json(&outcome)))
 }
 
 #[derive(Deserialize)]

@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Extension, OriginalUri, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tapsim::{MethodId, MethodKind, PassId, Role, UserId, UserType};
 
@@ -43,6 +43,7 @@ pub(crate) fn routes(version: Version) -> Router<AppState> {
     Router::new()
         .route("/users", get(list_users))
         .route("/users/{user}", get(get_user))
+        .route("/users/{user}/revokeSignInSessions", post(revoke))
         .route(
             "/users/{user}/authentication/temporaryAccessPassMethods",
             passes,
@@ -200,6 +201,23 @@ async fn get_me(
     let mut body = user_json(&sim, me);
     body["@odata.context"] = json!(v.context("users/$entity"));
     Ok(json_response(StatusCode::OK, &body))
+}
+
+/// R15: `revokeSignInSessions` ends every session of the user.
+async fn revoke(
+    State(state): State<AppState>,
+    Extension(v): Extension<Version>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> ApiResult {
+    let mut sim = state.lock();
+    let actor = caller(&state, &sim, &headers)?;
+    let user = sim.user_key(&key)?;
+    sim.tenant.revoke_sign_in_sessions(actor, user)?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"@odata.context": v.context("Edm.Boolean"), "value": true}),
+    ))
 }
 
 // ---- passes ----------------------------------------------------------------------------

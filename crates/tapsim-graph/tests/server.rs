@@ -1358,3 +1358,143 @@ async fn r13_offer_says_which_credential_the_sign_in_screen_asks_for() {
         .await
         .assert_envelope(400, "invalidRequest");
 }
+
+#[tokio::test]
+async fn r15_revoke_sign_in_sessions_ends_every_session_and_is_audited() {
+    let c = cast().await;
+    let signed = c
+        .server
+        .control(
+            Method::POST,
+            "/signIns",
+            json!({"userPrincipalName": "alex@contoso.com", "password": "Summer-2025!"}),
+        )
+        .await;
+    let sid = signed.body["session"]["id"].as_str().unwrap().to_owned();
+    let revoke = "/v1.0/users/alex%40contoso.com/revokeSignInSessions";
+    c.server
+        .post(revoke, &c.user_token.replace('a', "b"), json!({}))
+        .await
+        .assert_envelope(401, "InvalidAuthenticationToken");
+    c.server.user("rex@contoso.com", &[]).await;
+    let rex = c.server.token("rex@contoso.com").await;
+    c.server
+        .post(revoke, &rex, json!({}))
+        .await
+        .assert_envelope(403, "accessDenied");
+    let a = c.server.post(revoke, &c.admin, json!({})).await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.body["value"], true);
+    let status = c
+        .server
+        .control(Method::GET, &format!("/sessions/{sid}"), json!(null))
+        .await;
+    assert_eq!(status.body["active"], false, "{}", status.text);
+    assert_eq!(
+        status.body["status"]["ended"]["reason"], "revoked",
+        "{}",
+        status.text
+    );
+    let audit = c
+        .server
+        .get(
+            &format!(
+                "/v1.0/auditLogs/directoryAudits?$filter={}",
+                q("activityDisplayName eq 'Invalidate all refresh tokens for user'")
+            ),
+            &c.admin,
+        )
+        .await;
+    let records = audit.body["value"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{}", audit.text);
+    assert_eq!(records[0]["loggedByService"], "Core Directory");
+    // The user may revoke their own; succeeds with no live session too.
+    let own = c.server.post(revoke, &c.user_token, json!({})).await;
+    assert_eq!(own.status, 200);
+    c.server
+        .post(
+            "/v1.0/users/ghost%40contoso.com/revokeSignInSessions",
+            &c.admin,
+            json!({}),
+        )
+        .await
+        .assert_envelope(404, "itemNotFound");
+}
+
+#[tokio::test]
+async fn r18_step_up_refreshes_mfa_and_a_consumed_one_time_pass_cannot() {
+    let c = cast().await;
+    let created = c
+        .server
+        .post(PASSES, &c.helpdesk, json!({"isUsableOnce": true}))
+        .await;
+    let secret = created.body["temporaryAccessPass"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let signed = c
+        .server
+        .control(
+            Method::POST,
+            "/signIns",
+            json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret}),
+        )
+        .await;
+    let sid = signed.body["session"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(signed.body["session"]["lastMfa"], "2026-01-05T09:00:00Z");
+    let step = format!("/sessions/{sid}/stepUp");
+    c.server
+        .control(Method::POST, "/clock", json!({"advanceSeconds": 300}))
+        .await;
+    let again = c
+        .server
+        .control(Method::POST, &step, json!({"temporaryAccessPass": secret}))
+        .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body["decision"], "denied", "{}", again.text);
+    assert_eq!(again.body["reason"], "passOneTimeUsed");
+    let alone = c
+        .server
+        .control(Method::POST, &step, json!({"password": "Summer-2025!"}))
+        .await;
+    alone.assert_envelope(400, "badRequest");
+    c.server
+        .control(
+            Method::POST,
+            "/sessions/00000000-0000-4000-8000-000000000000/stepUp",
+            json!({"temporaryAccessPass": "x"}),
+        )
+        .await
+        .assert_envelope(404, "itemNotFound");
+    // A multi-use pass steps up and refreshes the session's multifactor time.
+    let multi = c
+        .server
+        .post(PASSES, &c.helpdesk, json!({"isUsableOnce": false}))
+        .await;
+    let secret = multi.body["temporaryAccessPass"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fresh = c
+        .server
+        .control(
+            Method::POST,
+            "/signIns",
+            json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret}),
+        )
+        .await;
+    let sid = fresh.body["session"]["id"].as_str().unwrap().to_owned();
+    c.server
+        .control(Method::POST, "/clock", json!({"advanceSeconds": 120}))
+        .await;
+    let ok = c
+        .server
+        .control(
+            Method::POST,
+            &format!("/sessions/{sid}/stepUp"),
+            json!({"temporaryAccessPass": secret}),
+        )
+        .await;
+    assert_eq!(ok.body["decision"], "allowed", "{}", ok.text);
+    assert_eq!(ok.body["session"]["lastMfa"], "2026-01-05T09:07:00Z");
+}
