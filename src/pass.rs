@@ -326,9 +326,9 @@ impl PassOptions {
     ///
     /// ```
     /// use tapsim::PassOptions;
-    /// let sdk = PassOptions::from_graph_json(r#"{"@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethod", "isUsableOnce": true}"#).unwrap();
+    /// let sdk = PassOptions::from_graph_json(r##"{"@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethod", "isUsableOnce": true}"##).unwrap();
     /// assert_eq!(sdk.is_usable_once, Some(true));
-    /// assert!(PassOptions::from_graph_json(r#"{"@odata.type": "#microsoft.graph.user"}"#).is_err());
+    /// assert!(PassOptions::from_graph_json(r##"{"@odata.type": "#microsoft.graph.user"}"##).is_err());
     /// ```
     pub fn from_graph_json(body: &str) -> Result<PassOptions> {
         let invalid = |e: String| {
