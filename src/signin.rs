@@ -35,7 +35,16 @@ impl Default for LockoutSettings {
 
 impl LockoutSettings {
     /// Checks the settings: a threshold of at least 1 and a positive duration.
-    pub(crate) fn validate(&self) -> Result<()> {
+    ///
+    /// ```
+    /// use tapsim::LockoutSettings;
+    /// assert!(LockoutSettings::default().validate().is_ok());
+    /// assert!(LockoutSettings { threshold: 0, duration_seconds: 60 }.validate().is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the setting.
+    pub fn validate(&self) -> Result<()> {
         if self.threshold == 0 {
             return Err(Error::InvalidConfig(
                 "lockout `threshold` must be at least 1".into(),

@@ -188,12 +188,7 @@ impl TenantBuilder {
     pub fn build(self) -> Result<Tenant> {
         let hasher = Hasher::new(self.hash_cost).map_err(Error::InvalidConfig)?;
         let switches = self.switches.unwrap_or_else(|| self.profile.into());
-        let max = switches.default_maximum_lifetime_in_minutes;
-        if !(60..=*LIFETIME_RANGE.end()).contains(&max) {
-            return Err(Error::InvalidConfig(format!(
-                "`default_maximum_lifetime_in_minutes` must be between 60 and 43200, got `{max}`"
-            )));
-        }
+        validate_switches(&switches)?;
         self.lockout.validate()?;
         crate::directory::validate_upn(&format!("x@{}", self.domain))
             .map_err(|_| Error::InvalidConfig(format!("`{}` is not a domain name", self.domain)))?;
@@ -227,7 +222,56 @@ impl TenantBuilder {
     }
 }
 
+/// Checks what [`TenantBuilder::build`] and [`Tenant::set_switches`] accept.
+fn validate_switches(switches: &Switches) -> Result<()> {
+    let max = switches.default_maximum_lifetime_in_minutes;
+    if !(60..=*LIFETIME_RANGE.end()).contains(&max) {
+        return Err(Error::InvalidConfig(format!(
+            "`default_maximum_lifetime_in_minutes` must be between 60 and 43200, got `{max}`"
+        )));
+    }
+    Ok(())
+}
+
 impl Tenant {
+    /// Changes the rules' switches on a live tenant (spec R14): simulator setup, so no
+    /// audit record. They apply from the next operation on, to existing sessions and
+    /// passes too; the default maximum lifetime applies at the next policy reset.
+    ///
+    /// ```
+    /// use tapsim::{HashCost, Switches, Tenant};
+    /// let mut t = Tenant::builder().hash_cost(HashCost::Minimum).build()?;
+    /// t.set_switches(Switches::current().delete_before_create(true))?;
+    /// assert!(t.config().switches.delete_before_create);
+    /// assert!(t.audit_log().is_empty());
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a default maximum lifetime outside 60..=43200
+    /// minutes; nothing changes then.
+    pub fn set_switches(&mut self, switches: Switches) -> Result<()> {
+        validate_switches(&switches)?;
+        self.state.config.switches = switches;
+        Ok(())
+    }
+
+    /// Changes the smart-lockout settings on a live tenant (spec R14, S7); counts and
+    /// lockouts already running are kept.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a threshold of 0 or a non-positive duration.
+    pub fn set_lockout(&mut self, lockout: LockoutSettings) -> Result<()> {
+        lockout.validate()?;
+        self.state.config.lockout = lockout;
+        Ok(())
+    }
+
+    /// Turns transitive group membership (spec P5) on or off on a live tenant (R14).
+    pub fn set_transitive_membership(&mut self, on: bool) {
+        self.state.config.transitive_membership = on;
+    }
+
     /// A builder with the defaults: seed 0, `contoso.com`, `Current`, production hash
     /// cost, transitive membership, default lockout, the system clock.
     pub fn builder() -> TenantBuilder {

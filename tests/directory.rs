@@ -244,3 +244,89 @@ fn hash_costs_over_one_gib_are_refused() {
         "{e}"
     );
 }
+
+// ---- R14: settings change at run time ---------------------------------------------------
+
+#[test]
+fn r14_switches_change_on_a_live_tenant_without_an_audit_record() {
+    let mut fx = Fx::enabled();
+    let audits = fx.tenant.audit_log().len();
+    fx.tenant
+        .set_switches(Switches::current().delete_before_create(true))
+        .unwrap();
+    assert_eq!(
+        fx.tenant.audit_log().len(),
+        audits,
+        "R14: setup leaves no record"
+    );
+    let ada = fx.ada;
+    fx.issue(ada, PassOptions::new());
+    let second = fx
+        .tenant
+        .create_pass(fx.auth_admin, ada, PassOptions::new())
+        .unwrap_err();
+    assert_eq!(
+        second.code(),
+        ErrorCode::Conflict,
+        "T5's older rule applies at once"
+    );
+    // The default maximum lifetime applies at the next reset, not before.
+    fx.tenant
+        .set_switches(Switches::current().default_maximum_lifetime_in_minutes(1440))
+        .unwrap();
+    assert_eq!(fx.tenant.current_policy().maximum_lifetime_in_minutes, 480);
+    fx.tenant.reset_policy(fx.policy_admin).unwrap();
+    assert_eq!(fx.tenant.current_policy().maximum_lifetime_in_minutes, 1440);
+}
+
+#[test]
+fn r14_bad_switches_and_lockouts_change_nothing() {
+    let mut fx = Fx::new();
+    let before = fx.state_json();
+    let e = fx
+        .tenant
+        .set_switches(Switches::current().default_maximum_lifetime_in_minutes(59))
+        .unwrap_err();
+    assert!(e.to_string().contains("between 60 and 43200"), "{e}");
+    let e = fx
+        .tenant
+        .set_lockout(LockoutSettings {
+            threshold: 0,
+            duration_seconds: 60,
+        })
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::BadRequest);
+    assert_eq!(fx.state_json(), before);
+}
+
+#[test]
+fn r14_lockout_and_membership_settings_apply_from_the_next_operation() {
+    let mut fx = Fx::new();
+    fx.tenant
+        .set_lockout(LockoutSettings {
+            threshold: 2,
+            duration_seconds: 30,
+        })
+        .unwrap();
+    for _ in 0..2 {
+        fx.tenant.sign_in(ADA, Credential::Password("wrong"));
+    }
+    let locked = fx.tenant.sign_in(ADA, Credential::Password(ADA_PASSWORD));
+    assert_eq!(locked.denial(), Some(DenialReason::AccountLocked));
+    fx.advance(chrono::Duration::seconds(30));
+    assert!(
+        fx.tenant
+            .sign_in(ADA, Credential::Password(ADA_PASSWORD))
+            .is_allowed()
+    );
+    // Transitive membership off: a member of a nested group is no longer in scope.
+    let outer = fx.tenant.add_group("Outer");
+    let inner = fx.tenant.add_group("Inner");
+    fx.tenant.add_member(outer, inner).unwrap();
+    fx.tenant.add_member(inner, fx.ada).unwrap();
+    fx.enable();
+    fx.patch(PolicyPatch::new().include_targets(vec![IncludeTarget::group(outer)]));
+    assert!(fx.tenant.scope_of(fx.ada).is_in_scope());
+    fx.tenant.set_transitive_membership(false);
+    assert!(!fx.tenant.scope_of(fx.ada).is_in_scope());
+}

@@ -16,8 +16,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tapsim::{
-    Clock, Credential, Decision, Device, MethodKind, NewUser, Role, SessionId, SessionStatus,
-    SystemClock, Tenant, TenantState, UserType,
+    Clock, Credential, Decision, Device, LockoutSettings, MethodKind, NewUser, Profile, Role,
+    SessionId, SessionStatus, Switches, SystemClock, Tenant, TenantState, UserType,
 };
 use tapsim_lab::{Format, Scenario};
 
@@ -38,6 +38,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/groups", post(add_group))
         .route("/groups/{name}/members", post(add_member))
         .route("/tokens", post(mint_token))
+        .route("/settings", get(get_settings).put(put_settings))
         .route("/signIns", post(sign_in))
         .route("/offer", get(offer))
         .route("/sessions/{id}", get(session_status))
@@ -300,6 +301,68 @@ async fn add_member(
         }
     };
     Ok(ok(&json!({"added": added})))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SwitchesBody {
+    delete_before_create: Option<bool>,
+    create_for_out_of_scope_users: Option<bool>,
+    default_maximum_lifetime_in_minutes: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SettingsBody {
+    profile: Option<Profile>,
+    switches: Option<SwitchesBody>,
+    lockout: Option<LockoutSettings>,
+    transitive_membership: Option<bool>,
+}
+
+fn settings_json(sim: &Sim) -> Value {
+    let c = sim.tenant.config();
+    json!({
+        "profile": c.profile,
+        "switches": c.switches,
+        "lockout": c.lockout,
+        "transitiveMembership": c.transitive_membership,
+        "hashCost": c.hash_cost,
+    })
+}
+
+async fn get_settings(State(state): State<AppState>) -> Response {
+    ok(&settings_json(&state.lock()))
+}
+
+/// R14: switches and settings change on the live tenant, from the next request on. The
+/// whole body is checked before anything changes.
+async fn put_settings(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
+    let b: SettingsBody = body(&bytes)?;
+    let mut sim = state.lock();
+    let mut switches = b
+        .profile
+        .map_or(sim.tenant.config().switches, Switches::from);
+    if let Some(s) = &b.switches {
+        if let Some(v) = s.delete_before_create {
+            switches = switches.delete_before_create(v);
+        }
+        if let Some(v) = s.create_for_out_of_scope_users {
+            switches = switches.create_for_out_of_scope_users(v);
+        }
+        if let Some(v) = s.default_maximum_lifetime_in_minutes {
+            switches = switches.default_maximum_lifetime_in_minutes(v);
+        }
+    }
+    let lockout = b.lockout.unwrap_or(sim.tenant.config().lockout);
+    // Both checked before either changes: a refused body changes nothing.
+    lockout.validate()?;
+    sim.tenant.set_switches(switches)?;
+    sim.tenant.set_lockout(lockout)?;
+    if let Some(on) = b.transitive_membership {
+        sim.tenant.set_transitive_membership(on);
+    }
+    Ok(ok(&settings_json(&sim)))
 }
 
 #[derive(Deserialize)]

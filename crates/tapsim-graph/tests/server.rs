@@ -1498,3 +1498,58 @@ async fn r18_step_up_refreshes_mfa_and_a_consumed_one_time_pass_cannot() {
     assert_eq!(ok.body["decision"], "allowed", "{}", ok.text);
     assert_eq!(ok.body["session"]["lastMfa"], "2026-01-05T09:07:00Z");
 }
+
+#[tokio::test]
+async fn r14_settings_change_the_live_tenant_and_bad_ones_change_nothing() {
+    let c = cast().await;
+    let before = c
+        .server
+        .call(Method::GET, "/_tapsim/settings", None, None)
+        .await;
+    assert_eq!(before.body["switches"]["deleteBeforeCreate"], false);
+    let put = c
+        .server
+        .control(
+            Method::PUT,
+            "/settings",
+            json!({"switches": {"deleteBeforeCreate": true}, "lockout": {"threshold": 3, "durationSeconds": 120}}),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.text);
+    assert_eq!(put.body["lockout"]["threshold"], 3);
+    c.server.post(PASSES, &c.helpdesk, json!({})).await;
+    c.server
+        .post(PASSES, &c.helpdesk, json!({}))
+        .await
+        .assert_envelope(409, "conflict");
+    let bad = c
+        .server
+        .control(
+            Method::PUT,
+            "/settings",
+            json!({"switches": {"deleteBeforeCreate": false}, "lockout": {"threshold": 0, "durationSeconds": 1}}),
+        )
+        .await;
+    bad.assert_envelope(400, "badRequest");
+    let after = c
+        .server
+        .call(Method::GET, "/_tapsim/settings", None, None)
+        .await;
+    assert_eq!(
+        after.body["switches"]["deleteBeforeCreate"], true,
+        "nothing changed"
+    );
+    c.server
+        .control(Method::PUT, "/settings", json!({"colour": 1}))
+        .await
+        .assert_envelope(400, "invalidRequest");
+    let profile = c
+        .server
+        .control(Method::PUT, "/settings", json!({"profile": "Preview2021"}))
+        .await;
+    assert_eq!(
+        profile.body["switches"]["createForOutOfScopeUsers"], true,
+        "{}",
+        profile.text
+    );
+}
