@@ -17,17 +17,43 @@ use chrono::{DateTime, Utc};
 /// assert_eq!(tapsim::graph::format_datetime(&nanos), "2022-06-05T00:00:00.9999999Z");
 /// ```
 pub fn format_datetime(t: &DateTime<Utc>) -> String {
+    use std::fmt::Write;
     let ticks = t.timestamp_subsec_nanos() % 1_000_000_000 / 100;
-    let whole = t.format("%Y-%m-%dT%H:%M:%S");
-    if ticks == 0 {
-        format!("{whole}Z")
+    let mut out = String::with_capacity(28);
+    write_whole_seconds(&mut out, t);
+    // Writing to a String cannot fail.
+    let _ = if ticks == 0 {
+        Ok(())
     } else if ticks.is_multiple_of(10_000) {
-        format!("{whole}.{:03}Z", ticks / 10_000)
+        write!(out, ".{:03}", ticks / 10_000)
     } else if ticks.is_multiple_of(10) {
-        format!("{whole}.{:06}Z", ticks / 10)
+        write!(out, ".{:06}", ticks / 10)
     } else {
-        format!("{whole}.{ticks:07}Z")
+        write!(out, ".{ticks:07}")
+    };
+    out.push('Z');
+    out
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` (the clock is kept within years 1970 to 9999), written digit
+/// by digit: this runs for every date-time in every response.
+fn write_whole_seconds(out: &mut String, t: &DateTime<Utc>) {
+    use chrono::{Datelike, Timelike};
+    fn push(out: &mut String, n: u32, width: u32, then: Option<char>) {
+        for i in (0..width).rev() {
+            let digit = n / 10u32.pow(i) % 10;
+            out.push(char::from(b'0' + u8::try_from(digit).unwrap_or(0)));
+        }
+        if let Some(c) = then {
+            out.push(c);
+        }
     }
+    push(out, u32::try_from(t.year()).unwrap_or(0), 4, Some('-'));
+    push(out, t.month(), 2, Some('-'));
+    push(out, t.day(), 2, Some('T'));
+    push(out, t.hour(), 2, Some(':'));
+    push(out, t.minute(), 2, Some(':'));
+    push(out, t.second(), 2, None);
 }
 
 /// Formats an instant as Graph writes `innerError.date` (spec R16): UTC, whole seconds,
@@ -39,7 +65,9 @@ pub fn format_datetime(t: &DateTime<Utc>) -> String {
 /// assert_eq!(tapsim::graph::format_error_date(&t), "2021-04-01T17:02:01");
 /// ```
 pub fn format_error_date(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+    let mut out = String::with_capacity(19);
+    write_whole_seconds(&mut out, t);
+    out
 }
 
 /// `t` truncated to Graph's precision, whole 100-nanosecond ticks (spec R16). Every

@@ -450,3 +450,40 @@ fn r16_a_clock_with_nanoseconds_gives_seven_digit_records_and_exact_snapshots() 
     let back: TenantState = serde_json::from_str(&text).unwrap();
     assert_eq!(back, snapshot);
 }
+
+proptest::proptest! {
+    /// The hand-written formatter says what chrono's own formatting says, for every
+    /// instant a tenant can hold (R16: at most 7 digits, truncated).
+    #[test]
+    fn r16_format_datetime_agrees_with_chrono(secs in 0i64..253_402_300_799, nanos in 0u32..1_000_000_000) {
+        let t = chrono::DateTime::from_timestamp(secs, nanos).unwrap();
+        let ticks = nanos / 100;
+        let whole = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+        let fraction = format!("{ticks:07}");
+        let fraction = fraction.trim_end_matches('0');
+        let digits = match fraction.len() {
+            0 => 0,
+            1..=3 => 3,
+            4..=6 => 6,
+            _ => 7,
+        };
+        let want = if digits == 0 {
+            format!("{whole}Z")
+        } else {
+            format!("{whole}.{}Z", &format!("{ticks:07}")[..digits])
+        };
+        proptest::prop_assert_eq!(tapsim::graph::format_datetime(&t), want);
+        proptest::prop_assert_eq!(tapsim::graph::format_error_date(&t), whole);
+    }
+
+    /// GUIDs print as the hyphenated lower-case form and parse back.
+    #[test]
+    fn guid_display_round_trips(bytes in proptest::array::uniform16(proptest::num::u8::ANY)) {
+        let g = tapsim::Guid::from_bytes(bytes);
+        let text = g.to_string();
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let want = format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]);
+        proptest::prop_assert_eq!(&text, &want);
+        proptest::prop_assert_eq!(text.parse::<tapsim::Guid>().unwrap(), g);
+    }
+}

@@ -3,10 +3,11 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, OriginalUri, Path, Query, State};
+use axum::extract::{FromRequestParts, OriginalUri, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use serde_json::{Value, json};
 use tapsim::{MethodId, MethodKind, PassId, Role, UserId, UserType};
 
@@ -20,6 +21,18 @@ use crate::state::Sim;
 pub(crate) enum Version {
     V1,
     Beta,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Version {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Version, Self::Rejection> {
+        Ok(if parts.uri.path().starts_with("/beta/") {
+            Version::Beta
+        } else {
+            Version::V1
+        })
+    }
 }
 
 impl Version {
@@ -37,45 +50,54 @@ impl Version {
     }
 }
 
-pub(crate) fn routes(version: Version) -> Router<AppState> {
-    let passes = get(list_passes).post(create_pass);
-    let pass = get(get_pass).delete(delete_pass);
-    Router::new()
-        .route("/users", get(list_users))
-        .route("/users/{user}", get(get_user))
-        .route("/users/{user}/revokeSignInSessions", post(revoke))
-        .route(
-            "/users/{user}/authentication/temporaryAccessPassMethods",
-            passes,
-        )
-        .route(
-            "/users/{user}/authentication/temporaryAccessPassMethods/{id}",
-            pass.clone(),
-        )
-        .route("/users/{user}/authentication/methods", get(list_methods))
-        .route(
-            "/users/{user}/authentication/{collection}/{id}",
-            axum::routing::delete(delete_method),
-        )
-        .route("/me", get(get_me))
-        .route(
-            "/me/authentication/temporaryAccessPassMethods",
-            get(list_passes_me),
-        )
-        .route(
-            "/me/authentication/temporaryAccessPassMethods/{id}",
-            get(get_pass_me).delete(delete_pass_me),
-        )
-        .route("/me/authentication/methods", get(list_methods_me))
-        .route(
-            "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{config}",
-            get(get_policy).patch(patch_policy).delete(reset_policy),
-        )
-        .route("/auditLogs/directoryAudits", get(list_audits))
-        .route("/auditLogs/directoryAudits/{id}", get(get_audit))
-        .route("/auditLogs/signIns", get(list_sign_ins))
-        .route("/auditLogs/signIns/{id}", get(get_sign_in))
-        .layer(Extension(version))
+/// The policy's path under a version prefix.
+const POLICY_PATH: &str =
+    "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{config}";
+
+pub(crate) fn routes() -> Router<AppState> {
+    let mut router = Router::new();
+    for prefix in ["/v1.0", "/beta"] {
+        let routes: [(&str, MethodRouter<AppState>); 16] = [
+            ("/users", get(list_users)),
+            ("/users/{user}", get(get_user)),
+            ("/users/{user}/revokeSignInSessions", post(revoke)),
+            (
+                "/users/{user}/authentication/temporaryAccessPassMethods",
+                get(list_passes).post(create_pass),
+            ),
+            (
+                "/users/{user}/authentication/temporaryAccessPassMethods/{id}",
+                get(get_pass).delete(delete_pass),
+            ),
+            ("/users/{user}/authentication/methods", get(list_methods)),
+            (
+                "/users/{user}/authentication/{collection}/{id}",
+                delete(delete_method),
+            ),
+            ("/me", get(get_me)),
+            (
+                "/me/authentication/temporaryAccessPassMethods",
+                get(list_passes_me),
+            ),
+            (
+                "/me/authentication/temporaryAccessPassMethods/{id}",
+                get(get_pass_me).delete(delete_pass_me),
+            ),
+            ("/me/authentication/methods", get(list_methods_me)),
+            (
+                POLICY_PATH,
+                get(get_policy).patch(patch_policy).delete(reset_policy),
+            ),
+            ("/auditLogs/directoryAudits", get(list_audits)),
+            ("/auditLogs/directoryAudits/{id}", get(get_audit)),
+            ("/auditLogs/signIns", get(list_sign_ins)),
+            ("/auditLogs/signIns/{id}", get(get_sign_in)),
+        ];
+        for (path, method_router) in routes {
+            router = router.route(&format!("{prefix}{path}"), method_router);
+        }
+    }
+    router
 }
 
 /// The user a request acts as: its bearer token's, or `--as` without one.
@@ -106,14 +128,28 @@ pub(crate) fn caller(state: &AppState, sim: &Sim, headers: &HeaderMap) -> ApiRes
     })
 }
 
+/// The `Content-Type` of Graph's JSON answers.
+const GRAPH_JSON: &str = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8";
+
 /// A JSON response.
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8")],
-        body.to_string(),
-    )
-        .into_response()
+    json_text_response(status, body.to_string())
+}
+
+/// A response whose body is JSON text already written.
+fn json_text_response(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, GRAPH_JSON)], body).into_response()
+}
+
+/// `{"@odata.context": context, ...the object's own properties}`, written without a
+/// `Value` in between: `object` is a JSON object's text.
+fn with_context(context: &str, object: &str) -> String {
+    let context = serde_json::to_string(context).unwrap_or_else(|_| "null".to_owned());
+    match object.strip_prefix('{') {
+        Some("}") => format!("{{\"@odata.context\":{context}}}"),
+        Some(rest) => format!("{{\"@odata.context\":{context},{rest}"),
+        None => object.to_owned(),
+    }
 }
 
 fn collection(context: String, value: Vec<Value>) -> Value {
@@ -158,11 +194,7 @@ fn user_json(sim: &Sim, id: UserId) -> Value {
 
 // ---- users -----------------------------------------------------------------------------
 
-async fn list_users(
-    State(state): State<AppState>,
-    Extension(v): Extension<Version>,
-    headers: HeaderMap,
-) -> ApiResult {
+async fn list_users(State(state): State<AppState>, v: Version, headers: HeaderMap) -> ApiResult {
     let sim = state.lock();
     caller(&state, &sim, &headers)?;
     let users = sim
@@ -179,7 +211,7 @@ async fn list_users(
 
 async fn get_user(
     State(state): State<AppState>,
-    Extension(v): Extension<Version>,
+    v: Version,
     headers: HeaderMap,
     Path(key): Path<String>,
 ) -> ApiResult {
@@ -191,11 +223,7 @@ async fn get_user(
     Ok(json_response(StatusCode::OK, &body))
 }
 
-async fn get_me(
-    State(state): State<AppState>,
-    Extension(v): Extension<Version>,
-    headers: HeaderMap,
-) -> ApiResult {
+async fn get_me(State(state): State<AppState>, v: Version, headers: HeaderMap) -> ApiResult {
     let sim = state.lock();
     let me = caller(&state, &sim, &headers)?;
     let mut body = user_json(&sim, me);
@@ -206,7 +234,7 @@ async fn get_me(
 /// R15: `revokeSignInSessions` ends every session of the user.
 async fn revoke(
     State(state): State<AppState>,
-    Extension(v): Extension<Version>,
+    v: Version,
     headers: HeaderMap,
     Path(key): Path<String>,
 ) -> ApiResult {
@@ -262,7 +290,7 @@ fn list_passes_of(
 
 async fn list_passes(
     State(state): State<AppState>,
-    Extension(v): Extension<Version>,
+    v: Version,
     headers: HeaderMap,
     uri: OriginalUri,
     Path(user): Path<String>,
@@ -272,7 +300,7 @@ async fn list_passes(
 
 async fn list_passes_me(
     State(state): State<AppState>,
-    Extension(v): Extension<Version>,
+    v: Version,
     headers: HeaderMap,
 ) -> ApiResult {
     let key = {
@@ -303,14 +331,21 @@ fn get_pass_of(
     };
     let id = parse_pass_id(id).unwrap_or(PassId(tapsim::Guid::NIL));
     let pass = sim.tenant.get_pass(actor, target, id)?;
-    let mut body = pass_json(v, &pass);
-    body["@odata.context"] = json!(format!("{}/$entity", passes_context(v, key)));
-    Ok(json_response(StatusCode::OK, &body))
+    drop(sim);
+    let object = match v {
+        Version::V1 => serde_json::to_string(&pass).unwrap_or_default(),
+        Version::Beta => pass_json(v, &pass).to_string(),
+    };
+    let context = format!("{}/$entity", passes_context(v, key));
+    Ok(json_text_response(
+        StatusCode::OK,
+        with_context(&context, &object),
+    ))
 }
 
 async fn get_pass(
     State(state): State<AppState>,
-    Extension(v): Extension<Version>,
+    v: Version,
     headers: HeaderMap,
     uri: OriginalUri,
     Path((user, id)): Path<(String, String)>,
@@ -320,7 +355,7 @@ async fn get_pass(
 
 async fn get_pass_me(
     State(state): State<AppState>,
-    Extension(v): Extension<Version>,
+    v: Version,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult {
@@ -333,7 +368,7 @@ async fn get_pass_me(
 
 async fn create_pass(
     State(state): State<AppState>,
-    Extension(v): Extension<Version>,
+    v: Version,
     headers: HeaderMap,
     uri: OriginalUri,
     Path(user): Path<String>,
@@ -413,7 +448,7 @@ fn list_methods_of(
 
 async fn list_methods(
     State(state): State<AppState>,
-    Extension(v): Extension<Version>,
+    v: Version,
     headers: HeaderMap,
     uri: OriginalUri,
     Path(user): Path<String>,
@@ -423,7 +458,7 @@ async fn list_methods(
 
 async fn list_methods_me(
     State(state): State<AppState>,
-    Extension(v): Extension<Version>,
+    v: Version,
     headers: HeaderMap,
 ) -> ApiResult {
     let key = {
@@ -499,7 +534,7 @@ fn check_policy_segment(config: &str) -> ApiResult<()> {
 
 async fn get_policy(
     State(state): State<AppState>,
-    Extension(v): Extension<Version>,
+    v: Version,
     headers: HeaderMap,
     Path(config): Path<String>,
 ) -> ApiResult {
@@ -625,7 +660,7 @@ fn list_log(
 
 async fn list_audits(
     State(state): State<AppState>,
-    Extension(v): Extension<Version>,
+    v: Version,
     headers: HeaderMap,
     uri: OriginalUri,
     Query(pairs): Query<Vec<(String, String)>>,
@@ -650,7 +685,7 @@ async fn list_audits(
 
 async fn list_sign_ins(
     State(state): State<AppState>,
-    Extension(v): Extension<Version>,
+    v: Version,
     headers: HeaderMap,
     uri: OriginalUri,
     Query(pairs): Query<Vec<(String, String)>>,
@@ -696,7 +731,7 @@ fn get_log_record(
 
 async fn get_audit(
     State(state): State<AppState>,
-    Extension(v): Extension<Version>,
+    v: Version,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult {
@@ -717,7 +752,7 @@ async fn get_audit(
 
 async fn get_sign_in(
     State(state): State<AppState>,
-    Extension(v): Extension<Version>,
+    v: Version,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult {

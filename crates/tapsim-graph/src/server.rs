@@ -83,9 +83,8 @@ pub fn router(config: ServerConfig) -> Result<Router, ServeError> {
 fn app(state: AppState, extra: Router<AppState>) -> Router {
     let limit = state.config.limits.max_body_bytes;
     extra
-        .nest("/v1.0", graph::routes(graph::Version::V1))
-        .nest("/beta", graph::routes(graph::Version::Beta))
-        .nest("/_tapsim", control::routes())
+        .merge(graph::routes())
+        .merge(control::routes())
         .fallback(|| async { ApiError::not_found("Resource not found for the segment.") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -119,7 +118,8 @@ async fn outer(State(state): State<AppState>, mut request: Request, next: Next) 
         .get(&CLIENT_REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<Guid>().ok());
-    let path = request.uri().path().to_owned();
+    let path = request.uri().path();
+    let path_len = path.len();
     let (ids, fault) = {
         let mut sim = state.lock();
         let request_id = sim.request_id();
@@ -127,11 +127,11 @@ async fn outer(State(state): State<AppState>, mut request: Request, next: Next) 
             request_id,
             client_request_id: client_sent.unwrap_or(request_id),
         };
-        let method = request.method().clone();
+        let method = request.method();
         let fault = sim
             .faults
             .iter()
-            .position(|f| f.matches(&method, &path))
+            .position(|f| f.matches(method, path))
             .map(|i| {
                 let action = sim.faults[i].action.clone();
                 if sim.faults[i].consume() {
@@ -142,7 +142,7 @@ async fn outer(State(state): State<AppState>, mut request: Request, next: Next) 
         (ids, fault)
     };
     let query_len = request.uri().query().map_or(0, str::len);
-    let response = if path.len() > limits.max_path_bytes {
+    let response = if path_len > limits.max_path_bytes {
         ApiError::invalid_request(format!(
             "The request path is longer than the limit of {} bytes.",
             limits.max_path_bytes
@@ -243,12 +243,16 @@ async fn finish(state: &AppState, ids: RequestIds, response: Response) -> Respon
 }
 
 fn set_ids(headers: &mut HeaderMap, ids: RequestIds) {
-    for (name, id) in [
-        (REQUEST_ID, ids.request_id),
-        (CLIENT_REQUEST_ID, ids.client_request_id),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
-            headers.insert(name, v);
+    let value = |id: Guid| HeaderValue::from_bytes(&id.to_ascii());
+    if let Ok(request_id) = value(ids.request_id) {
+        let client = if ids.client_request_id == ids.request_id {
+            Ok(request_id.clone())
+        } else {
+            value(ids.client_request_id)
+        };
+        headers.insert(REQUEST_ID, request_id);
+        if let Ok(client) = client {
+            headers.insert(CLIENT_REQUEST_ID, client);
         }
     }
 }
