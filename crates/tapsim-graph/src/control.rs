@@ -2,7 +2,6 @@
 //! inspect the simulation (graph-server.md, "The control plane").
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -16,8 +15,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tapsim::{
-    Clock, Credential, Decision, Device, LockoutSettings, MethodKind, NewUser, Profile, Role,
-    SessionId, SessionStatus, Switches, SystemClock, Tenant, TenantState, UserType,
+    Credential, Decision, Device, LockoutSettings, MethodKind, NewUser, Profile, Role, SessionId,
+    SessionStatus, Switches, Tenant, TenantState, UserType,
 };
 use tapsim_lab::{Format, Scenario};
 
@@ -34,6 +33,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/_tapsim/scenario", post(scenario))
         .route("/_tapsim/snapshot", get(get_snapshot).put(put_snapshot))
         .route("/_tapsim/clock", get(get_clock).post(move_clock))
+        .route("/_tapsim/tenants", get(list_tenants).post(add_tenant))
+        .route("/_tapsim/guests", post(link_guest))
         .route("/_tapsim/users", post(add_user))
         .route("/_tapsim/groups", post(add_group))
         .route("/_tapsim/groups/{name}/members", post(add_member))
@@ -86,32 +87,44 @@ async fn scenario(State(state): State<AppState>, headers: HeaderMap, bytes: Byte
     let scenario =
         Scenario::parse(text, format).map_err(|e| ApiError::invalid_request(e.to_string()))?;
     let fresh = Sim::start(&state.config, Some(&scenario))?;
-    let users = fresh.tenant.directory().users().len();
+    let users = fresh.at(fresh.main)?.directory().users().len();
     replace(&mut state.lock(), fresh);
     Ok(ok(
         &json!({"status": "loaded", "title": scenario.title, "users": users}),
     ))
 }
 
-async fn get_snapshot(State(state): State<AppState>) -> ApiResult {
-    let snapshot = state.lock().tenant.snapshot();
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TenantQuery {
+    tenant: Option<String>,
+}
+
+async fn get_snapshot(
+    State(state): State<AppState>,
+    query: Result<Query<TenantQuery>, QueryRejection>,
+) -> ApiResult {
+    let Query(q) = query.map_err(|e| ApiError::invalid_request(e.body_text()))?;
+    let sim = state.lock();
+    let snapshot = sim.at(sim.tenant_named(q.tenant.as_deref())?)?.snapshot();
     let value = serde_json::to_value(&snapshot)
         .map_err(|e| ApiError::invalid_request(format!("The snapshot cannot be written: {e}")))?;
     Ok(ok(&value))
 }
 
-fn clock_arc(clock: &SimClock) -> Arc<dyn Clock> {
-    match clock {
-        SimClock::System => Arc::new(SystemClock),
-        SimClock::Manual(c) => Arc::new(c.clone()),
-    }
-}
-
+/// Restores one tenant from its snapshot: the one it names (by its own id), which must
+/// be on this server.
 async fn put_snapshot(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
     let snapshot: TenantState = body(&bytes)?;
     let mut sim = state.lock();
-    let tenant = Tenant::from_snapshot(snapshot, clock_arc(&sim.clock))?;
-    sim.tenant = tenant;
+    let tenant = Tenant::from_snapshot(snapshot, sim.clock.shared())?;
+    let slot = sim.at_mut(tenant.id()).map_err(|_| {
+        ApiError::invalid_request(format!(
+            "The snapshot is of tenant `{}`, which is not on this server.",
+            tenant.id()
+        ))
+    })?;
+    *slot = tenant;
     sim.devices.clear();
     Ok(ok(&json!({"status": "restored"})))
 }
@@ -165,6 +178,89 @@ async fn move_clock(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
     Ok(ok(&clock_json(&sim)))
 }
 
+/// The most tenants one server holds.
+const MAX_TENANTS: usize = 16;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewTenantBody {
+    domain: String,
+    seed: Option<u64>,
+    profile: Option<Profile>,
+}
+
+fn tenant_json(t: &Tenant) -> Value {
+    json!({"id": t.id(), "domain": t.config().domain, "profile": t.config().profile})
+}
+
+async fn list_tenants(State(state): State<AppState>) -> Response {
+    let sim = state.lock();
+    let value: Vec<Value> = sim.world.tenants().map(tenant_json).collect();
+    ok(&json!({"value": value}))
+}
+
+/// Another tenant beside the first, on the same clock, with its own Global
+/// Administrator `admin@{domain}`: a home tenant for guests (S10).
+async fn add_tenant(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
+    let b: NewTenantBody = body(&bytes)?;
+    let mut sim = state.lock();
+    if sim.world.tenants().count() >= MAX_TENANTS {
+        return Err(ApiError::invalid_request(format!(
+            "The server holds its limit of {MAX_TENANTS} tenants."
+        )));
+    }
+    if sim.tenant_named(Some(&b.domain)).is_ok() {
+        return Err(ApiError::conflict(format!(
+            "A tenant with the domain `{}` exists already.",
+            b.domain
+        )));
+    }
+    let main = sim.at(sim.main)?.config().clone();
+    let seed = b.seed.unwrap_or_else(|| {
+        state
+            .config
+            .seed
+            .wrapping_add(sim.world.tenants().count() as u64)
+    });
+    let mut tenant = Tenant::builder()
+        .seed(seed)
+        .domain(b.domain.clone())
+        .profile(b.profile.unwrap_or(main.profile))
+        .hash_cost(main.hash_cost)
+        .shared_clock(sim.clock.shared())
+        .build()?;
+    tenant.add_user(
+        NewUser::member(format!("admin@{}", b.domain), "Tenant Admin")
+            .role(Role::GlobalAdministrator),
+    )?;
+    let body = tenant_json(&tenant);
+    sim.world.add(tenant)?;
+    Ok(json_response(StatusCode::CREATED, &body))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct GuestBody {
+    /// The resource tenant (id or domain); the first tenant when absent.
+    tenant: Option<String>,
+    /// The external guest's UPN in the resource tenant.
+    user_principal_name: String,
+    home_tenant: String,
+    home_user_principal_name: String,
+}
+
+/// Links an external guest of a resource tenant to their home account (S10).
+async fn link_guest(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
+    let b: GuestBody = body(&bytes)?;
+    let mut sim = state.lock();
+    let resource = sim.tenant_named(b.tenant.as_deref())?;
+    let home = sim.tenant_named(Some(&b.home_tenant))?;
+    let guest = sim.user_key(resource, &b.user_principal_name)?;
+    let home_user = sim.user_key(home, &b.home_user_principal_name)?;
+    sim.world.link_guest(resource, guest, home, home_user)?;
+    Ok(ok(&json!({"linked": true})))
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NewUserBody {
@@ -179,6 +275,7 @@ struct NewUserBody {
     account_enabled: Option<bool>,
     #[serde(default)]
     groups: Vec<String>,
+    tenant: Option<String>,
 }
 
 /// The most roles or groups one request may name.
@@ -212,16 +309,18 @@ async fn add_user(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
         new = new.password(p);
     }
     let mut sim = state.lock();
+    let tid = sim.tenant_named(b.tenant.as_deref())?;
     let groups = b
         .groups
         .iter()
-        .map(|g| group_by_name(&sim, g))
+        .map(|g| group_by_name(sim.at(tid)?, g))
         .collect::<ApiResult<Vec<_>>>()?;
-    let id = sim.tenant.add_user(new)?;
+    let tenant = sim.at_mut(tid)?;
+    let id = tenant.add_user(new)?;
     for g in groups {
-        sim.tenant.add_member(g, id)?;
+        tenant.add_member(g, id)?;
     }
-    let u = sim.tenant.directory().user(id);
+    let u = tenant.directory().user(id);
     let body = json!({
         "id": id,
         "userPrincipalName": u.map(|u| u.user_principal_name()),
@@ -231,8 +330,8 @@ async fn add_user(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
     Ok(json_response(StatusCode::CREATED, &body))
 }
 
-fn group_by_name(sim: &Sim, name: &str) -> ApiResult<tapsim::GroupId> {
-    sim.tenant
+fn group_by_name(tenant: &Tenant, name: &str) -> ApiResult<tapsim::GroupId> {
+    tenant
         .directory()
         .groups()
         .find(|g| g.display_name() == name || g.id().to_string().eq_ignore_ascii_case(name))
@@ -244,6 +343,7 @@ fn group_by_name(sim: &Sim, name: &str) -> ApiResult<tapsim::GroupId> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NewGroupBody {
     display_name: String,
+    tenant: Option<String>,
 }
 
 /// The longest group name (Entra's limit).
@@ -257,13 +357,14 @@ async fn add_group(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
         )));
     }
     let mut sim = state.lock();
-    if group_by_name(&sim, &b.display_name).is_ok() {
+    let tid = sim.tenant_named(b.tenant.as_deref())?;
+    if group_by_name(sim.at(tid)?, &b.display_name).is_ok() {
         return Err(ApiError::conflict(format!(
             "A group named `{}` exists already.",
             b.display_name
         )));
     }
-    let id = sim.tenant.add_group(b.display_name.clone());
+    let id = sim.at_mut(tid)?.add_group(b.display_name.clone());
     Ok(json_response(
         StatusCode::CREATED,
         &json!({"id": id, "displayName": b.display_name}),
@@ -275,6 +376,7 @@ async fn add_group(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
 struct MemberBody {
     user_principal_name: Option<String>,
     group: Option<String>,
+    tenant: Option<String>,
 }
 
 async fn add_member(
@@ -284,15 +386,16 @@ async fn add_member(
 ) -> ApiResult {
     let b: MemberBody = body(&bytes)?;
     let mut sim = state.lock();
-    let group = group_by_name(&sim, &name)?;
+    let tid = sim.tenant_named(b.tenant.as_deref())?;
+    let group = group_by_name(sim.at(tid)?, &name)?;
     let added = match (b.user_principal_name, b.group) {
         (Some(upn), None) => {
-            let user = sim.user_key(&upn)?;
-            sim.tenant.add_member(group, user)?
+            let user = sim.user_key(tid, &upn)?;
+            sim.at_mut(tid)?.add_member(group, user)?
         }
         (None, Some(inner)) => {
-            let inner = group_by_name(&sim, &inner)?;
-            sim.tenant.add_member(group, inner)?
+            let inner = group_by_name(sim.at(tid)?, &inner)?;
+            sim.at_mut(tid)?.add_member(group, inner)?
         }
         _ => {
             return Err(ApiError::invalid_request(
@@ -314,15 +417,29 @@ struct SwitchesBody {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SettingsBody {
+    tenant: Option<String>,
     profile: Option<Profile>,
     switches: Option<SwitchesBody>,
     lockout: Option<LockoutSettings>,
     transitive_membership: Option<bool>,
+    /// Cross-tenant access settings: whether this tenant trusts MFA done in a home
+    /// tenant (S10, R11), by the home tenant's id or domain.
+    #[serde(default)]
+    trust_mfa_from: Vec<TrustBody>,
 }
 
-fn settings_json(sim: &Sim) -> Value {
-    let c = sim.tenant.config();
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TrustBody {
+    tenant: String,
+    trusted: bool,
+}
+
+fn settings_json(tenant: &Tenant) -> Value {
+    let c = tenant.config();
     json!({
+        "tenant": c.tenant_id,
+        "domain": c.domain,
         "profile": c.profile,
         "switches": c.switches,
         "lockout": c.lockout,
@@ -331,8 +448,15 @@ fn settings_json(sim: &Sim) -> Value {
     })
 }
 
-async fn get_settings(State(state): State<AppState>) -> Response {
-    ok(&settings_json(&state.lock()))
+async fn get_settings(
+    State(state): State<AppState>,
+    query: Result<Query<TenantQuery>, QueryRejection>,
+) -> ApiResult {
+    let Query(q) = query.map_err(|e| ApiError::invalid_request(e.body_text()))?;
+    let sim = state.lock();
+    Ok(ok(&settings_json(
+        sim.at(sim.tenant_named(q.tenant.as_deref())?)?,
+    )))
 }
 
 /// R14: switches and settings change on the live tenant, from the next request on. The
@@ -340,9 +464,14 @@ async fn get_settings(State(state): State<AppState>) -> Response {
 async fn put_settings(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
     let b: SettingsBody = body(&bytes)?;
     let mut sim = state.lock();
-    let mut switches = b
-        .profile
-        .map_or(sim.tenant.config().switches, Switches::from);
+    let tid = sim.tenant_named(b.tenant.as_deref())?;
+    let trust = b
+        .trust_mfa_from
+        .iter()
+        .map(|t| Ok((sim.tenant_named(Some(&t.tenant))?, t.trusted)))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let tenant = sim.at_mut(tid)?;
+    let mut switches = b.profile.map_or(tenant.config().switches, Switches::from);
     if let Some(s) = &b.switches {
         if let Some(v) = s.delete_before_create {
             switches = switches.delete_before_create(v);
@@ -354,28 +483,33 @@ async fn put_settings(State(state): State<AppState>, bytes: Bytes) -> ApiResult 
             switches = switches.default_maximum_lifetime_in_minutes(v);
         }
     }
-    let lockout = b.lockout.unwrap_or(sim.tenant.config().lockout);
+    let lockout = b.lockout.unwrap_or(tenant.config().lockout);
     // Both checked before either changes: a refused body changes nothing.
     lockout.validate()?;
-    sim.tenant.set_switches(switches)?;
-    sim.tenant.set_lockout(lockout)?;
+    tenant.set_switches(switches)?;
+    tenant.set_lockout(lockout)?;
     if let Some(on) = b.transitive_membership {
-        sim.tenant.set_transitive_membership(on);
+        tenant.set_transitive_membership(on);
     }
-    Ok(ok(&settings_json(&sim)))
+    for (home, trusted) in trust {
+        tenant.set_inbound_mfa_trust(home, trusted);
+    }
+    Ok(ok(&settings_json(tenant)))
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct TokenBody {
     user_principal_name: String,
+    tenant: Option<String>,
 }
 
 async fn mint_token(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
     let b: TokenBody = body(&bytes)?;
     let mut sim = state.lock();
+    let tid = sim.tenant_named(b.tenant.as_deref())?;
     let upn = sim
-        .tenant
+        .at(tid)?
         .user_by_upn(&b.user_principal_name)
         .map(|u| u.user_principal_name().to_owned())
         .ok_or_else(|| tapsim::Error::UserNotFound(b.user_principal_name.clone()))
@@ -387,7 +521,7 @@ async fn mint_token(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
         )));
     }
     let token = random_token(&mut sim.rng);
-    sim.tokens.insert(token.clone(), upn);
+    sim.tokens.insert(token.clone(), (tid, upn));
     Ok(ok(
         &json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600}),
     ))
@@ -487,23 +621,15 @@ fn decision_json(outcome: &tapsim::SignInOutcome) -> Value {
 async fn sign_in(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
     let b: SignInBody = body(&bytes)?;
     let mut sim = state.lock();
-    if let Some(t) = &b.tenant
-        && !t.eq_ignore_ascii_case(&sim.tenant.id().to_string())
-        && !t.eq_ignore_ascii_case(&sim.tenant.config().domain)
-    {
-        return Err(ApiError::not_found(format!(
-            "no tenant `{t}` on this server"
-        )));
-    }
+    let tid = sim.tenant_named(b.tenant.as_deref())?;
     let given = CredentialBody {
         temporary_access_pass: b.temporary_access_pass,
         password: b.password,
         device: b.device,
     };
-    let Sim {
-        tenant, devices, ..
-    } = &mut *sim;
-    let outcome = tenant.sign_in(&b.user_principal_name, given.credential(devices)?);
+    let Sim { world, devices, .. } = &mut *sim;
+    // S10, R11: a guest's credential is checked by their home tenant.
+    let outcome = world.sign_in(tid, &b.user_principal_name, given.credential(devices)?)?;
     Ok(ok(&decision_json(&outcome)))
 }
 
@@ -517,9 +643,11 @@ async fn step_up(State(state): State<AppState>, Path(id): Path<String>, bytes: B
         device: b.device,
     };
     let mut sim = state.lock();
-    let Sim {
-        tenant, devices, ..
-    } = &mut *sim;
+    let tid = session_tenant(&sim, session)?;
+    let Sim { world, devices, .. } = &mut *sim;
+    let tenant = world
+        .tenant_mut(tid)
+        .ok_or_else(|| tapsim::Error::SessionNotFound(session.to_string()))?;
     let outcome = tenant.step_up(session, given.credential(devices)?)?;
     Ok(ok(&decision_json(&outcome)))
 }
@@ -528,6 +656,7 @@ async fn step_up(State(state): State<AppState>, Path(id): Path<String>, bytes: B
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct OfferQuery {
     user_principal_name: String,
+    tenant: Option<String>,
 }
 
 /// R13: what the sign-in screen asks for first. Counts toward no lockout, logs nothing.
@@ -536,11 +665,23 @@ async fn offer(
     query: Result<Query<OfferQuery>, QueryRejection>,
 ) -> ApiResult {
     let Query(q) = query.map_err(|e| ApiError::invalid_request(e.body_text()))?;
-    let offered = state.lock().tenant.offer(&q.user_principal_name);
+    let sim = state.lock();
+    let offered = sim
+        .at(sim.tenant_named(q.tenant.as_deref())?)?
+        .offer(&q.user_principal_name);
     Ok(ok(&json!({
         "userPrincipalName": q.user_principal_name,
         "credential": offered.as_str(),
     })))
+}
+
+/// The tenant that holds a session (session ids are unique across tenants).
+fn session_tenant(sim: &Sim, session: SessionId) -> ApiResult<tapsim::TenantId> {
+    sim.world
+        .tenants()
+        .find(|t| t.session(session).is_some())
+        .map(Tenant::id)
+        .ok_or_else(|| tapsim::Error::SessionNotFound(session.to_string()).into())
 }
 
 fn parse_session(id: &str) -> ApiResult<SessionId> {
@@ -551,9 +692,11 @@ fn parse_session(id: &str) -> ApiResult<SessionId> {
 async fn session_status(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let sim = state.lock();
     let id = parse_session(&id)?;
-    let status = sim.tenant.session_status(id)?;
+    let tid = session_tenant(&sim, id)?;
+    // One place decides validity: the world sees a guest's home session too (R15).
+    let status = sim.world.session_status(tid, id)?;
     let mut body = sim
-        .tenant
+        .at(tid)?
         .session(id)
         .map(session_json)
         .unwrap_or(Value::Null);
@@ -590,12 +733,13 @@ async fn register_method(
     let name = b
         .display_name
         .unwrap_or_else(|| kind.display_name().to_owned());
-    let device = sim.tenant.register_method(session, kind, name)?;
+    let tid = session_tenant(&sim, session)?;
+    let device = sim.world.register_method(tid, session, kind, name)?;
     let user = device.user();
     let method = sim
-        .tenant
-        .methods_of(user)
-        .iter()
+        .world
+        .tenants()
+        .flat_map(|t| t.methods_of(user).iter())
         .find(|m| m.id() == device.method())
         .map(|m| json!({"id": m.id(), "kind": kind, "displayName": m.display_name()}))
         .unwrap_or(Value::Null);

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post};
 use serde_json::{Value, json};
-use tapsim::{MethodId, MethodKind, PassId, Role, UserId, UserType};
+use tapsim::{MethodId, MethodKind, PassId, Role, Tenant, TenantId, UserId, UserType};
 
 use crate::error::{ApiError, ApiResult};
 use crate::query::LogQuery;
@@ -101,11 +101,15 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// The user a request acts as: its bearer token's, or `--as` without one.
-pub(crate) fn caller(state: &AppState, sim: &Sim, headers: &HeaderMap) -> ApiResult<UserId> {
+pub(crate) fn caller(
+    state: &AppState,
+    sim: &Sim,
+    headers: &HeaderMap,
+) -> ApiResult<(TenantId, UserId)> {
     let auth = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let upn = match auth {
+    let (tid, upn) = match auth {
         Some(value) => {
             let token = value
                 .strip_prefix("Bearer ")
@@ -114,18 +118,21 @@ pub(crate) fn caller(state: &AppState, sim: &Sim, headers: &HeaderMap) -> ApiRes
                 .trim();
             sim.tokens
                 .get(token)
-                .cloned()
+                .map(|(tid, upn)| (*tid, upn.as_str()))
                 .ok_or_else(|| ApiError::unauthenticated("Invalid JWT token. The token is not known to this server."))?
         }
-        None => state.config.act_as.clone().ok_or_else(|| {
+        None => state.config.act_as.as_deref().map(|upn| (sim.main, upn)).ok_or_else(|| {
             ApiError::unauthenticated(
                 "Access token is empty. Mint one with POST /_tapsim/tokens, or start the server with --as.",
             )
         })?,
     };
-    sim.tenant.user_by_upn(&upn).map(|u| u.id()).ok_or_else(|| {
-        ApiError::unauthenticated(format!("The token's user `{upn}` no longer exists."))
-    })
+    sim.at(tid)?
+        .user_by_upn(upn)
+        .map(|u| (tid, u.id()))
+        .ok_or_else(|| {
+            ApiError::unauthenticated(format!("The token's user `{upn}` no longer exists."))
+        })
 }
 
 /// The `Content-Type` of Graph's JSON answers.
@@ -178,8 +185,8 @@ fn graph_body(body: &Bytes) -> ApiResult<&str> {
     Ok(text)
 }
 
-fn user_json(sim: &Sim, id: UserId) -> Value {
-    let Some(u) = sim.tenant.directory().user(id) else {
+fn user_json(tenant: &Tenant, id: UserId) -> Value {
+    let Some(u) = tenant.directory().user(id) else {
         return Value::Null;
     };
     json!({
@@ -196,12 +203,12 @@ fn user_json(sim: &Sim, id: UserId) -> Value {
 
 async fn list_users(State(state): State<AppState>, v: Version, headers: HeaderMap) -> ApiResult {
     let sim = state.lock();
-    caller(&state, &sim, &headers)?;
-    let users = sim
-        .tenant
+    let (tid, _) = caller(&state, &sim, &headers)?;
+    let tenant = sim.at(tid)?;
+    let users = tenant
         .directory()
         .users()
-        .map(|u| user_json(&sim, u.id()))
+        .map(|u| user_json(tenant, u.id()))
         .collect();
     Ok(json_response(
         StatusCode::OK,
@@ -216,17 +223,17 @@ async fn get_user(
     Path(key): Path<String>,
 ) -> ApiResult {
     let sim = state.lock();
-    caller(&state, &sim, &headers)?;
-    let id = sim.user_key(&key)?;
-    let mut body = user_json(&sim, id);
+    let (tid, _) = caller(&state, &sim, &headers)?;
+    let id = sim.user_key(tid, &key)?;
+    let mut body = user_json(sim.at(tid)?, id);
     body["@odata.context"] = json!(v.context("users/$entity"));
     Ok(json_response(StatusCode::OK, &body))
 }
 
 async fn get_me(State(state): State<AppState>, v: Version, headers: HeaderMap) -> ApiResult {
     let sim = state.lock();
-    let me = caller(&state, &sim, &headers)?;
-    let mut body = user_json(&sim, me);
+    let (tid, me) = caller(&state, &sim, &headers)?;
+    let mut body = user_json(sim.at(tid)?, me);
     body["@odata.context"] = json!(v.context("users/$entity"));
     Ok(json_response(StatusCode::OK, &body))
 }
@@ -239,9 +246,9 @@ async fn revoke(
     Path(key): Path<String>,
 ) -> ApiResult {
     let mut sim = state.lock();
-    let actor = caller(&state, &sim, &headers)?;
-    let user = sim.user_key(&key)?;
-    sim.tenant.revoke_sign_in_sessions(actor, user)?;
+    let (tid, actor) = caller(&state, &sim, &headers)?;
+    let user = sim.user_key(tid, &key)?;
+    sim.at_mut(tid)?.revoke_sign_in_sessions(actor, user)?;
     Ok(json_response(
         StatusCode::OK,
         &json!({"@odata.context": v.context("Edm.Boolean"), "value": true}),
@@ -275,12 +282,12 @@ fn list_passes_of(
     key: &str,
 ) -> ApiResult {
     let sim = state.lock();
-    let actor = caller(state, &sim, headers)?;
+    let (tid, actor) = caller(state, &sim, headers)?;
     let target = match user {
-        Some(k) => sim.user_key(k)?,
+        Some(k) => sim.user_key(tid, k)?,
         None => actor,
     };
-    let passes = sim.tenant.list_passes(actor, target)?;
+    let passes = sim.at(tid)?.list_passes(actor, target)?;
     let value = passes.iter().map(|p| pass_json(v, p)).collect();
     Ok(json_response(
         StatusCode::OK,
@@ -305,7 +312,7 @@ async fn list_passes_me(
 ) -> ApiResult {
     let key = {
         let sim = state.lock();
-        caller(&state, &sim, &headers)?.to_string()
+        caller(&state, &sim, &headers)?.1.to_string()
     };
     list_passes_of(&state, v, &headers, None, &key)
 }
@@ -324,13 +331,13 @@ fn get_pass_of(
     id: &str,
 ) -> ApiResult {
     let sim = state.lock();
-    let actor = caller(state, &sim, headers)?;
+    let (tid, actor) = caller(state, &sim, headers)?;
     let target = match user {
-        Some(k) => sim.user_key(k)?,
+        Some(k) => sim.user_key(tid, k)?,
         None => actor,
     };
     let id = parse_pass_id(id).unwrap_or(PassId(tapsim::Guid::NIL));
-    let pass = sim.tenant.get_pass(actor, target, id)?;
+    let pass = sim.at(tid)?.get_pass(actor, target, id)?;
     drop(sim);
     let object = match v {
         Version::V1 => serde_json::to_string(&pass).unwrap_or_default(),
@@ -361,7 +368,7 @@ async fn get_pass_me(
 ) -> ApiResult {
     let key = {
         let sim = state.lock();
-        caller(&state, &sim, &headers)?.to_string()
+        caller(&state, &sim, &headers)?.1.to_string()
     };
     get_pass_of(&state, v, &headers, None, &key, &id)
 }
@@ -375,10 +382,10 @@ async fn create_pass(
     body: Bytes,
 ) -> ApiResult {
     let mut sim = state.lock();
-    let actor = caller(&state, &sim, &headers)?;
-    let target = sim.user_key(&user)?;
+    let (tid, actor) = caller(&state, &sim, &headers)?;
+    let target = sim.user_key(tid, &user)?;
     let issued = sim
-        .tenant
+        .at_mut(tid)?
         .create_pass_json(actor, target, graph_body(&body)?)?;
     let mut json = issued.danger_graph_json();
     if v == Version::Beta {
@@ -396,13 +403,13 @@ fn delete_pass_of(
     id: &str,
 ) -> ApiResult {
     let mut sim = state.lock();
-    let actor = caller(state, &sim, headers)?;
+    let (tid, actor) = caller(state, &sim, headers)?;
     let target = match user {
-        Some(k) => sim.user_key(k)?,
+        Some(k) => sim.user_key(tid, k)?,
         None => actor,
     };
     let id = parse_pass_id(id).unwrap_or(PassId(tapsim::Guid::NIL));
-    sim.tenant.delete_pass(actor, target, id)?;
+    sim.at_mut(tid)?.delete_pass(actor, target, id)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -432,12 +439,12 @@ fn list_methods_of(
     key: &str,
 ) -> ApiResult {
     let sim = state.lock();
-    let actor = caller(state, &sim, headers)?;
+    let (tid, actor) = caller(state, &sim, headers)?;
     let target = match user {
-        Some(k) => sim.user_key(k)?,
+        Some(k) => sim.user_key(tid, k)?,
         None => actor,
     };
-    let methods = sim.tenant.list_methods(actor, target)?;
+    let methods = sim.at(tid)?.list_methods(actor, target)?;
     let value = methods
         .iter()
         .map(|m| serde_json::to_value(m).unwrap_or(Value::Null))
@@ -463,7 +470,7 @@ async fn list_methods_me(
 ) -> ApiResult {
     let key = {
         let sim = state.lock();
-        caller(&state, &sim, &headers)?.to_string()
+        caller(&state, &sim, &headers)?.1.to_string()
     };
     list_methods_of(&state, v, &headers, None, &key)
 }
@@ -495,8 +502,8 @@ async fn delete_method(
         )));
     };
     let mut sim = state.lock();
-    let actor = caller(&state, &sim, &headers)?;
-    let target = sim.user_key(&user)?;
+    let (tid, actor) = caller(&state, &sim, &headers)?;
+    let target = sim.user_key(tid, &user)?;
     if kinds == [MethodKind::Password] {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -506,17 +513,17 @@ async fn delete_method(
     }
     // A method of another collection is not found here; the domain still checks the
     // actor and permission first (R1), so the nil id stands for "not in this collection".
+    let methods = sim.at(tid)?.methods_of(target);
     let id = id
         .parse::<MethodId>()
         .ok()
         .filter(|id| {
-            sim.tenant
-                .methods_of(target)
+            methods
                 .iter()
                 .any(|m| m.id() == *id && kinds.contains(&m.kind()))
         })
         .unwrap_or(MethodId(tapsim::Guid::NIL));
-    sim.tenant.remove_method(actor, target, id)?;
+    sim.at_mut(tid)?.remove_method(actor, target, id)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -540,8 +547,8 @@ async fn get_policy(
 ) -> ApiResult {
     check_policy_segment(&config)?;
     let sim = state.lock();
-    let actor = caller(&state, &sim, &headers)?;
-    let policy = sim.tenant.policy(actor)?;
+    let (tid, actor) = caller(&state, &sim, &headers)?;
+    let policy = sim.at(tid)?.policy(actor)?;
     let mut body = tapsim::graph::policy_get_response(policy);
     if v == Version::V1 {
         body["@odata.context"] = json!(v.context(
@@ -559,8 +566,9 @@ async fn patch_policy(
 ) -> ApiResult {
     check_policy_segment(&config)?;
     let mut sim = state.lock();
-    let actor = caller(&state, &sim, &headers)?;
-    sim.tenant.update_policy_json(actor, graph_body(&body)?)?;
+    let (tid, actor) = caller(&state, &sim, &headers)?;
+    sim.at_mut(tid)?
+        .update_policy_json(actor, graph_body(&body)?)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -571,8 +579,8 @@ async fn reset_policy(
 ) -> ApiResult {
     check_policy_segment(&config)?;
     let mut sim = state.lock();
-    let actor = caller(&state, &sim, &headers)?;
-    sim.tenant.reset_policy(actor)?;
+    let (tid, actor) = caller(&state, &sim, &headers)?;
+    sim.at_mut(tid)?.reset_policy(actor)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -585,9 +593,8 @@ const LOG_READERS: [Role; 3] = [
     Role::ReportsReader,
 ];
 
-fn check_log_reader(sim: &Sim, actor: UserId) -> ApiResult<()> {
-    let allowed = sim
-        .tenant
+fn check_log_reader(tenant: &Tenant, actor: UserId) -> ApiResult<()> {
+    let allowed = tenant
         .directory()
         .user(actor)
         .is_some_and(|u| LOG_READERS.iter().any(|r| u.has_role(*r)));
@@ -619,13 +626,14 @@ fn list_log(
     context: String,
     date_property: &str,
     newest_first: bool,
-    records: impl Fn(&Sim) -> Vec<Value>,
+    records: impl Fn(&Tenant) -> Vec<Value>,
 ) -> ApiResult {
     let query = LogQuery::parse(pairs, date_property)?;
     let sim = state.lock();
-    let actor = caller(state, &sim, headers)?;
-    check_log_reader(&sim, actor)?;
-    let mut all = records(&sim);
+    let (tid, actor) = caller(state, &sim, headers)?;
+    let tenant = sim.at(tid)?;
+    check_log_reader(tenant, actor)?;
+    let mut all = records(tenant);
     drop(sim);
     if let Some(f) = &query.filter {
         all.retain(|r| f.matches(r));
@@ -673,8 +681,8 @@ async fn list_audits(
         v.context("auditLogs/directoryAudits"),
         "activityDateTime",
         false,
-        |sim| {
-            sim.tenant
+        |tenant| {
+            tenant
                 .audit_log()
                 .iter()
                 .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
@@ -698,8 +706,8 @@ async fn list_sign_ins(
         v.context("auditLogs/signIns"),
         "createdDateTime",
         true,
-        |sim| {
-            sim.tenant
+        |tenant| {
+            tenant
                 .sign_in_log()
                 .iter()
                 .map(|r| sign_in_json(v, r))
@@ -713,12 +721,13 @@ fn get_log_record(
     headers: &HeaderMap,
     id: &str,
     context: String,
-    find: impl Fn(&Sim) -> Option<Value>,
+    find: impl Fn(&Tenant) -> Option<Value>,
 ) -> ApiResult {
     let sim = state.lock();
-    let actor = caller(state, &sim, headers)?;
-    check_log_reader(&sim, actor)?;
-    let mut record = find(&sim).ok_or_else(|| {
+    let (tid, actor) = caller(state, &sim, headers)?;
+    let tenant = sim.at(tid)?;
+    check_log_reader(tenant, actor)?;
+    let mut record = find(tenant).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "Request_ResourceNotFound",
@@ -740,8 +749,8 @@ async fn get_audit(
         &headers,
         &id,
         v.context("auditLogs/directoryAudits/$entity"),
-        |sim| {
-            sim.tenant
+        |tenant| {
+            tenant
                 .audit_log()
                 .iter()
                 .find(|r| r.id.to_string().eq_ignore_ascii_case(&id))
@@ -761,8 +770,8 @@ async fn get_sign_in(
         &headers,
         &id,
         v.context("auditLogs/signIns/$entity"),
-        |sim| {
-            sim.tenant
+        |tenant| {
+            tenant
                 .sign_in_log()
                 .iter()
                 .find(|r| r.id.to_string().eq_ignore_ascii_case(&id))

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tapsim::{
-    Clock, Device, Guid, HashCost, ManualClock, NewUser, Profile, Role, SystemClock, Tenant, UserId,
+    Clock, Device, Guid, HashCost, ManualClock, NewUser, Profile, Role, SystemClock, Tenant,
+    TenantId, UserId, World,
 };
 use tapsim_lab::{RunOptions, Scenario};
 
@@ -141,6 +142,14 @@ pub(crate) enum SimClock {
 }
 
 impl SimClock {
+    /// The clock for a tenant: clones of a manual clock share its time.
+    pub(crate) fn shared(&self) -> Arc<dyn Clock> {
+        match self {
+            SimClock::System => Arc::new(SystemClock),
+            SimClock::Manual(c) => Arc::new(c.clone()),
+        }
+    }
+
     pub(crate) fn now(&self) -> DateTime<Utc> {
         match self {
             SimClock::System => SystemClock.now(),
@@ -153,13 +162,17 @@ impl SimClock {
 /// across an `.await`.
 #[derive(Debug)]
 pub(crate) struct Sim {
-    pub(crate) tenant: Tenant,
+    /// Every tenant of the simulation; guests sign in across them (S10, R11).
+    pub(crate) world: World,
+    /// The tenant the server started with: `--as` users and bodies that name no
+    /// tenant are in it.
+    pub(crate) main: TenantId,
     pub(crate) clock: SimClock,
     /// Device handles given out by registrations, by handle.
     pub(crate) devices: HashMap<String, Device>,
-    /// Bearer tokens, to the UPN they act as (resolved at each request, so a token
-    /// outlives a reset only while its user exists).
-    pub(crate) tokens: HashMap<String, String>,
+    /// Bearer tokens, to the tenant and UPN they act as (resolved at each request, so a
+    /// token outlives a reset only while its user exists).
+    pub(crate) tokens: HashMap<String, (TenantId, String)>,
     pub(crate) faults: VecDeque<Fault>,
     /// Request ids and tokens; seeded, so runs repeat.
     pub(crate) rng: ChaCha8Rng,
@@ -171,7 +184,7 @@ impl Sim {
         config: &ServerConfig,
         scenario: Option<&Scenario>,
     ) -> Result<Sim, ApiError> {
-        let (mut tenant, manual, devices) = match scenario {
+        let (tenant, manual, devices) = match scenario {
             Some(s) => {
                 let mut options = RunOptions::new().seed(config.seed);
                 if let Some(p) = config.profile {
@@ -209,18 +222,20 @@ impl Sim {
                 manual.set(start);
                 SimClock::Manual(manual)
             }
-            ClockChoice::System => {
-                tenant = tenant.fork_with_clock(Arc::new(SystemClock));
-                SimClock::System
-            }
+            ClockChoice::System => SimClock::System,
         };
+        let tenant = tenant.fork_with_clock(clock.shared());
+        let main = tenant.id();
+        let mut world = World::new();
+        world.add(tenant)?;
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x7461_7073_696d_4854);
         let devices = devices
             .into_values()
             .map(|device| (random_token(&mut rng), device))
             .collect();
         Ok(Sim {
-            tenant,
+            world,
+            main,
             clock,
             devices,
             tokens: HashMap::new(),
@@ -238,14 +253,45 @@ impl Sim {
         Guid::from_bytes(bytes)
     }
 
-    /// The user a UPN or an object id names.
-    pub(crate) fn user_key(&self, key: &str) -> Result<UserId, ApiError> {
+    /// The tenant `id`.
+    pub(crate) fn at(&self, id: TenantId) -> Result<&Tenant, ApiError> {
+        self.world
+            .tenant(id)
+            .ok_or_else(|| ApiError::not_found(format!("no tenant `{id}` on this server")))
+    }
+
+    /// The tenant `id`, to change.
+    pub(crate) fn at_mut(&mut self, id: TenantId) -> Result<&mut Tenant, ApiError> {
+        self.world
+            .tenant_mut(id)
+            .ok_or_else(|| ApiError::not_found(format!("no tenant `{id}` on this server")))
+    }
+
+    /// The tenant a control-plane body names by id or domain; the main one when it
+    /// names none.
+    pub(crate) fn tenant_named(&self, name: Option<&str>) -> Result<TenantId, ApiError> {
+        let Some(name) = name else {
+            return Ok(self.main);
+        };
+        self.world
+            .tenants()
+            .find(|t| {
+                t.id().to_string().eq_ignore_ascii_case(name)
+                    || t.config().domain.eq_ignore_ascii_case(name)
+            })
+            .map(Tenant::id)
+            .ok_or_else(|| ApiError::not_found(format!("no tenant `{name}` on this server")))
+    }
+
+    /// The user a UPN or an object id names, in tenant `tid`.
+    pub(crate) fn user_key(&self, tid: TenantId, key: &str) -> Result<UserId, ApiError> {
+        let tenant = self.at(tid)?;
         let by_id = key
             .parse::<UserId>()
             .ok()
-            .filter(|id| self.tenant.directory().user(*id).is_some());
+            .filter(|id| tenant.directory().user(*id).is_some());
         by_id
-            .or_else(|| self.tenant.user_by_upn(key).map(|u| u.id()))
+            .or_else(|| tenant.user_by_upn(key).map(|u| u.id()))
             .ok_or_else(|| tapsim::Error::UserNotFound(key.to_owned()).into())
     }
 }

@@ -1553,3 +1553,95 @@ async fn r14_settings_change_the_live_tenant_and_bad_ones_change_nothing() {
         profile.text
     );
 }
+
+#[tokio::test]
+async fn s10_r11_guests_sign_in_across_tenants_of_one_server() {
+    let s = Server::new();
+    let t = s
+        .control(Method::POST, "/tenants", json!({"domain": "fabrikam.com"}))
+        .await;
+    assert_eq!(t.status, 201, "{}", t.text);
+    s.control(Method::POST, "/tenants", json!({"domain": "fabrikam.com"}))
+        .await
+        .assert_envelope(409, "conflict");
+    let listed = s.call(Method::GET, "/_tapsim/tenants", None, None).await;
+    assert_eq!(listed.body["value"].as_array().unwrap().len(), 2);
+    // Carol's home is Fabrikam; she is an external guest of Contoso.
+    let carol = json!({"userPrincipalName": "carol@fabrikam.com", "tenant": "fabrikam.com"});
+    assert_eq!(s.control(Method::POST, "/users", carol).await.status, 201);
+    let guest = json!({"userPrincipalName": "carol_fabrikam.com#EXT#@contoso.com", "userType": "externalGuest"});
+    assert_eq!(s.control(Method::POST, "/users", guest).await.status, 201);
+    let link = json!({"userPrincipalName": "carol_fabrikam.com#EXT#@contoso.com", "homeTenant": "fabrikam.com", "homeUserPrincipalName": "carol@fabrikam.com"});
+    let linked = s.control(Method::POST, "/guests", link).await;
+    assert_eq!(linked.status, 200, "{}", linked.text);
+    // Fabrikam's own admin, with a token of that tenant, enables its policy and issues.
+    let minted = s
+        .control(
+            Method::POST,
+            "/tokens",
+            json!({"userPrincipalName": "admin@fabrikam.com", "tenant": "fabrikam.com"}),
+        )
+        .await;
+    let fab = minted.body["access_token"].as_str().unwrap().to_owned();
+    s.enable_policy(&fab).await;
+    let home_passes = "/v1.0/users/carol%40fabrikam.com/authentication/temporaryAccessPassMethods";
+    let created = s
+        .post(home_passes, &fab, json!({"isUsableOnce": false}))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let secret = created.body["temporaryAccessPass"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Contoso's admin sees no such user: tenants are apart.
+    let contoso = s.token("admin@contoso.com").await;
+    s.get(home_passes, &contoso)
+        .await
+        .assert_envelope(404, "itemNotFound");
+    let sign_in = json!({"userPrincipalName": "carol@fabrikam.com", "temporaryAccessPass": secret, "tenant": "contoso.com"});
+    let untrusted = s.control(Method::POST, "/signIns", sign_in.clone()).await;
+    assert_eq!(untrusted.body["decision"], "allowed", "{}", untrusted.text);
+    assert_eq!(
+        untrusted.body["session"]["satisfiesMfa"], false,
+        "R11: no trust, no MFA"
+    );
+    let trust = json!({"tenant": "contoso.com", "trustMfaFrom": [{"tenant": "fabrikam.com", "trusted": true}]});
+    assert_eq!(s.control(Method::PUT, "/settings", trust).await.status, 200);
+    let trusted = s.control(Method::POST, "/signIns", sign_in).await;
+    assert_eq!(
+        trusted.body["session"]["satisfiesMfa"], true,
+        "{}",
+        trusted.text
+    );
+    let sid = trusted.body["session"]["id"].as_str().unwrap().to_owned();
+    // The home pass deleted: the resource session that rests on it ends (R15, one place).
+    let pid = created.body["id"].as_str().unwrap();
+    let del = s
+        .call(
+            Method::DELETE,
+            &format!("{home_passes}/{pid}"),
+            Some(&fab),
+            None,
+        )
+        .await;
+    assert_eq!(del.status, 204);
+    let status = s
+        .control(Method::GET, &format!("/sessions/{sid}"), json!(null))
+        .await;
+    assert_eq!(status.body["active"], false, "{}", status.text);
+    let reg = s
+        .control(
+            Method::POST,
+            &format!("/sessions/{sid}/methods"),
+            json!({"kind": "fido2SecurityKey"}),
+        )
+        .await;
+    reg.assert_envelope(403, "accessDenied");
+    s.control(
+        Method::POST,
+        "/signIns",
+        json!({"userPrincipalName": "x@contoso.com", "password": "x", "tenant": "nowhere.com"}),
+    )
+    .await
+    .assert_envelope(404, "itemNotFound");
+}
