@@ -6,9 +6,11 @@
 //! 2. a control-plane sign-in with a multi-use pass at minimum hash cost against the bare
 //!    handler plus a bare argon2id verification of the same PHC string (target <= 1.3).
 //!
-//! Both sides run in-process (`tower::ServiceExt::oneshot`, no socket, so the ratio is
-//! not diluted by TCP), interleaved in rounds so that load from other processes cancels
-//! out. Prints requests per second and p50/p99 latency for each side, and the ratios.
+//! Both sides run in-process first (`tower::ServiceExt::oneshot`, no socket, so the
+//! ratio is not diluted by TCP), then over loopback TCP (HTTP/1.1 keep-alive, one
+//! connection per side, as a client sees it), interleaved in rounds so that load from
+//! other processes cancels out. Prints requests per second and p50/p99 latency for each
+//! side, and the ratios.
 //! `TAPSIM_BENCH_QUICK=1` for a short run. Figures: docs/performance.md.
 
 #![allow(missing_docs)]
@@ -27,7 +29,44 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tapsim::HashCost;
 use tapsim_graph::{ServerConfig, router};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tower::ServiceExt;
+
+/// A minimal HTTP/1.1 keep-alive client: one request, the whole answer read by its
+/// `content-length`. Returns the body's length.
+async fn over_tcp(stream: &mut TcpStream, buf: &mut Vec<u8>, request: &[u8]) -> usize {
+    stream.write_all(request).await.expect("loopback write");
+    buf.clear();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut chunk).await.expect("loopback read");
+        assert!(n > 0, "the server closed the connection");
+        buf.extend_from_slice(&chunk[..n]);
+        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        if buf.len() >= end + 4 + length {
+            return length;
+        }
+    }
+}
+
+/// A server of `app` on a free loopback port.
+async fn serve(app: Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let addr = listener.local_addr().expect("its address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
 
 async fn call(app: &Router, request: Request<Body>) -> usize {
     let response = app
@@ -292,6 +331,67 @@ fn main() {
         }
         report(
             "control-plane sign-in (minimum cost) vs bare argon2id verify + bare handler",
+            &stats(ours),
+            &stats(theirs),
+            "p50 <= 1.3",
+        );
+
+        // 3. The same two over loopback TCP, as a client sees them.
+        let ours_addr = serve(f.app.clone()).await;
+        let floor_addr = serve(floor.clone()).await;
+        let mut ours_conn = TcpStream::connect(ours_addr).await.expect("connect");
+        let mut floor_conn = TcpStream::connect(floor_addr).await.expect("connect");
+        ours_conn.set_nodelay(true).expect("nodelay");
+        floor_conn.set_nodelay(true).expect("nodelay");
+        let get_pass = format!(
+            "GET {} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\n\r\n",
+            f.pass_uri, f.token
+        );
+        let get_bare = b"GET /bare HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        let (mut buf_a, mut buf_b) = (Vec::new(), Vec::new());
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            for _ in 0..per_round {
+                let started = Instant::now();
+                black_box(over_tcp(&mut ours_conn, &mut buf_a, get_pass.as_bytes()).await);
+                ours.push(started.elapsed());
+            }
+            for _ in 0..per_round {
+                let started = Instant::now();
+                black_box(over_tcp(&mut floor_conn, &mut buf_b, get_bare).await);
+                theirs.push(started.elapsed());
+            }
+        }
+        report(
+            "GET pass over loopback TCP vs the bare handler over loopback TCP",
+            &stats(ours),
+            &stats(theirs),
+            "p50 <= 1.5",
+        );
+        let body = sign_in.to_string();
+        let sign_in_req = format!(
+            "POST /_tapsim/signIns HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            for _ in 0..per_round {
+                let started = Instant::now();
+                black_box(over_tcp(&mut ours_conn, &mut buf_a, sign_in_req.as_bytes()).await);
+                ours.push(started.elapsed());
+            }
+            for _ in 0..per_round {
+                let started = Instant::now();
+                let ok = argon
+                    .verify_password(f.secret.as_bytes(), f.phc.as_str())
+                    .is_ok();
+                assert!(ok, "the floor verifies the same secret");
+                black_box(over_tcp(&mut floor_conn, &mut buf_b, get_bare).await);
+                theirs.push(started.elapsed());
+            }
+        }
+        report(
+            "control-plane sign-in over loopback TCP vs argon2id verify + bare handler over TCP",
             &stats(ours),
             &stats(theirs),
             "p50 <= 1.3",
