@@ -1,9 +1,11 @@
 //! Secrets and their argon2id hashes.
 
+use std::cell::RefCell;
 use std::fmt;
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::PasswordHasher;
+use argon2::password_hash::phc::{Output, PasswordHash};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::{Rng, RngExt};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -67,6 +69,10 @@ impl HashCost {
 
     /// The largest memory cost tapsim accepts: 1 GiB per hash.
     pub const MAX_MEMORY_KIB: u32 = 1 << 20;
+    /// The most passes over memory tapsim accepts, in a configuration or a stored hash.
+    pub const MAX_ITERATIONS: u32 = 16;
+    /// The most lanes tapsim accepts, in a configuration or a stored hash.
+    pub const MAX_LANES: u32 = 16;
 
     /// Checks that argon2 accepts these parameters and that they are within
     /// [`HashCost::MAX_MEMORY_KIB`], as [`crate::TenantBuilder::build`] does.
@@ -86,16 +92,87 @@ impl HashCost {
     }
 
     pub(crate) fn params(self) -> Result<Params, String> {
-        if self.memory_kib() > HashCost::MAX_MEMORY_KIB {
-            return Err(format!(
-                "argon2 memory cost `{}` KiB is over tapsim's limit of {} KiB (1 GiB)",
-                self.memory_kib(),
-                HashCost::MAX_MEMORY_KIB
-            ));
-        }
+        check_cost_bounds(self.memory_kib(), self.iterations(), self.lanes())?;
         Params::new(self.memory_kib(), self.iterations(), self.lanes(), None)
             .map_err(|e| format!("argon2 parameters {self:?} are invalid: {e}"))
     }
+}
+
+/// Checks argon2 parameters against tapsim's bounds ([`HashCost::MAX_MEMORY_KIB`],
+/// [`HashCost::MAX_ITERATIONS`], [`HashCost::MAX_LANES`]), naming the bound that is hit.
+fn check_cost_bounds(memory_kib: u32, iterations: u32, lanes: u32) -> Result<(), String> {
+    if memory_kib > HashCost::MAX_MEMORY_KIB {
+        return Err(format!(
+            "argon2 memory cost `{memory_kib}` KiB is over tapsim's limit of {} KiB (1 GiB)",
+            HashCost::MAX_MEMORY_KIB
+        ));
+    }
+    if iterations > HashCost::MAX_ITERATIONS {
+        return Err(format!(
+            "argon2 iterations `{iterations}` are over tapsim's limit of {}",
+            HashCost::MAX_ITERATIONS
+        ));
+    }
+    if lanes > HashCost::MAX_LANES {
+        return Err(format!(
+            "argon2 lanes `{lanes}` are over tapsim's limit of {}",
+            HashCost::MAX_LANES
+        ));
+    }
+    Ok(())
+}
+
+/// The largest block buffer a thread keeps between verifications: 64 MiB (production
+/// cost needs 19 MiB). A stored hash that asks for more gets a buffer of its own, freed
+/// after the call.
+const MAX_KEPT_BLOCKS: usize = 64 * 1024;
+
+thread_local! {
+    /// argon2's memory blocks, reused across verifications on this thread. Allocating
+    /// and first-touching 19 MiB on every call is most of what a naive verification
+    /// costs beyond the hashing itself. Reuse is safe: argon2 writes every block before
+    /// it reads it.
+    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A stored hash that tapsim accepts: argon2id, version 19, within the cost bounds,
+/// with a salt and an output.
+struct Stored {
+    parsed: PasswordHash,
+    params: Params,
+}
+
+impl Stored {
+    fn parse(hash: &PhcHash) -> Result<Stored, String> {
+        let parsed = PasswordHash::new(hash.as_str())
+            .map_err(|e| format!("`{}` is not a PHC string: {e}", hash.as_str()))?;
+        if parsed.algorithm.as_str() != "argon2id" {
+            return Err(format!(
+                "a stored hash must be argon2id, not `{}` (spec T4)",
+                parsed.algorithm.as_str()
+            ));
+        }
+        if parsed.version != Some(0x13) {
+            return Err("a stored hash must be argon2 version 19 (`v=19`)".to_owned());
+        }
+        // tapsim's bounds first, so that the message names the bound hit.
+        let get = |name: &str| parsed.params.get_decimal(name).unwrap_or(0);
+        check_cost_bounds(get("m"), get("t"), get("p"))?;
+        let params = Params::try_from(&parsed)
+            .map_err(|e| format!("the stored hash's argon2 parameters are invalid: {e}"))?;
+        match (&parsed.salt, &parsed.hash) {
+            (Some(_), Some(out)) if out.len() <= 64 => Ok(Stored { parsed, params }),
+            _ => Err("the stored hash has no salt, or no output of 4 to 64 bytes".to_owned()),
+        }
+    }
+}
+
+/// Checks that a stored PHC string is one tapsim accepts: argon2id, version 19, a salt
+/// and an output, and parameters within [`HashCost::MAX_MEMORY_KIB`],
+/// [`HashCost::MAX_ITERATIONS`] and [`HashCost::MAX_LANES`] (snapshot restore checks
+/// every stored hash with it).
+pub(crate) fn check_stored_hash(hash: &PhcHash) -> Result<(), String> {
+    Stored::parse(hash).map(drop)
 }
 
 /// An argon2id hash in PHC string format (`$argon2id$v=19$m=...`). Holds no secret.
@@ -136,24 +213,77 @@ impl Hasher {
     }
 
     /// Hashes `secret` with a salt drawn from `rng`.
-    pub(crate) fn hash(&self, rng: &mut ChaCha8Rng, secret: &str) -> PhcHash {
-        // Hashing fails only for secrets over 4 GiB, salts outside 8..=64 bytes (the
-        // crate draws 16) or output lengths outside the parameters: none can occur with
-        // parameters validated in `Hasher::new` and the secrets tapsim hashes (generated
-        // ones of at most 48 characters, passwords of at most 256).
+    ///
+    /// Hashing fails only when argon2 cannot allocate its memory (a memory limit), or
+    /// for inputs tapsim never gives it (secrets over 4 GiB, salts outside 8..=64 bytes:
+    /// the crate draws 16).
+    pub(crate) fn hash(&self, rng: &mut ChaCha8Rng, secret: &str) -> crate::Result<PhcHash> {
         let hash = self
             .argon
             .hash_password_with_rng(rng, secret.as_bytes())
-            .expect("argon2id hashing with validated parameters cannot fail");
-        PhcHash(hash.to_string())
+            .map_err(|e| crate::Error::HashFailed(e.to_string()))?;
+        Ok(PhcHash(hash.to_string()))
     }
 
-    /// Whether `secret` matches `hash`, in constant time (argon2's verifier).
+    /// Whether `secret` matches `hash`. The parameters come from the stored PHC string,
+    /// which must be argon2id within tapsim's bounds (anything else matches nothing);
+    /// the memory blocks are reused across calls on this thread; the outputs are
+    /// compared in constant time. A verification that cannot get its memory is a
+    /// mismatch, never a panic.
     pub(crate) fn verify(&self, secret: &str, hash: &PhcHash) -> bool {
-        self.argon
-            .verify_password(secret.as_bytes(), hash.as_str())
-            .is_ok()
+        let Ok(stored) = Stored::parse(hash) else {
+            return false;
+        };
+        let (Some(salt), Some(expected)) = (&stored.parsed.salt, &stored.parsed.hash) else {
+            return false;
+        };
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, stored.params.clone());
+        let mut buffer = [0u8; 64];
+        let out = &mut buffer[..expected.len()];
+        let n = stored.params.block_count();
+        let computed = if n <= MAX_KEPT_BLOCKS {
+            BLOCKS.with(|cell| {
+                // Only this function borrows the cell, and it does not call itself.
+                let Ok(mut blocks) = cell.try_borrow_mut() else {
+                    return false;
+                };
+                grow(&mut blocks, n)
+                    && argon
+                        .hash_password_into_with_memory(
+                            secret.as_bytes(),
+                            salt.as_ref(),
+                            &mut *out,
+                            &mut blocks[..n],
+                        )
+                        .is_ok()
+            })
+        } else {
+            let mut blocks = Vec::new();
+            grow(&mut blocks, n)
+                && argon
+                    .hash_password_into_with_memory(
+                        secret.as_bytes(),
+                        salt.as_ref(),
+                        &mut *out,
+                        &mut blocks[..],
+                    )
+                    .is_ok()
+        };
+        // `Output`'s equality is constant-time.
+        computed && Output::new(out).is_ok_and(|o| o == *expected)
     }
+}
+
+/// Grows `blocks` to at least `n`, reporting an allocation failure instead of aborting.
+fn grow(blocks: &mut Vec<Block>, n: usize) -> bool {
+    if blocks.len() >= n {
+        return true;
+    }
+    if blocks.try_reserve_exact(n - blocks.len()).is_err() {
+        return false;
+    }
+    blocks.resize(n, Block::default());
+    true
 }
 
 /// The characters a generated secret is drawn from (spec T4): upper and lower case
@@ -230,7 +360,7 @@ mod tests {
     fn hash_verifies_only_the_right_secret() {
         let h = Hasher::new(HashCost::Minimum).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let phc = h.hash(&mut rng, "right");
+        let phc = h.hash(&mut rng, "right").unwrap();
         assert!(phc.as_str().starts_with("$argon2id$v=19$m=8,t=1,p=1$"));
         assert!(h.verify("right", &phc));
         assert!(!h.verify("wrong", &phc));
@@ -242,6 +372,82 @@ mod tests {
         })
         .unwrap();
         assert!(other.verify("right", &phc));
+    }
+
+    /// Only argon2id hashes within tapsim's bounds verify (spec T4): argon2d, argon2i,
+    /// other versions, plain text and costs over the bounds match nothing, and are
+    /// refused before any memory is allocated.
+    #[test]
+    fn t4_only_bounded_argon2id_hashes_verify() {
+        use argon2::password_hash::PasswordHasher as _;
+        let h = Hasher::new(HashCost::Minimum).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let good = h.hash(&mut rng, "right").unwrap();
+        for algorithm in [Algorithm::Argon2d, Algorithm::Argon2i] {
+            let other = Argon2::new(
+                algorithm,
+                Version::V0x13,
+                Params::new(8, 1, 1, None).unwrap(),
+            );
+            let phc = PhcHash(
+                other
+                    .hash_password_with_rng(&mut rng, b"right")
+                    .unwrap()
+                    .to_string(),
+            );
+            assert!(!h.verify("right", &phc), "{algorithm:?}");
+            assert!(check_stored_hash(&phc).unwrap_err().contains("argon2id"));
+        }
+        let old = good.as_str().replace("v=19", "v=16");
+        assert!(!h.verify("right", &PhcHash(old)));
+        assert!(!h.verify("right", &PhcHash("right".to_owned())));
+        // 4 GiB and 2^32 passes are refused by the bounds, at once.
+        for (from, to, bound) in [
+            ("m=8", "m=4194304", "memory"),
+            ("t=1", "t=4294967295", "iterations"),
+            ("p=1", "p=255", "lanes"),
+        ] {
+            let huge = PhcHash(good.as_str().replacen(from, to, 1));
+            let started = std::time::Instant::now();
+            assert!(!h.verify("right", &huge));
+            assert!(started.elapsed() < std::time::Duration::from_secs(1));
+            let e = check_stored_hash(&huge).unwrap_err();
+            assert!(e.contains(bound), "{e}");
+        }
+        assert!(check_stored_hash(&good).is_ok());
+    }
+
+    /// Verification with reused blocks says what argon2's own verifier says, across
+    /// costs of different sizes on one thread (the buffer grows, then is reused).
+    #[test]
+    fn verify_with_reused_memory_agrees_with_argon2s_verifier() {
+        use argon2::password_hash::PasswordVerifier as _;
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let costs = [
+            HashCost::Minimum,
+            HashCost::Custom {
+                memory_kib: 64,
+                iterations: 2,
+                lanes: 2,
+            },
+            HashCost::Minimum,
+            HashCost::Custom {
+                memory_kib: 32,
+                iterations: 1,
+                lanes: 4,
+            },
+        ];
+        for cost in costs {
+            let h = Hasher::new(cost).unwrap();
+            let phc = h.hash(&mut rng, "secret-1").unwrap();
+            let stock = Argon2::default();
+            for guess in ["secret-1", "secret-2", ""] {
+                let want = stock
+                    .verify_password(guess.as_bytes(), phc.as_str())
+                    .is_ok();
+                assert_eq!(h.verify(guess, &phc), want, "{cost:?} {guess}");
+            }
+        }
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! The directory: users, groups (nested), and role assignments.
 
-use std::collections::BTreeSet;
-use std::hash::Hasher as _;
+use std::collections::hash_map::RandomState;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasher, Hasher as _};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::crypto::PhcHash;
 use crate::error::{Error, Result};
-use crate::ids::{FoldHasher, FoldMap, GroupId, UserId};
+use crate::ids::{GroupId, UserId};
 use crate::role::{Role, RoleSet};
 
 /// The kind of account (Entra's `userType`, with guests split by where they live).
@@ -239,10 +240,16 @@ impl From<GroupId> for Member {
 pub struct Directory {
     users: Vec<User>,
     groups: Vec<Group>,
-    user_index: FoldMap<UserId, u32>,
-    group_index: FoldMap<GroupId, u32>,
-    /// A hash of the lower-cased UPN to the first user with that hash...
-    upn_index: FoldMap<u64, u32>,
+    /// The indexes hash with SipHash under keys drawn per directory from the operating
+    /// system (`RandomState`): ids and names from a snapshot cannot be chosen to collide
+    /// and make loading quadratic. Only lookups use them, never iteration, so nothing
+    /// that reaches an output depends on the keys.
+    user_index: HashMap<UserId, u32>,
+    group_index: HashMap<GroupId, u32>,
+    /// A keyed hash of the lower-cased UPN to the first user with that hash...
+    upn_index: HashMap<u64, u32>,
+    /// The key of the UPN hash.
+    upn_keys: RandomState,
     /// ...and the users whose UPN hash collided with another's (searched in full).
     upn_overflow: Vec<u32>,
 }
@@ -310,13 +317,16 @@ impl<'de> Deserialize<'de> for Directory {
     }
 }
 
-/// The index key of a UPN: a hash of its ASCII-lower-cased bytes (UPNs are ASCII).
-fn upn_key(upn: &str) -> u64 {
-    let mut h = FoldHasher::default();
-    for b in upn.bytes() {
-        h.write_u8(b.to_ascii_lowercase());
+impl Directory {
+    /// The index key of a UPN: a keyed hash of its ASCII-lower-cased bytes (UPNs are
+    /// ASCII).
+    fn upn_key(&self, upn: &str) -> u64 {
+        let mut h = self.upn_keys.build_hasher();
+        for b in upn.bytes() {
+            h.write_u8(b.to_ascii_lowercase());
+        }
+        h.finish()
     }
-    h.finish()
 }
 
 /// Checks a user principal name as Entra does: `name@domain`, the name 1 to 64
@@ -378,7 +388,7 @@ impl Directory {
                 .filter(|u| u.user_principal_name.eq_ignore_ascii_case(upn))
         };
         self.upn_index
-            .get(&upn_key(upn))
+            .get(&self.upn_key(upn))
             .and_then(matches)
             .or_else(|| self.upn_overflow.iter().find_map(matches))
     }
@@ -431,7 +441,7 @@ impl Directory {
         // u32 slots: four billion users is beyond any machine this runs on.
         let i = u32::try_from(slot).unwrap_or(u32::MAX);
         self.user_index.insert(user.id, i);
-        let key = upn_key(&user.user_principal_name);
+        let key = self.upn_key(&user.user_principal_name);
         match self.upn_index.entry(key) {
             std::collections::hash_map::Entry::Occupied(_) => self.upn_overflow.push(i),
             std::collections::hash_map::Entry::Vacant(v) => {
@@ -665,7 +675,8 @@ mod tests {
         let mut dir = Directory::default();
         dir.insert_user(user(1, "a@contoso.com"));
         // Force a collision: make b's key already taken (by a), as a real collision would.
-        dir.upn_index.insert(upn_key("b@contoso.com"), 0);
+        let key = dir.upn_key("b@contoso.com");
+        dir.upn_index.insert(key, 0);
         dir.insert_user(user(2, "b@contoso.com"));
         assert_eq!(dir.upn_overflow, [1]);
         assert_eq!(

@@ -27,16 +27,21 @@ pub enum ErrorCode {
     /// `conflict`, HTTP 409.
     #[serde(rename = "conflict")]
     Conflict,
+    /// `serviceNotAvailable`, HTTP 503: the simulator lacks a resource (memory for
+    /// argon2) to carry the request out; trying again later may work.
+    #[serde(rename = "serviceNotAvailable")]
+    ServiceNotAvailable,
 }
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 5] = [
+    pub const ALL: [ErrorCode; 6] = [
         ErrorCode::BadRequest,
         ErrorCode::AccessDenied,
         ErrorCode::ItemNotFound,
         ErrorCode::RequestResourceNotFound,
         ErrorCode::Conflict,
+        ErrorCode::ServiceNotAvailable,
     ];
 
     /// The code as Graph spells it.
@@ -47,6 +52,7 @@ impl ErrorCode {
             ErrorCode::ItemNotFound => "itemNotFound",
             ErrorCode::RequestResourceNotFound => "request_ResourceNotFound",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::ServiceNotAvailable => "serviceNotAvailable",
         }
     }
 
@@ -57,6 +63,7 @@ impl ErrorCode {
             ErrorCode::AccessDenied => 403,
             ErrorCode::ItemNotFound | ErrorCode::RequestResourceNotFound => 404,
             ErrorCode::Conflict => 409,
+            ErrorCode::ServiceNotAvailable => 503,
         }
     }
 }
@@ -287,6 +294,10 @@ pub enum Error {
     /// The tenant configuration is inconsistent (`badRequest`).
     #[error("invalid tenant configuration: {0}")]
     InvalidConfig(String),
+    /// argon2 could not hash a secret, because its memory could not be allocated
+    /// (`serviceNotAvailable`, HTTP 503). Nothing changed.
+    #[error("the secret could not be hashed: {0}")]
+    HashFailed(String),
 }
 
 impl Error {
@@ -312,6 +323,7 @@ impl Error {
             | Error::NotRegistrable(_)
             | Error::PasswordAloneIsNoStepUp
             | Error::InvalidConfig(_) => ErrorCode::BadRequest,
+            Error::HashFailed(_) => ErrorCode::ServiceNotAvailable,
         }
     }
 

@@ -211,35 +211,3 @@ mod tests {
         }
     }
 }
-
-/// A fast, deterministic hasher for tapsim's own indexes. GUIDs are random already, so
-/// folding their bytes is enough; strings (lower-cased UPNs) get the same multiplicative
-/// fold. Deterministic: no per-process random state, so nothing that reaches an output
-/// depends on anything but the tenant's seed.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct FoldHasher(u64);
-
-impl std::hash::Hasher for FoldHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        }
-        for b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
-        }
-    }
-}
-
-/// Builds [`FoldHasher`]s.
-pub(crate) type FoldBuild = std::hash::BuildHasherDefault<FoldHasher>;
-
-/// A `HashMap` with [`FoldHasher`].
-pub(crate) type FoldMap<K, V> = std::collections::HashMap<K, V, FoldBuild>;

@@ -98,13 +98,21 @@ impl Tenant {
         }
         let length = policy.default_length as usize;
 
-        // Valid as a whole: from here on the request succeeds.
+        // Valid as a whole: from here on the request succeeds, unless argon2 cannot get
+        // its memory; then nothing changes, the RNG's position included.
+        let rng_before = self.state.rng.clone();
+        let id = PassId(Guid::random(&mut self.state.rng));
+        let secret = generate_secret(&mut self.state.rng, length);
+        let hash = match self.hasher.hash(&mut self.state.rng, &secret) {
+            Ok(hash) => hash,
+            Err(e) => {
+                self.state.rng = rng_before;
+                return Err(e);
+            }
+        };
         if let Some(old) = self.pass_slot_mut(user).and_then(Option::take) {
             self.end_sessions_of_pass(old.id, now);
         }
-        let id = PassId(Guid::random(&mut self.state.rng));
-        let secret = generate_secret(&mut self.state.rng, length);
-        let hash = self.hasher.hash(&mut self.state.rng, &secret);
         let record = PassRecord {
             id,
             created: now,

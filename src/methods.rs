@@ -339,7 +339,7 @@ impl Tenant {
         if one_time && kind.has_registration_window() && now >= window_end {
             return Err(Denial::RegistrationWindowClosed.into());
         }
-        let (device, props) = self.insert_method(user, kind, display_name);
+        let (device, props) = self.insert_method(user, kind, display_name)?;
         let target = self.user_target(user, props);
         self.audit(user, Activity::UserRegisteredMethod, target, Vec::new());
         Ok(device)
@@ -362,7 +362,7 @@ impl Tenant {
         if !kind.is_registrable() {
             return Err(Error::NotRegistrable(kind.display_name()));
         }
-        let (device, _) = self.insert_method(user, kind, display_name.into());
+        let (device, _) = self.insert_method(user, kind, display_name.into())?;
         Ok(device)
     }
 
@@ -371,10 +371,18 @@ impl Tenant {
         user: UserId,
         kind: MethodKind,
         display_name: String,
-    ) -> (Device, Vec<ModifiedProperty>) {
+    ) -> Result<(Device, Vec<ModifiedProperty>)> {
+        let rng_before = self.state.rng.clone();
         let id = MethodId(Guid::random(&mut self.state.rng));
         let secret = crate::crypto::generate_secret(&mut self.state.rng, 32);
-        let hash = self.hasher.hash(&mut self.state.rng, &secret);
+        let hash = match self.hasher.hash(&mut self.state.rng, &secret) {
+            Ok(hash) => hash,
+            Err(e) => {
+                // argon2 could not get its memory: nothing changes, the RNG included.
+                self.state.rng = rng_before;
+                return Err(e);
+            }
+        };
         let record = MethodRecord {
             id,
             kind,
@@ -395,7 +403,7 @@ impl Tenant {
             kind,
             secret: Secret::new(secret),
         };
-        (device, props)
+        Ok((device, props))
     }
 
     /// Lists `user`'s registered methods as `actor` (spec T9's read rules).

@@ -195,7 +195,7 @@ impl TenantBuilder {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let tenant_id = TenantId(Guid::random(&mut rng));
         let decoy = crate::crypto::generate_secret(&mut rng, 16);
-        let decoy_hash = hasher.hash(&mut rng, &decoy);
+        let decoy_hash = hasher.hash(&mut rng, &decoy)?;
         let config = TenantConfig {
             tenant_id,
             domain: self.domain,
@@ -220,6 +220,46 @@ impl TenantBuilder {
             hasher,
         })
     }
+}
+
+/// What a restored snapshot must satisfy beyond its shape: every stored hash is an
+/// argon2id PHC string within tapsim's cost bounds (spec T4; a hash asking argon2 for
+/// 4 GiB, or another algorithm, or plain text is refused), every pass's lifetime lies in
+/// P2's range and every user principal name is valid. The error names the object.
+fn check_snapshot_contents(state: &TenantState) -> Result<()> {
+    let bad = |what: String, why: String| Error::InvalidConfig(format!("snapshot: {what}: {why}"));
+    crate::crypto::check_stored_hash(&state.decoy_hash)
+        .map_err(|e| bad("the decoy hash".to_owned(), e))?;
+    for user in state.directory.users() {
+        crate::directory::validate_upn(user.user_principal_name())
+            .map_err(|e| bad(format!("user `{}`", user.id()), e.to_string()))?;
+        if let Some(h) = &user.password {
+            crate::crypto::check_stored_hash(h)
+                .map_err(|e| bad(format!("the password of user `{}`", user.id()), e))?;
+        }
+    }
+    for pass in state.passes.iter().flatten() {
+        crate::crypto::check_stored_hash(&pass.hash)
+            .map_err(|e| bad(format!("pass `{}`", pass.id), e))?;
+        if !LIFETIME_RANGE.contains(&pass.lifetime_in_minutes) {
+            return Err(bad(
+                format!("pass `{}`", pass.id),
+                format!(
+                    "lifetimeInMinutes `{}` is outside {}..={}",
+                    pass.lifetime_in_minutes,
+                    LIFETIME_RANGE.start(),
+                    LIFETIME_RANGE.end()
+                ),
+            ));
+        }
+    }
+    for methods in state.sign_in.methods.values() {
+        for m in methods {
+            crate::crypto::check_stored_hash(&m.hash)
+                .map_err(|e| bad(format!("method `{}`", m.id()), e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Checks what [`TenantBuilder::build`] and [`Tenant::set_switches`] accept.
@@ -361,7 +401,9 @@ impl Tenant {
     /// policy is invalid.
     pub fn from_snapshot(state: TenantState, clock: Arc<dyn Clock>) -> Result<Tenant> {
         let hasher = Hasher::new(state.config.hash_cost).map_err(Error::InvalidConfig)?;
+        validate_switches(&state.config.switches)?;
         state.config.lockout.validate()?;
+        check_snapshot_contents(&state)?;
         state.policy.validate(&state.directory)?;
         if state.passes.len() != state.directory.users().len() {
             return Err(Error::InvalidConfig(format!(
@@ -403,11 +445,21 @@ impl Tenant {
         if let Some(p) = &new.password {
             check_password(p)?;
         }
+        let rng_before = self.state.rng.clone();
         let id = UserId(Guid::random(&mut self.state.rng));
-        let password = new
+        let password = match new
             .password
             .as_ref()
-            .map(|p| self.hasher.hash(&mut self.state.rng, p.danger_reveal()));
+            .map(|p| self.hasher.hash(&mut self.state.rng, p.danger_reveal()))
+            .transpose()
+        {
+            Ok(p) => p,
+            Err(e) => {
+                // argon2 could not get its memory: nothing changes, the RNG included.
+                self.state.rng = rng_before;
+                return Err(e);
+            }
+        };
         self.state.directory.insert_user(User {
             id,
             user_principal_name: new.user_principal_name.into_boxed_str(),
@@ -446,9 +498,17 @@ impl Tenant {
         }
         let password = password.into();
         check_password(&password)?;
-        let hash = self
+        let rng_before = self.state.rng.clone();
+        let hash = match self
             .hasher
-            .hash(&mut self.state.rng, password.danger_reveal());
+            .hash(&mut self.state.rng, password.danger_reveal())
+        {
+            Ok(hash) => hash,
+            Err(e) => {
+                self.state.rng = rng_before;
+                return Err(e);
+            }
+        };
         if let Some(u) = self.state.directory.user_mut(user) {
             u.password = Some(hash);
         }

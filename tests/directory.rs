@@ -330,3 +330,96 @@ fn r14_lockout_and_membership_settings_apply_from_the_next_operation() {
     fx.tenant.set_transitive_membership(false);
     assert!(!fx.tenant.scope_of(fx.ada).is_in_scope());
 }
+
+// ---- Snapshots from outside: validated on restore (T4, P2; issue 11) -------------------
+
+/// A tenant's snapshot as JSON, with one edit, restored.
+fn restore_edited(t: &Tenant, edit: impl FnOnce(&mut serde_json::Value)) -> Result<Tenant> {
+    let mut json = serde_json::to_value(t.snapshot()).unwrap();
+    edit(&mut json);
+    let state: TenantState = serde_json::from_value(json).unwrap();
+    Tenant::from_snapshot(state, Arc::new(ManualClock::new(t0())))
+}
+
+/// The first string in `v` that starts with `$argon2id$`, to change.
+fn first_hash(v: &mut serde_json::Value) -> Option<&mut serde_json::Value> {
+    match v {
+        serde_json::Value::String(s) if s.starts_with("$argon2id$") => Some(v),
+        serde_json::Value::Array(items) => items.iter_mut().find_map(first_hash),
+        serde_json::Value::Object(map) => map.values_mut().find_map(first_hash),
+        _ => None,
+    }
+}
+
+#[test]
+fn t4_a_snapshot_with_other_algorithms_or_plain_text_is_refused() {
+    let mut fx = Fx::enabled();
+    let ada = fx.ada;
+    fx.issue(ada, PassOptions::new());
+    for (from, to, says) in [
+        ("$argon2id$", "$argon2d$", "argon2id"),
+        ("$argon2id$", "$argon2i$", "argon2id"),
+        ("v=19", "v=16", "version 19"),
+    ] {
+        let e = restore_edited(&fx.tenant, |j| {
+            let h = first_hash(j).unwrap();
+            *h = serde_json::Value::String(h.as_str().unwrap().replace(from, to));
+        })
+        .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::BadRequest);
+        assert!(e.to_string().contains(says), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("invalid tenant configuration: snapshot:"),
+            "{e}"
+        );
+    }
+    let e = restore_edited(&fx.tenant, |j| {
+        *first_hash(j).unwrap() = serde_json::Value::String("hunter2".to_owned());
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("not a PHC string"), "{e}");
+}
+
+#[test]
+fn t4_a_snapshot_asking_argon2_for_too_much_is_refused_by_name() {
+    let mut fx = Fx::enabled();
+    let ada = fx.ada;
+    fx.issue(ada, PassOptions::new());
+    for (from, to, bound) in [
+        ("m=8,", "m=4194304,", "memory"),
+        ("t=1,", "t=4294967295,", "iterations"),
+        ("p=1", "p=64", "lanes"),
+    ] {
+        let e = restore_edited(&fx.tenant, |j| {
+            let h = first_hash(j).unwrap();
+            *h = serde_json::Value::String(h.as_str().unwrap().replacen(from, to, 1));
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains(bound), "{e}");
+    }
+}
+
+#[test]
+fn p2_a_snapshot_with_a_pass_lifetime_outside_p2_is_refused() {
+    let mut fx = Fx::enabled();
+    let ada = fx.ada;
+    fx.issue(ada, PassOptions::new());
+    let e = restore_edited(&fx.tenant, |j| {
+        let pass = j["passes"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|p| !p.is_null())
+            .unwrap();
+        pass["lifetimeInMinutes"] = serde_json::json!(5);
+    })
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("lifetimeInMinutes `5` is outside 10..=43200"),
+        "{e}"
+    );
+    // The untouched snapshot restores.
+    assert!(restore_edited(&fx.tenant, |_| {}).is_ok());
+}

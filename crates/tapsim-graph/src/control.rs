@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tapsim::{
     Credential, Decision, Device, LockoutSettings, MethodKind, NewUser, Profile, Role, SessionId,
@@ -645,7 +645,12 @@ fn decision_json(outcome: &tapsim::SignInOutcome) -> Response {
     };
     // Strings, numbers, booleans and a `Value`: serializing cannot fail.
     let text = serde_json::to_string(&answer).unwrap_or_default();
-    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], text).into_response()
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        text,
+    )
+        .into_response()
 }
 
 async fn sign_in(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
