@@ -110,6 +110,8 @@ enum OutputFormat {
     Text,
     /// One JSON object per line.
     Json,
+    /// One self-contained HTML page: a timeline per scenario, the steps, the logs.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -163,6 +165,7 @@ impl Out {
 struct App {
     out: Out,
     json: bool,
+    html: bool,
     quiet: bool,
     color: bool,
     err_color: bool,
@@ -202,6 +205,7 @@ fn main() -> ExitCode {
             closed: false,
         },
         json: cli.format == OutputFormat::Json,
+        html: cli.format == OutputFormat::Html,
         quiet: cli.quiet,
         color: io::stdout().is_terminal() && !no_color,
         err_color: io::stderr().is_terminal() && !no_color,
@@ -414,6 +418,7 @@ impl App {
         }
         let mut failed = Vec::new();
         let total = scenarios.len();
+        let mut reports = Vec::new();
         for (i, scenario) in scenarios.iter().enumerate() {
             let report = match scenario.run(&self.options) {
                 Ok(r) => r,
@@ -423,7 +428,9 @@ impl App {
                     continue;
                 }
             };
-            if self.json {
+            if self.html {
+                // One page for every scenario: written once all have run.
+            } else if self.json {
                 self.out.put(&report.to_json_lines(self.quiet));
             } else {
                 if i > 0 {
@@ -440,8 +447,15 @@ impl App {
                         .unwrap_or_else(|| report.title.clone()),
                 );
             }
+            if self.html {
+                reports.push(report);
+            }
         }
-        if total > 1 && self.json {
+        if self.html {
+            if !unusable {
+                self.out.put(&tapsim_lab::html_report(&reports));
+            }
+        } else if total > 1 && self.json {
             self.out.line(&json!({
                 "type": "summary",
                 "scenarios": total,

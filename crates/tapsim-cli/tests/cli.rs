@@ -279,3 +279,38 @@ fn serve_refuses_a_bad_clock_and_an_unknown_lab_with_status_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("lockout"), "{}", stderr(&o));
 }
+
+#[test]
+fn html_format_writes_one_self_contained_page_for_every_scenario() {
+    let o = tapsim(&[
+        "run",
+        "--lab",
+        "account-recovery",
+        "--format",
+        "html",
+        "--hash-cost",
+        "minimum",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert_eq!(page.matches("<!DOCTYPE html>").count(), 1);
+    assert_eq!(page.matches("<svg class=\"timeline\"").count(), 3);
+    assert!(!page.contains("<script"));
+    assert!(stderr(&o).is_empty());
+    // A failing scenario still writes its page, and exits 1.
+    let f = file(
+        "html-false.toml",
+        "[[users]]\nupn = \"a@contoso.com\"\n[[steps]]\ndo = \"advance_clock\"\nby = \"1m\"\nexpect = \"error\"\n",
+    );
+    let o = tapsim(&[
+        "run",
+        f.to_str().unwrap(),
+        "--format",
+        "html",
+        "--hash-cost",
+        "minimum",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("1 of 1 expectations failed, in step 1"));
+}

@@ -112,7 +112,7 @@ fn upn_of(report: &Report, id: Option<&str>) -> String {
         )
 }
 
-fn sign_in_rows(records: &[SignInRecord]) -> Vec<Vec<String>> {
+pub(crate) fn sign_in_rows(records: &[SignInRecord]) -> Vec<Vec<String>> {
     records
         .iter()
         .enumerate()
@@ -145,7 +145,7 @@ fn sign_in_rows(records: &[SignInRecord]) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn audit_rows(report: &Report, records: &[AuditRecord]) -> Vec<Vec<String>> {
+pub(crate) fn audit_rows(report: &Report, records: &[AuditRecord]) -> Vec<Vec<String>> {
     records
         .iter()
         .enumerate()
@@ -175,7 +175,7 @@ fn audit_rows(report: &Report, records: &[AuditRecord]) -> Vec<Vec<String>> {
         .collect()
 }
 
-const SIGN_IN_HEADERS: [&str; 7] = [
+pub(crate) const SIGN_IN_HEADERS: [&str; 7] = [
     "#",
     "time",
     "user",
@@ -184,7 +184,8 @@ const SIGN_IN_HEADERS: [&str; 7] = [
     "requirement",
     "failure",
 ];
-const AUDIT_HEADERS: [&str; 6] = ["#", "time", "activity", "initiated by", "target", "details"];
+pub(crate) const AUDIT_HEADERS: [&str; 6] =
+    ["#", "time", "activity", "initiated by", "target", "details"];
 
 impl Report {
     /// The run as a readable transcript: the setup, each step with what happened, why
@@ -461,6 +462,6 @@ impl Report {
     }
 }
 
-fn on_off(b: bool) -> &'static str {
+pub(crate) fn on_off(b: bool) -> &'static str {
     if b { "on" } else { "off" }
 }
