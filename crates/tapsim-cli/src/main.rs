@@ -54,6 +54,10 @@ struct Cli {
     /// Print only failed steps and the result lines.
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Show every check of every sign-in, every fact and every expectation that held
+    /// (by default a sign-in shows the check that decided it, and logs appear once).
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,6 +171,8 @@ struct App {
     json: bool,
     html: bool,
     quiet: bool,
+    verbose: bool,
+    width: usize,
     color: bool,
     err_color: bool,
     options: RunOptions,
@@ -207,6 +213,8 @@ fn main() -> ExitCode {
         json: cli.format == OutputFormat::Json,
         html: cli.format == OutputFormat::Html,
         quiet: cli.quiet,
+        verbose: cli.verbose,
+        width: text_width(),
         color: io::stdout().is_terminal() && !no_color,
         err_color: io::stderr().is_terminal() && !no_color,
         options,
@@ -244,6 +252,24 @@ fn main() -> ExitCode {
 }
 
 mod serve;
+
+/// The transcript's width: `COLUMNS` when set, else the terminal's when stdout is one,
+/// else 100.
+fn text_width() -> usize {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+    {
+        return n;
+    }
+    if io::stdout().is_terminal()
+        && let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size()
+    {
+        return usize::from(w);
+    }
+    tapsim_lab::DEFAULT_WIDTH
+}
 
 /// A scenario ready to run, or why it is not.
 enum Loaded {
@@ -436,7 +462,13 @@ impl App {
                 if i > 0 {
                     self.out.put("\n");
                 }
-                let text = report.to_text(TextOptions::new().color(self.color).quiet(self.quiet));
+                let text = report.to_text(
+                    TextOptions::new()
+                        .color(self.color)
+                        .quiet(self.quiet)
+                        .verbose(self.verbose)
+                        .width(self.width),
+                );
                 self.out.put(&text);
             }
             if !report.passed() {

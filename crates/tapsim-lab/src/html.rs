@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::render::{AUDIT_HEADERS, SIGN_IN_HEADERS, audit_rows, on_off, sign_in_rows};
+use super::render::{AUDIT_HEADERS, SIGN_IN_HEADERS, Times, audit_rows, on_off, sign_in_rows};
 use super::runner::{Outcome, Report, StepReport};
 use super::timeline::{MarkerKind, PassFate, Timeline};
 use tapsim::graph::format_datetime;
@@ -914,7 +914,7 @@ fn article(out: &mut String, index: usize, report: &Report) {
         out,
         "Sign-in log, oldest first",
         &SIGN_IN_HEADERS,
-        &sign_in_rows(signs),
+        &sign_in_rows(signs, Times::Full),
     );
     let audit = report.tenant.audit_log();
     let _ = write!(out, "<h3>Audit log ({} records)</h3>", audit.len());
@@ -922,7 +922,7 @@ fn article(out: &mut String, index: usize, report: &Report) {
         out,
         "Audit log, oldest first",
         &AUDIT_HEADERS,
-        &audit_rows(report, audit),
+        &audit_rows(report, audit, Times::Full),
     );
     let (all, failed) = report.expectation_counts();
     let result = if failed == 0 {

@@ -55,7 +55,7 @@ pub use builtin::{
 };
 pub use error::{Diagnostic, DiagnosticKind, LabError, Location, ScenarioError, SetupError};
 pub use html::html_report;
-pub use render::TextOptions;
+pub use render::{DEFAULT_WIDTH, TextOptions};
 pub use runner::{ExpectationCheck, Outcome, Report, RunOptions, Settings, Setup, StepReport};
 pub use scenario::{
     Action, AuditExpectation, AuditMatch, Expect, ExpectedResult, ExpectedSession, Format,
