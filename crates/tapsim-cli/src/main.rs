@@ -54,6 +54,10 @@ struct Cli {
     /// Print only failed steps and the result lines.
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Show every check of every sign-in, every fact and every expectation that held
+    /// (by default a sign-in shows the check that decided it, and logs appear once).
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +114,8 @@ enum OutputFormat {
     Text,
     /// One JSON object per line.
     Json,
+    /// One self-contained HTML page: a timeline per scenario, the steps, the logs.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -163,7 +169,10 @@ impl Out {
 struct App {
     out: Out,
     json: bool,
+    html: bool,
     quiet: bool,
+    verbose: bool,
+    width: usize,
     color: bool,
     err_color: bool,
     options: RunOptions,
@@ -202,7 +211,10 @@ fn main() -> ExitCode {
             closed: false,
         },
         json: cli.format == OutputFormat::Json,
+        html: cli.format == OutputFormat::Html,
         quiet: cli.quiet,
+        verbose: cli.verbose,
+        width: text_width(),
         color: io::stdout().is_terminal() && !no_color,
         err_color: io::stderr().is_terminal() && !no_color,
         options,
@@ -240,6 +252,24 @@ fn main() -> ExitCode {
 }
 
 mod serve;
+
+/// The transcript's width: `COLUMNS` when set, else the terminal's when stdout is one,
+/// else 100.
+fn text_width() -> usize {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+    {
+        return n;
+    }
+    if io::stdout().is_terminal()
+        && let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size()
+    {
+        return usize::from(w);
+    }
+    tapsim_lab::DEFAULT_WIDTH
+}
 
 /// A scenario ready to run, or why it is not.
 enum Loaded {
@@ -414,6 +444,7 @@ impl App {
         }
         let mut failed = Vec::new();
         let total = scenarios.len();
+        let mut reports = Vec::new();
         for (i, scenario) in scenarios.iter().enumerate() {
             let report = match scenario.run(&self.options) {
                 Ok(r) => r,
@@ -423,13 +454,21 @@ impl App {
                     continue;
                 }
             };
-            if self.json {
+            if self.html {
+                // One page for every scenario: written once all have run.
+            } else if self.json {
                 self.out.put(&report.to_json_lines(self.quiet));
             } else {
                 if i > 0 {
                     self.out.put("\n");
                 }
-                let text = report.to_text(TextOptions::new().color(self.color).quiet(self.quiet));
+                let text = report.to_text(
+                    TextOptions::new()
+                        .color(self.color)
+                        .quiet(self.quiet)
+                        .verbose(self.verbose)
+                        .width(self.width),
+                );
                 self.out.put(&text);
             }
             if !report.passed() {
@@ -440,8 +479,15 @@ impl App {
                         .unwrap_or_else(|| report.title.clone()),
                 );
             }
+            if self.html {
+                reports.push(report);
+            }
         }
-        if total > 1 && self.json {
+        if self.html {
+            if !unusable {
+                self.out.put(&tapsim_lab::html_report(&reports));
+            }
+        } else if total > 1 && self.json {
             self.out.line(&json!({
                 "type": "summary",
                 "scenarios": total,

@@ -40,6 +40,25 @@ fn no_arguments_runs_the_account_recovery_lab_and_exits_0() {
     assert!(out.starts_with("━━ Account recovery with a Temporary Access Pass ━━"));
     assert!(out.contains("hash cost production"));
     assert!(out.contains("All 3 scenarios hold."));
+    // Brief: at most half the 481 lines it was, none wider than 100 columns.
+    let lines = out.lines().count();
+    assert!(lines <= 240, "{lines} lines");
+    for l in out.lines() {
+        assert!(
+            l.chars().count() <= 100,
+            "{} columns: {l}",
+            l.chars().count()
+        );
+    }
+    // Each log once per scenario, and each decision with its reason.
+    assert_eq!(out.matches("Sign-in log (").count(), 3);
+    assert_eq!(out.matches("Audit log (").count(), 3);
+    assert!(out.contains("denied, passNotYetValid: The Temporary Access Pass is not valid yet."));
+    assert!(out.contains("✗ why: validity window"));
+    assert!(
+        !out.contains("✓ lockout"),
+        "passed checks only with --verbose"
+    );
     assert!(
         !out.contains('\x1b'),
         "no colour when stdout is not a terminal"
@@ -278,4 +297,74 @@ fn serve_refuses_a_bad_clock_and_an_unknown_lab_with_status_2() {
     let o = tapsim(&["serve", "--lab", "lockot"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("lockout"), "{}", stderr(&o));
+}
+
+#[test]
+fn html_format_writes_one_self_contained_page_for_every_scenario() {
+    let o = tapsim(&[
+        "run",
+        "--lab",
+        "account-recovery",
+        "--format",
+        "html",
+        "--hash-cost",
+        "minimum",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert_eq!(page.matches("<!DOCTYPE html>").count(), 1);
+    assert_eq!(page.matches("<svg class=\"timeline\"").count(), 3);
+    assert!(!page.contains("<script"));
+    assert!(stderr(&o).is_empty());
+    // A failing scenario still writes its page, and exits 1.
+    let f = file(
+        "html-false.toml",
+        "[[users]]\nupn = \"a@contoso.com\"\n[[steps]]\ndo = \"advance_clock\"\nby = \"1m\"\nexpect = \"error\"\n",
+    );
+    let o = tapsim(&[
+        "run",
+        f.to_str().unwrap(),
+        "--format",
+        "html",
+        "--hash-cost",
+        "minimum",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("1 of 1 expectations failed, in step 1"));
+}
+
+#[test]
+fn verbose_shows_every_check_and_columns_sets_the_width() {
+    let args = ["run", "--lab", "lockout", "--hash-cost", "minimum"];
+    let brief = stdout(&tapsim(&args));
+    let verbose = stdout(&tapsim(&[&args[..], &["--verbose"]].concat()));
+    assert!(!brief.contains("✓ user:"));
+    assert!(verbose.contains("✓ user:"));
+    assert!(verbose.lines().count() > brief.lines().count());
+    let narrow = Command::new(env!("CARGO_BIN_EXE_tapsim"))
+        .args(args)
+        .env("COLUMNS", "60")
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .output()
+        .unwrap();
+    assert_eq!(narrow.status.code(), Some(0));
+    for l in stdout(&narrow).lines() {
+        assert!(l.chars().count() <= 60, "{l}");
+    }
+    assert_eq!(tapsim(&["-q", "-v"]).status.code(), Some(2));
+}
+
+#[test]
+fn terminal_escapes_from_a_lab_are_never_written_raw() {
+    let f = file(
+        "escapes.toml",
+        "title = \"red \\u001b[31m and bell \\u0007\"\n[[users]]\nupn = \"a@contoso.com\"\n[[steps]]\ndo = \"advance_clock\"\nby = \"1m\"\nsay = \"clear \\u001b[2J\"\n",
+    );
+    let o = tapsim(&["run", f.to_str().unwrap(), "--hash-cost", "minimum"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.contains('\x1b') && !out.contains('\x07'), "{out:?}");
+    assert!(out.contains("red \\u{1b}[31m and bell \\u{7}"), "{out}");
+    assert!(out.contains("clear \\u{1b}[2J"), "{out}");
 }

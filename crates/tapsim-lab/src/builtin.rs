@@ -55,10 +55,10 @@ static LABS: [BuiltinLab; 6] = [
         id: "account-recovery",
         title: "Account recovery with a Temporary Access Pass",
         summary: "A user who lost their phone gets back in with a pass and registers again: \
-                  the seed story, then pass replacement, then the 2021 preview's rules",
+                  today's rules first, then the older delete-first rule, then the 2021 preview's",
         scenarios: &[
             lab_file!("account-recovery.toml"),
-            lab_file!("account-recovery-replace.toml"),
+            lab_file!("account-recovery-delete-first.toml"),
             lab_file!("account-recovery-preview2021.toml"),
         ],
     },

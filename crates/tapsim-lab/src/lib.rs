@@ -40,6 +40,7 @@
 mod builtin;
 mod decode;
 mod error;
+mod html;
 mod node;
 mod render;
 mod runner;
@@ -47,18 +48,24 @@ mod scenario;
 pub mod story;
 mod suggest;
 mod time;
+mod timeline;
 
 pub use builtin::{
     BuiltinLab, BuiltinScenario, DEFAULT_LAB, builtin_lab, builtin_labs, closest_builtin_lab,
 };
 pub use error::{Diagnostic, DiagnosticKind, LabError, Location, ScenarioError, SetupError};
-pub use render::TextOptions;
+pub use html::html_report;
+pub use render::{DEFAULT_WIDTH, TextOptions};
 pub use runner::{ExpectationCheck, Outcome, Report, RunOptions, Settings, Setup, StepReport};
 pub use scenario::{
     Action, AuditExpectation, AuditMatch, Expect, ExpectedResult, ExpectedSession, Format,
     GroupSpec, LogKind, MemberName, MethodSpec, PolicyChange, PolicySpec, Scenario,
     SignInLogExpectation, SignInWith, Step, SwitchOverrides, TargetName, TenantSpec, TimeSpec,
     UserSpec,
+};
+pub use timeline::{
+    Attempt, Marker, MarkerKind, PassFate, PassWindow, SessionEnded, SessionSpan, StepTime,
+    Timeline,
 };
 
 /// Parses, checks and runs a scenario's text in one call.

@@ -11,19 +11,51 @@ use tapsim::graph::format_datetime;
 use tapsim::{AuditRecord, SignInRecord, UserId};
 
 /// How to write the text transcript.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TextOptions {
     /// ANSI colour (for a terminal).
     pub color: bool,
     /// Only the steps that failed, and the result line.
     pub quiet: bool,
+    /// Every check of every sign-in, every fact a step found (the audit and sign-in
+    /// records it left, the clock after it) and every expectation that held; without
+    /// it, a sign-in shows only the check that decided it, and the logs appear once,
+    /// at the end.
+    pub verbose: bool,
+    /// The widest a line may be, in characters (at least 40): narration wraps, and
+    /// table cells wrap or are cut to fit. Default 100.
+    pub width: usize,
 }
 
+impl Default for TextOptions {
+    fn default() -> TextOptions {
+        TextOptions {
+            color: false,
+            quiet: false,
+            verbose: false,
+            width: DEFAULT_WIDTH,
+        }
+    }
+}
+
+/// The width of the transcript when nothing else is known.
+pub const DEFAULT_WIDTH: usize = 100;
+
 impl TextOptions {
-    /// Plain text, everything.
+    /// Plain text, brief, 100 columns wide.
     pub fn new() -> TextOptions {
         TextOptions::default()
+    }
+    /// Brief or verbose.
+    pub fn verbose(mut self, on: bool) -> TextOptions {
+        self.verbose = on;
+        self
+    }
+    /// The widest a line may be (values under 40 count as 40).
+    pub fn width(mut self, width: usize) -> TextOptions {
+        self.width = width.max(40);
+        self
     }
     /// With or without colour.
     pub fn color(mut self, on: bool) -> TextOptions {
@@ -72,30 +104,167 @@ impl Paint {
     }
 }
 
-/// Lays out rows under headers, each column as wide as its widest cell.
-fn table(out: &mut String, indent: &str, headers: &[&str], rows: &[Vec<String>], paint: Paint) {
+/// Words of `text` in lines of at most `width` characters (a word longer than that is
+/// cut into pieces). Each line of `text` is wrapped on its own.
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    for para in text.lines() {
+        let mut line = String::new();
+        let mut len = 0;
+        for word in para.split_whitespace() {
+            let mut word: Vec<char> = word.chars().collect();
+            while word.len() > width {
+                if len > 0 {
+                    lines.push(std::mem::take(&mut line));
+                    len = 0;
+                }
+                let rest = word.split_off(width);
+                lines.push(word.into_iter().collect());
+                word = rest;
+            }
+            if len > 0 && len + 1 + word.len() > width {
+                lines.push(std::mem::take(&mut line));
+                len = 0;
+            }
+            if len > 0 {
+                line.push(' ');
+                len += 1;
+            }
+            len += word.len();
+            line.extend(word);
+        }
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
+}
+
+/// `text` cut to `width` characters, with `…` where it was cut.
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_owned()
+    } else {
+        let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
+        s.push('…');
+        s
+    }
+}
+
+/// Lays out rows under headers, each column as wide as its widest cell, in at most
+/// `width` characters: the last column wraps inside itself when at least 24 characters
+/// are left for it, or else goes under its row, indented; the widest other columns are
+/// cut (with `…`) only when even that does not fit.
+fn table(
+    out: &mut String,
+    indent: &str,
+    headers: &[&str],
+    rows: &[Vec<String>],
+    paint: Paint,
+    width: usize,
+) {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |cells: Vec<String>| -> String {
-        let last = cells.len().saturating_sub(1);
-        let mut s = String::from(indent);
-        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
-            s.push_str(cell);
-            if i < last {
-                let pad = w.saturating_sub(cell.chars().count()) + 2;
-                s.push_str(&" ".repeat(pad));
+    let n = widths.len();
+    let indent_w = indent.chars().count();
+    let fixed = |widths: &[usize]| -> usize {
+        indent_w
+            + widths
+                .iter()
+                .take(n.saturating_sub(1))
+                .map(|w| w + 2)
+                .sum::<usize>()
+    };
+    // Cut the widest of the first columns until they leave room for the last one
+    // under its row (or in place).
+    while fixed(&widths) > width && n > 1 {
+        let Some((i, w)) = widths
+            .iter()
+            .take(n - 1)
+            .enumerate()
+            .max_by_key(|(i, w)| (**w, usize::MAX - *i))
+            .map(|(i, w)| (i, *w))
+        else {
+            break;
+        };
+        if w <= 8 {
+            break;
+        }
+        widths[i] = w - 1;
+    }
+    let room = width.saturating_sub(fixed(&widths));
+    let last_full = widths.last().copied().unwrap_or(0);
+    // Where the last column goes: in place (wrapped to `room`), or under the row.
+    let in_place = last_full <= room || room >= 24;
+    let under = indent_w + 4;
+    let pad_to = |s: &mut String, w: usize| {
+        let len = s.chars().count();
+        if len < w {
+            s.push_str(&" ".repeat(w - len));
+        }
+    };
+    let mut emit = |cells: &[String], bold: bool| {
+        if bold && !in_place {
+            // The header says where the last column went: under each row.
+            let mut head = String::from(indent);
+            for (i, (cell, w)) in cells.iter().zip(&widths).enumerate().take(n - 1) {
+                let start = indent_w + widths.iter().take(i).map(|w| w + 2).sum::<usize>();
+                pad_to(&mut head, start);
+                head.push_str(&cut(cell, *w));
+            }
+            let last = cells.get(n - 1).map(String::as_str).unwrap_or("");
+            let tail = format!("  (↳ {last})");
+            if head.chars().count() + tail.chars().count() <= width {
+                head.push_str(&tail);
+                let _ = writeln!(out, "{}", paint.bold(&head));
+                return;
             }
         }
-        s.trim_end().to_owned()
+        let mut first = String::from(indent);
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate().take(n - 1) {
+            let start = indent_w + widths.iter().take(i).map(|w| w + 2).sum::<usize>();
+            pad_to(&mut first, start);
+            first.push_str(&cut(cell, *w));
+        }
+        pad_to(&mut first, fixed(&widths));
+        let last = cells.get(n - 1).map(String::as_str).unwrap_or("");
+        let mut lines = Vec::new();
+        if in_place {
+            let parts = wrap(last, room.max(1));
+            let col = fixed(&widths);
+            for (k, part) in parts.into_iter().enumerate() {
+                if k == 0 {
+                    first.push_str(&part);
+                    lines.push(first.trim_end().to_owned());
+                    first = String::new();
+                } else {
+                    lines.push(format!("{}{part}", " ".repeat(col)).trim_end().to_owned());
+                }
+            }
+        } else {
+            lines.push(first.trim_end().to_owned());
+            if !last.is_empty() {
+                for part in wrap(last, width.saturating_sub(under + 2).max(1)) {
+                    lines.push(format!("{}↳ {part}", " ".repeat(under)));
+                }
+            }
+        }
+        for l in lines {
+            let _ = writeln!(out, "{}", if bold { paint.bold(&l) } else { l });
+        }
     };
-    let head = line(headers.iter().map(|h| (*h).to_owned()).collect());
-    let _ = writeln!(out, "{}", paint.bold(&head));
+    emit(
+        &headers.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>(),
+        true,
+    );
     for row in rows {
-        let _ = writeln!(out, "{}", line(row.clone()));
+        emit(row, false);
     }
 }
 
@@ -112,7 +281,53 @@ fn upn_of(report: &Report, id: Option<&str>) -> String {
         )
 }
 
-fn sign_in_rows(records: &[SignInRecord]) -> Vec<Vec<String>> {
+/// How a log table writes its times: in full, or as `HH:MM:SS` when every record is on
+/// the same day (which the table's heading then says).
+#[derive(Clone, Copy)]
+pub(crate) enum Times {
+    Full,
+    OfDay,
+    /// `HH:MM`: every record on the same day, at a whole minute.
+    Minutes,
+}
+
+impl Times {
+    /// The shortest way to write `times` unambiguously, and the day they share.
+    fn fit(
+        times: impl Iterator<Item = DateTime<Utc>> + Clone,
+    ) -> (Times, Option<chrono::NaiveDate>) {
+        use chrono::Timelike;
+        match one_day(times.clone()) {
+            None => (Times::Full, None),
+            Some(d)
+                if times
+                    .clone()
+                    .all(|t| t.second() == 0 && t.nanosecond() == 0) =>
+            {
+                (Times::Minutes, Some(d))
+            }
+            Some(d) => (Times::OfDay, Some(d)),
+        }
+    }
+}
+
+impl Times {
+    fn show(self, t: &DateTime<Utc>) -> String {
+        match self {
+            Times::Full => format_datetime(t),
+            Times::OfDay => t.format("%H:%M:%S").to_string(),
+            Times::Minutes => t.format("%H:%M").to_string(),
+        }
+    }
+}
+
+/// The day every instant in `times` falls on, if they share one.
+fn one_day(mut times: impl Iterator<Item = DateTime<Utc>>) -> Option<chrono::NaiveDate> {
+    let first = times.next()?.date_naive();
+    times.all(|t| t.date_naive() == first).then_some(first)
+}
+
+pub(crate) fn sign_in_rows(records: &[SignInRecord], times: Times) -> Vec<Vec<String>> {
     records
         .iter()
         .enumerate()
@@ -124,7 +339,7 @@ fn sign_in_rows(records: &[SignInRecord]) -> Vec<Vec<String>> {
                 .collect();
             vec![
                 (i + 1).to_string(),
-                format_datetime(&r.created_date_time),
+                times.show(&r.created_date_time),
                 r.user_principal_name.clone(),
                 methods.join(" + "),
                 if r.succeeded() { "success" } else { "failure" }.to_owned(),
@@ -145,7 +360,11 @@ fn sign_in_rows(records: &[SignInRecord]) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn audit_rows(report: &Report, records: &[AuditRecord]) -> Vec<Vec<String>> {
+pub(crate) fn audit_rows(
+    report: &Report,
+    records: &[AuditRecord],
+    times: Times,
+) -> Vec<Vec<String>> {
     records
         .iter()
         .enumerate()
@@ -165,7 +384,7 @@ fn audit_rows(report: &Report, records: &[AuditRecord]) -> Vec<Vec<String>> {
             }
             vec![
                 (i + 1).to_string(),
-                format_datetime(&r.activity_date_time),
+                times.show(&r.activity_date_time),
                 r.activity_display_name.clone(),
                 upn_of(report, Some(&r.initiated_by.user.id.to_string())),
                 target,
@@ -175,7 +394,7 @@ fn audit_rows(report: &Report, records: &[AuditRecord]) -> Vec<Vec<String>> {
         .collect()
 }
 
-const SIGN_IN_HEADERS: [&str; 7] = [
+pub(crate) const SIGN_IN_HEADERS: [&str; 7] = [
     "#",
     "time",
     "user",
@@ -184,29 +403,38 @@ const SIGN_IN_HEADERS: [&str; 7] = [
     "requirement",
     "failure",
 ];
-const AUDIT_HEADERS: [&str; 6] = ["#", "time", "activity", "initiated by", "target", "details"];
+pub(crate) const AUDIT_HEADERS: [&str; 6] =
+    ["#", "time", "activity", "initiated by", "target", "details"];
 
 impl Report {
     /// The run as a readable transcript: the setup, each step with what happened, why
     /// and whether the expectation held, then the sign-in and audit logs as tables and a
-    /// result line.
+    /// result line, in lines of at most [`TextOptions::width`] characters.
+    ///
+    /// Brief by default: a sign-in shows the check that decided it (the failing one),
+    /// an expectation shows when it failed, and the logs appear once, at the end;
+    /// [`TextOptions::verbose`] shows every check, fact and expectation. Control
+    /// characters from the scenario are shown as `\u{..}` escapes, never written raw.
     ///
     /// A freshly created pass's value appears once, on its creation step, as the portal
     /// shows it; nothing else here holds a secret.
     pub fn to_text(&self, options: TextOptions) -> String {
         let p = Paint(options.color);
+        let width = options.width.max(40);
         let mut out = String::new();
         let s = &self.settings;
-        let _ = write!(out, "{}", p.bold(&format!("━━ {} ━━", self.title)));
+        let title = format!("━━ {} ━━", visible(&self.title));
         match (&self.origin, options.quiet) {
             (Some(o), true) => {
-                let _ = writeln!(out, " {}", p.dim(o));
+                let _ = writeln!(out, "{} {}", p.bold(&title), p.dim(&visible(o)));
             }
-            _ => out.push('\n'),
+            _ => {
+                let _ = writeln!(out, "{}", p.bold(&title));
+            }
         }
         let mut facts = Vec::new();
         if let Some(o) = &self.origin {
-            facts.push(o.clone());
+            facts.push(visible(o));
         }
         facts.push(format!("seed {}", s.seed));
         facts.push(format!("profile {}", s.profile.name()));
@@ -219,71 +447,98 @@ impl Report {
             }
         ));
         if !options.quiet {
-            let _ = writeln!(out, "{}", p.dim(&facts.join(" · ")));
-            let _ = writeln!(
-                out,
-                "{}",
-                p.dim(&format!(
-                    "switches: delete_before_create {}, create_for_out_of_scope_users {}, default maximum lifetime {} min",
-                    on_off(s.switches.delete_before_create),
-                    on_off(s.switches.create_for_out_of_scope_users),
-                    s.switches.default_maximum_lifetime_in_minutes
-                ))
+            let facts = facts.join(" · ");
+            let switches = format!(
+                "switches: delete_before_create {}, create_for_out_of_scope_users {}, default max lifetime {} min",
+                on_off(s.switches.delete_before_create),
+                on_off(s.switches.create_for_out_of_scope_users),
+                s.switches.default_maximum_lifetime_in_minutes
             );
+            for line in wrap(&facts, width).iter().chain(&wrap(&switches, width)) {
+                let _ = writeln!(out, "{}", p.dim(line));
+            }
             if let Some(about) = &self.about {
                 let _ = writeln!(out);
-                for line in about.trim_end().lines() {
-                    let _ = writeln!(out, "{line}");
+                for para in visible(about.trim_end()).split("\n\n") {
+                    // Lines of a paragraph join and wrap again; paragraphs stay apart.
+                    let joined = para.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+                    if joined.is_empty() {
+                        continue;
+                    }
+                    if !out.ends_with("\n\n") {
+                        out.push('\n');
+                    }
+                    for line in wrap(&joined, width) {
+                        let _ = writeln!(out, "{line}");
+                    }
                 }
             }
             let _ = writeln!(out, "\n{}", p.bold("Setup"));
             for line in &self.setup {
-                let _ = writeln!(out, "  {line}");
+                indented(&mut out, "  ", "    ", &visible(line), width, |l| {
+                    l.to_owned()
+                });
             }
-            let _ = writeln!(out, "\n{}", p.bold("Timeline"));
+            let _ = writeln!(
+                out,
+                "{}",
+                p.bold("Timeline  (✓ the step went as the lab expects, ✗ it did not)")
+            );
         }
-        let mut last_date = None;
+        let mut last_at = None;
         for step in &self.steps {
             if options.quiet && step.passed() {
                 continue;
             }
-            self.step_text(&mut out, step, &mut last_date, p);
+            self.step_text(&mut out, step, &mut last_at, p, options);
         }
         if !options.quiet {
             let signs = self.tenant.sign_in_log();
+            let (times, day) = Times::fit(signs.iter().map(|r| r.created_date_time));
             let _ = writeln!(
                 out,
                 "\n{}",
-                p.bold(&format!("Sign-in log ({} records)", signs.len()))
+                p.bold(&log_heading("Sign-in log", signs.len(), day))
             );
-            table(&mut out, "  ", &SIGN_IN_HEADERS, &sign_in_rows(signs), p);
+            let rows = visible_rows(sign_in_rows(signs, times));
+            table(&mut out, "  ", &SIGN_IN_HEADERS, &rows, p, width);
             let audit = self.tenant.audit_log();
+            let (times, day) = Times::fit(audit.iter().map(|r| r.activity_date_time));
             let _ = writeln!(
                 out,
                 "\n{}",
-                p.bold(&format!("Audit log ({} records)", audit.len()))
+                p.bold(&log_heading("Audit log", audit.len(), day))
             );
-            table(&mut out, "  ", &AUDIT_HEADERS, &audit_rows(self, audit), p);
+            let rows = visible_rows(audit_rows(self, audit, times));
+            table(&mut out, "  ", &AUDIT_HEADERS, &rows, p, width);
             let _ = writeln!(out);
         }
-        let _ = writeln!(out, "{}", self.result_line(p));
+        for line in wrap(&self.result_text(), width) {
+            let _ = writeln!(
+                out,
+                "{}",
+                if self.passed() {
+                    p.good(&line)
+                } else {
+                    p.bad(&line)
+                }
+            );
+        }
         out
     }
 
-    fn result_line(&self, p: Paint) -> String {
+    fn result_text(&self) -> String {
         let (all, failed) = self.expectation_counts();
         let steps = self.steps.len();
         if failed == 0 {
-            p.good(&format!(
-                "Result: {steps} steps, {all} expectations checked, all hold"
-            ))
+            format!("Result: {steps} steps, {all} expectations checked, all hold")
         } else {
             let which: Vec<String> = self.failures().map(|s| s.number.to_string()).collect();
-            p.bad(&format!(
+            format!(
                 "Result: {failed} of {all} expectations failed, in step{} {}",
                 if which.len() == 1 { "" } else { "s" },
                 which.join(", ")
-            ))
+            )
         }
     }
 
@@ -291,48 +546,49 @@ impl Report {
         &self,
         out: &mut String,
         step: &StepReport,
-        last_date: &mut Option<chrono::NaiveDate>,
+        last_at: &mut Option<DateTime<Utc>>,
         p: Paint,
+        options: TextOptions,
     ) {
+        let width = options.width.max(40);
+        let verbose = options.verbose;
         let date = step.at.date_naive();
-        let when = if *last_date == Some(date) {
+        // Brief: the time only when the clock moved since the step before.
+        let same_instant = *last_at == Some(step.at);
+        let when = if same_instant && !verbose && !options.quiet {
+            String::new()
+        } else if last_at.map(|t| t.date_naive()) == Some(date) {
             short_time(&step.at)
         } else {
             step.at.format("%Y-%m-%d %H:%M:%S").to_string()
         };
-        *last_date = Some(date);
+        *last_at = Some(step.at);
         let rules = if step.rules.is_empty() {
             String::new()
         } else {
-            format!("  [{}]", step.rules.join(", "))
+            format!("  [{}]", visible(&step.rules.join(", ")))
         };
         let line = step
             .location
+            .filter(|_| !step.passed())
             .map(|l| format!(" (line {})", l.line))
             .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "\n{} {}  {}{}",
-            p.bold(&format!("{:>3}", step.number)),
-            p.dim(&when),
-            p.bold(&step.description),
-            p.dim(&format!(
-                "{rules}{}",
-                if step.passed() { String::new() } else { line }
-            )),
-        );
-        if let Some(say) = &step.say {
-            for l in say.trim_end().lines() {
-                let _ = writeln!(out, "     {}", p.note(l));
-            }
-        }
-        let result = match &step.outcome {
+        // The heading: number, time, what happens (wrapped under itself).
+        let number = format!("{:>3}", step.number);
+        let lead = if when.is_empty() {
+            format!("{number}  ")
+        } else {
+            format!("{number} {when}  ")
+        };
+        let lead_w = lead.chars().count();
+        let body = format!("{}{rules}{line}", visible(&step.description));
+        let mut result = match &step.outcome {
             Outcome::Ok => "ok".to_owned(),
             Outcome::Error {
                 code,
                 status,
                 message,
-            } => format!("error {code} ({status}): {message}"),
+            } => format!("error {code} ({status}): {}", visible(message)),
             Outcome::Allowed { mfa, .. } => format!(
                 "allowed, {}",
                 if *mfa { "multifactor" } else { "single factor" }
@@ -340,9 +596,71 @@ impl Report {
             Outcome::Denied { reason, message } => {
                 format!("denied, {}: {message}", super::decode::denial_name(*reason))
             }
-            Outcome::NotRun { why } => format!("not run: {why}"),
+            Outcome::NotRun { why } => format!("not run: {}", visible(why)),
         };
-        let _ = writeln!(out, "     → {result}");
+        // Brief: the facts that are not in the logs at the end go on the result line.
+        let facts: Vec<String> = step
+            .details
+            .iter()
+            .filter(|d| verbose || !is_log_fact(d))
+            .map(|d| {
+                if verbose {
+                    visible(d)
+                } else {
+                    same_day_times(&brief_fact(&visible(d)), step.at)
+                }
+            })
+            .collect();
+        let mut facts = facts.into_iter();
+        if !verbose
+            && matches!(step.outcome, Outcome::Allowed { .. } | Outcome::Ok)
+            && let Some(first) = facts.next()
+        {
+            result = format!("{result}; {first}");
+        }
+        let mark = p.mark(step.passed());
+        let heading = wrap(&body, width.saturating_sub(lead_w).max(20));
+        let results = wrap(&result, width.saturating_sub(7));
+        // Brief: a short outcome goes at the end of the heading, when it fits.
+        let inline = !verbose
+            && results.len() == 1
+            && heading.last().is_some_and(|l| {
+                lead_w + l.chars().count() + 4 + results[0].chars().count() <= width
+            });
+        if verbose {
+            out.push('\n');
+        }
+        if when.is_empty() {
+            let _ = write!(out, "{}  ", p.bold(&number));
+        } else {
+            let _ = write!(out, "{} {}  ", p.bold(&number), p.dim(&when));
+        }
+        for (i, part) in heading.iter().enumerate() {
+            if i > 0 {
+                out.push_str(&" ".repeat(lead_w));
+            }
+            if inline && i + 1 == heading.len() {
+                let _ = writeln!(out, "{}  {mark} {}", p.bold(part), results[0]);
+            } else {
+                let _ = writeln!(out, "{}", p.bold(part));
+            }
+        }
+        if let Some(say) = &step.say {
+            for para in visible(say.trim_end()).lines() {
+                for l in wrap(para, width.saturating_sub(5)) {
+                    let _ = writeln!(out, "     {}", p.note(&l));
+                }
+            }
+        }
+        if !inline {
+            for (i, part) in results.iter().enumerate() {
+                if i == 0 {
+                    let _ = writeln!(out, "   {mark} → {part}");
+                } else {
+                    let _ = writeln!(out, "       {part}");
+                }
+            }
+        }
         if let Some(secret) = &step.shown_once {
             // Deliberate: the one place a pass's value is shown, once, as the portal
             // shows it to the admin who created it.
@@ -352,52 +670,82 @@ impl Report {
                 p.bold(secret.danger_reveal())
             );
         }
-        for d in &step.details {
-            let _ = writeln!(out, "       {}", p.dim(d));
+        for d in facts {
+            for (i, l) in wrap(&d, width.saturating_sub(7)).iter().enumerate() {
+                let pad = if i == 0 { "       " } else { "         " };
+                let _ = writeln!(out, "{pad}{}", p.dim(l));
+            }
         }
-        if !step.trace.is_empty() {
-            let _ = writeln!(out, "       why:");
-            for c in &step.trace {
-                let _ = writeln!(
-                    out,
-                    "         {} {}: {}",
-                    p.mark(c.passed),
+        let shown: Vec<_> = step.trace.iter().filter(|c| verbose || !c.passed).collect();
+        if !shown.is_empty() {
+            if verbose {
+                let _ = writeln!(out, "       why:");
+            }
+            let pad = if verbose { "         " } else { "       " };
+            for c in shown {
+                let text = format!(
+                    "{}{}: {}",
+                    if verbose { "" } else { "why: " },
                     c.name,
-                    c.detail
+                    visible(&c.detail)
                 );
+                let text = if verbose {
+                    text
+                } else {
+                    same_day_times(&text, step.at)
+                };
+                let w = width.saturating_sub(pad.len() + 2);
+                for (i, l) in wrap(&text, w).iter().enumerate() {
+                    if i == 0 {
+                        let _ = writeln!(out, "{pad}{} {l}", p.mark(c.passed));
+                    } else {
+                        let _ = writeln!(out, "{pad}  {l}");
+                    }
+                }
             }
         }
         for e in &step.expectations {
-            if e.held && !e.stated {
+            if e.held && (!e.stated || !verbose) {
                 continue;
             }
-            if e.held {
-                let _ = writeln!(out, "     {} expected {}", p.mark(true), e.expected);
+            let text = if e.held {
+                format!("expected {}", visible(&e.expected))
             } else {
-                let _ = writeln!(
-                    out,
-                    "     {} expected {}, but got {}",
-                    p.mark(false),
-                    e.expected,
-                    e.actual
-                );
+                format!(
+                    "expected {}, but got {}",
+                    visible(&e.expected),
+                    visible(&e.actual)
+                )
+            };
+            for (i, l) in wrap(&text, width.saturating_sub(7)).iter().enumerate() {
+                if i == 0 {
+                    let _ = writeln!(out, "     {} {l}", p.mark(e.held));
+                } else {
+                    let _ = writeln!(out, "       {l}");
+                }
             }
         }
         if let Some((log, n)) = step.printed_log {
             match log {
-                LogKind::SignIn => {
-                    let rows = sign_in_rows(self.tenant.sign_in_log().get(..n).unwrap_or_default());
-                    table(out, "       ", &SIGN_IN_HEADERS, &rows, p);
+                LogKind::SignIn if verbose => {
+                    let records = self.tenant.sign_in_log().get(..n).unwrap_or_default();
+                    let rows = visible_rows(sign_in_rows(records, Times::Full));
+                    table(out, "       ", &SIGN_IN_HEADERS, &rows, p, width);
                 }
-                LogKind::Audit => {
-                    let rows =
-                        audit_rows(self, self.tenant.audit_log().get(..n).unwrap_or_default());
-                    table(out, "       ", &AUDIT_HEADERS, &rows, p);
+                LogKind::Audit if verbose => {
+                    let records = self.tenant.audit_log().get(..n).unwrap_or_default();
+                    let rows = visible_rows(audit_rows(self, records, Times::Full));
+                    table(out, "       ", &AUDIT_HEADERS, &rows, p, width);
+                }
+                // Brief: each log is printed once, at the end.
+                _ => {
+                    let text =
+                        format!("{n} records so far: records 1 to {n} of the log at the end");
+                    indented(out, "       ", "       ", &text, width, |l| p.dim(l));
                 }
             }
         }
     }
-
     /// The run as JSON lines, one event per line: `scenario`, then each `step`, each
     /// `signIn` and `audit` record (in Graph's shapes), and a `result`. With `quiet`,
     /// only failed steps and the result.
@@ -461,6 +809,123 @@ impl Report {
     }
 }
 
-fn on_off(b: bool) -> &'static str {
+pub(crate) fn on_off(b: bool) -> &'static str {
     if b { "on" } else { "off" }
+}
+
+/// A heading for a log table: how many records, and their day when they share one.
+fn log_heading(name: &str, n: usize, day: Option<chrono::NaiveDate>) -> String {
+    match day {
+        Some(d) => format!("{name} ({n} records, times UTC on {d})"),
+        None => format!("{name} ({n} records, times UTC)"),
+    }
+}
+
+/// Whether a step's fact repeats a log record (shown once, in the log at the end) or
+/// the clock (shown by the next step).
+fn is_log_fact(d: &str) -> bool {
+    d.starts_with("audit: ") || d.starts_with("sign-in log: ") || d.starts_with("now ")
+}
+
+/// Writes `text` wrapped to `width`, its first line after `first`, the rest after
+/// `rest`, each through `paint`.
+fn indented(
+    out: &mut String,
+    first: &str,
+    rest: &str,
+    text: &str,
+    width: usize,
+    paint: impl Fn(&str) -> String,
+) {
+    let w = width.saturating_sub(rest.chars().count()).max(10);
+    for (i, l) in wrap(text, w).iter().enumerate() {
+        let _ = writeln!(out, "{}{}", if i == 0 { first } else { rest }, paint(l));
+    }
+}
+
+/// `s` with every control character but newline and tab shown as a `\u{..}` escape:
+/// text from a scenario never moves the cursor, changes colours or rings a terminal.
+pub(crate) fn visible(s: &str) -> String {
+    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn visible_rows(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    rows.into_iter()
+        .map(|r| r.iter().map(|c| visible(c)).collect())
+        .collect()
+}
+
+/// A fact made brief: a pass's or a session's id (a GUID, in the logs and JSON) left
+/// out, and a session's factor (on the result line already) too.
+fn brief_fact(d: &str) -> String {
+    let is_guid = |s: &str| {
+        s.len() == 36
+            && s.char_indices().all(|(i, c)| {
+                if matches!(i, 8 | 13 | 18 | 23) {
+                    c == '-'
+                } else {
+                    c.is_ascii_hexdigit()
+                }
+            })
+    };
+    for kind in ["pass ", "session "] {
+        if let Some(rest) = d.strip_prefix(kind)
+            && let Some((id, tail)) = rest.split_once(": ")
+        {
+            let who = if is_guid(id) {
+                kind.trim_end().to_owned()
+            } else {
+                format!("{kind}{id}")
+            };
+            if kind == "session " {
+                let tail = tail
+                    .strip_prefix("multifactor, ")
+                    .or_else(|| tail.strip_prefix("single factor, "))
+                    .unwrap_or(tail);
+                return format!("{who} {tail}");
+            }
+            return format!("{who}: {tail}");
+        }
+    }
+    d.to_owned()
+}
+
+/// `text` with each date-time on the same day as `at` (`2026-01-05T09:15:00Z`) written
+/// as its time of day (`09:15:00`): the step's heading says the day.
+fn same_day_times(text: &str, at: DateTime<Utc>) -> String {
+    let day = at.format("%Y-%m-%dT").to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(&day) {
+        let (before, from) = rest.split_at(i);
+        out.push_str(before);
+        let time = &from[day.len()..];
+        // HH:MM:SS then `Z` (with no fraction): the shape format_datetime writes.
+        let b = time.as_bytes();
+        if b.len() >= 9
+            && b[2] == b':'
+            && b[5] == b':'
+            && b[8] == b'Z'
+            && [0, 1, 3, 4, 6, 7].iter().all(|k| b[*k].is_ascii_digit())
+        {
+            out.push_str(&time[..8]);
+            rest = &time[9..];
+        } else {
+            out.push_str(&day);
+            rest = time;
+        }
+    }
+    out.push_str(rest);
+    out
 }

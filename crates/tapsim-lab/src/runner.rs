@@ -11,6 +11,7 @@ use super::decode::{denial_name, result_text};
 use super::error::{Location, SetupError};
 use super::scenario::*;
 use super::time::format_duration;
+use super::timeline::{Recorder, Timeline};
 use tapsim::graph::format_datetime;
 use tapsim::{
     Check, Credential, DenialReason, Device, Error, ErrorCode, ExcludeTarget, GroupId, Guid,
@@ -217,6 +218,8 @@ pub struct Report {
     pub steps: Vec<StepReport>,
     /// The tenant as the run left it: its sign-in and audit logs, passes, sessions.
     pub tenant: Tenant,
+    /// Passes, sessions, sign-in attempts, policy changes and clock moves over time.
+    pub timeline: Timeline,
 }
 
 impl Report {
@@ -298,6 +301,7 @@ impl Scenario {
             settings: runner.settings,
             setup: runner.setup_lines,
             steps,
+            timeline: runner.timeline.finish(),
             tenant: runner.tenant,
         })
     }
@@ -388,6 +392,7 @@ struct Runner {
     passes: BTreeMap<String, NamedPass>,
     sessions: BTreeMap<String, SessionId>,
     devices: BTreeMap<String, NamedDevice>,
+    timeline: Recorder,
 }
 
 /// What running an action produced.
@@ -398,6 +403,8 @@ struct Done {
     observed: Observed,
     shown_once: Option<Secret>,
     printed_log: Option<(LogKind, usize)>,
+    /// The session a sign-in opened, and its name.
+    opened: Option<(SessionId, Option<String>)>,
 }
 
 /// Something a step needs that an earlier step did not make: the step does not run.
@@ -418,6 +425,7 @@ impl Done {
             observed: Observed::default(),
             shown_once: None,
             printed_log: None,
+            opened: None,
         }
     }
     fn ok() -> Done {
@@ -582,6 +590,7 @@ impl Runner {
             passes: BTreeMap::new(),
             sessions: BTreeMap::new(),
             devices,
+            timeline: Recorder::new(spec.start),
         };
         if let Some(p) = &scenario.policy {
             let actor = runner
@@ -709,8 +718,18 @@ impl Runner {
     fn step(&mut self, step: &Step) -> StepReport {
         let at = self.clock_now();
         let audit_before = self.tenant.audit_log().len();
+        let sign_ins_before = self.tenant.sign_in_log().len();
         let description = self.describe(&step.action);
         let mut done = self.act(&step.action);
+        self.timeline.after_step(
+            &self.tenant,
+            step.number,
+            &step.action,
+            &done.outcome,
+            at,
+            sign_ins_before,
+            done.opened.take(),
+        );
         let new_audit = audit_before..self.tenant.audit_log().len();
         for r in self
             .tenant
@@ -1273,6 +1292,7 @@ impl Runner {
                     }
                 ));
                 d.observed.mfa = Some(s.satisfies_mfa());
+                d.opened = Some((s.id(), session.map(str::to_owned)));
                 d
             }
             None => {
