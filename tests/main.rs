@@ -6,6 +6,7 @@
 mod common;
 
 mod audit;
+mod b2;
 mod directory;
 mod graph;
 mod model;

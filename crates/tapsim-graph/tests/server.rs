@@ -1141,7 +1141,9 @@ async fn s3_r5_control_sign_ins_decide_with_reasons() {
             .await;
     assert_eq!(ok.body["decision"], "allowed", "{}", ok.text);
     assert_eq!(ok.body["session"]["satisfiesMfa"], true);
-    assert_eq!(ok.body["session"]["expires"], "2026-01-05T10:00:00Z");
+    // Current (B2): the tokens end with the pass, the session outlives it (R17).
+    assert_eq!(ok.body["session"]["tokenExpires"], "2026-01-05T10:00:00Z");
+    assert_eq!(ok.body["session"]["expires"], serde_json::Value::Null);
     let sid = ok.body["session"]["id"].as_str().unwrap().to_owned();
     let again =
         sign_in(json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret}))

@@ -690,6 +690,9 @@ impl<'s> Cx<'s> {
         };
         s.delete_before_create = self.opt_bool(&mut t, "delete_before_create");
         s.create_for_out_of_scope_users = self.opt_bool(&mut t, "create_for_out_of_scope_users");
+        s.session_outlives_pass = self.opt_bool(&mut t, "session_outlives_pass");
+        s.mfa_freshness = self.opt_bool(&mut t, "mfa_freshness");
+        s.authenticator_passkey = self.opt_bool(&mut t, "authenticator_passkey");
         s.default_maximum_lifetime_in_minutes = self
             .opt_int(&mut t, "default_maximum_lifetime_in_minutes", 60, 43_200)
             .and_then(|m| u32::try_from(m).ok());

@@ -18,6 +18,13 @@ fn run_toml(src: &str) -> Report {
         .unwrap()
 }
 
+fn run_toml_with(options: &RunOptions, src: &str) -> Report {
+    Scenario::from_toml(src)
+        .unwrap_or_else(|e| panic!("scenario should parse:\n{e}"))
+        .run(options)
+        .unwrap()
+}
+
 fn errors(src: &str) -> Vec<Diagnostic> {
     match Scenario::from_toml(src) {
         Ok(_) => panic!("scenario should not parse:\n{src}"),
@@ -281,8 +288,12 @@ password = "wrong"
 
 #[test]
 fn every_kind_of_expectation_is_checked() {
-    let report = run_toml(&with_cast(
-        r#"
+    // Docs2025: deleting a pass ends its session there, so `passDeleted` can be checked
+    // (under Current the session outlives the pass, spec B2).
+    let report = run_toml_with(
+        &fast().profile(Profile::Docs2025),
+        &with_cast(
+            r#"
 [[steps]]
 do = "create_pass"
 actor = "hana@contoso.com"
@@ -342,7 +353,8 @@ user = "ada@contoso.com"
 pass = "p"
 expect = "any"
 "#,
-    ));
+        ),
+    );
     assert!(
         report.passed(),
         "{}",
