@@ -58,6 +58,7 @@ mod policy;
 mod profile;
 mod role;
 mod signin;
+pub mod strength;
 mod tenant;
 #[cfg(feature = "proptest")]
 pub mod testing;
@@ -88,6 +89,7 @@ pub use signin::{
     Decision, DenialReason, LockoutSettings, OfferedCredential, Session, SessionControls,
     SessionEndReason, SessionSource, SessionStatus, SignInOutcome, SignInRecord, SignInStatus,
 };
+pub use strength::AuthenticationStrength;
 pub use tenant::{Tenant, TenantBuilder, TenantConfig, TenantState};
 pub use world::World;
 

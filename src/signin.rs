@@ -323,6 +323,10 @@ pub struct Session {
     /// The last multifactor proof in the session: the sign-in's, or a step-up's (R18).
     #[serde(default, with = "crate::graph::opt_datetime")]
     pub(crate) last_mfa: Option<DateTime<Utc>>,
+    /// One `authenticationMethodModes` combination per proof: the sign-in's, then each
+    /// step-up's (spec S11).
+    #[serde(default)]
+    pub(crate) authentication_method_modes: Vec<String>,
 }
 
 /// When and why a session was ended early.
@@ -399,6 +403,44 @@ impl Session {
             }
             (None, None) => SessionStatus::Active,
         }
+    }
+    /// The `authenticationMethodModes` combinations the session used, one per proof:
+    /// the sign-in's first, then each step-up's (spec S11), such as
+    /// `["password", "password,microsoftAuthenticatorPush"]`.
+    pub fn authentication_method_modes(&self) -> &[String] {
+        &self.authentication_method_modes
+    }
+    /// Whether the session satisfies a built-in authentication strength (spec S11): one
+    /// of its combinations is allowed by it (combinations are never merged across
+    /// proofs).
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use tapsim::*;
+    /// # let mut t = Tenant::builder().clock(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap())).hash_cost(HashCost::Minimum).build()?;
+    /// # let ga = t.add_user(NewUser::member("ga@contoso.com", "GA").role(Role::GlobalAdministrator))?;
+    /// # t.update_policy(ga, &PolicyPatch::new().state(PolicyState::Enabled))?;
+    /// let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada"))?;
+    /// let issued = t.create_pass(ga, ada, PassOptions::new().usable_once(true))?;
+    /// let out = t.sign_in("ada@contoso.com", Credential::Pass(issued.secret.danger_reveal()));
+    /// let s = out.session().unwrap();
+    /// assert_eq!(s.authentication_method_modes(), ["temporaryAccessPassOneTime"]);
+    /// assert!(s.satisfies_strength(AuthenticationStrength::Multifactor));
+    /// assert!(!s.satisfies_strength(AuthenticationStrength::PhishingResistantMfa));
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    pub fn satisfies_strength(&self, strength: crate::AuthenticationStrength) -> bool {
+        self.authentication_method_modes
+            .iter()
+            .any(|c| strength.allows(c))
+    }
+    /// The built-in strengths the session satisfies (spec S11), in
+    /// [`crate::AuthenticationStrength::ALL`]'s order.
+    pub fn strengths(&self) -> Vec<crate::AuthenticationStrength> {
+        crate::AuthenticationStrength::ALL
+            .into_iter()
+            .filter(|s| self.satisfies_strength(*s))
+            .collect()
     }
     /// Whether the session is valid at `now` by its own ends (see [`Session::status`]).
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
@@ -677,12 +719,28 @@ pub struct SignInRecord {
     /// `authenticationRequirement` (beta): `singleFactorAuthentication` or
     /// `multiFactorAuthentication`.
     pub authentication_requirement: String,
+    /// The `authenticationMethodModes` combination the attempt proved (spec S11);
+    /// `None` for a failed attempt. Not a Graph property: the Graph views leave it out.
+    #[serde(default)]
+    pub authentication_method_modes: Option<String>,
 }
 
 impl SignInRecord {
     /// Whether the attempt succeeded.
     pub fn succeeded(&self) -> bool {
         self.status.error_code == Some(0)
+    }
+    /// The built-in strengths the attempt's proof satisfies (spec S11): none for a
+    /// failed attempt.
+    pub fn strengths(&self) -> Vec<crate::AuthenticationStrength> {
+        crate::AuthenticationStrength::ALL
+            .into_iter()
+            .filter(|s| {
+                self.authentication_method_modes
+                    .as_deref()
+                    .is_some_and(|c| s.allows(c))
+            })
+            .collect()
     }
 }
 
@@ -813,14 +871,29 @@ impl Tenant {
             trace: Vec::with_capacity(10),
         };
         let result = self.evaluate(now, credential, &mut attempt);
+        let mut modes = None;
         let (decision, requirement) = match result {
             Ok((verified, mfa)) => {
                 let user = attempt.user.unwrap_or(UserId(Guid::NIL));
+                let one_time = matches!(verified, Verified::Pass { one_time: true, .. });
+                let federated = self
+                    .state
+                    .directory
+                    .user(user)
+                    .is_some_and(|u| u.is_federated());
+                let combination =
+                    crate::strength::combination(&attempt.methods, one_time, federated);
+                modes = Some(combination.clone());
                 let session = match into {
-                    None => {
-                        Some(self.open_session(user, now, verified, attempt.methods.clone(), mfa))
-                    }
-                    Some(id) => self.refresh_session(id, user, now, mfa),
+                    None => Some(self.open_session(
+                        user,
+                        now,
+                        verified,
+                        attempt.methods.clone(),
+                        mfa,
+                        combination,
+                    )),
+                    Some(id) => self.refresh_session(id, user, now, mfa, combination),
                 };
                 match session {
                     Some(session) => (Decision::Allowed(session), mfa),
@@ -848,6 +921,11 @@ impl Tenant {
             requirement,
             home,
         );
+        if let Some(r) = self.state.sign_in.log.last_mut()
+            && r.id == log_record
+        {
+            r.authentication_method_modes = modes;
+        }
         SignInOutcome {
             decision,
             trace: attempt.trace,
@@ -1122,6 +1200,7 @@ impl Tenant {
         verified: Verified,
         methods: Vec<MethodKind>,
         mfa: bool,
+        combination: String,
     ) -> Session {
         if let Some(c) = self.state.sign_in.lockouts.get_mut(&user) {
             c.failures = 0;
@@ -1147,6 +1226,7 @@ impl Tenant {
             home_expires: None,
             ended: None,
             last_mfa: mfa.then_some(now),
+            authentication_method_modes: vec![combination],
         };
         self.set_own_end(&mut session);
         self.state
@@ -1164,11 +1244,13 @@ impl Tenant {
         user: UserId,
         now: DateTime<Utc>,
         mfa: bool,
+        combination: String,
     ) -> Option<Session> {
         if let Some(c) = self.state.sign_in.lockouts.get_mut(&user) {
             c.failures = 0;
         }
         let s = self.state.sign_in.sessions.get_mut(&id)?;
+        s.authentication_method_modes.push(combination);
         if mfa {
             s.last_mfa = Some(now);
             s.satisfies_mfa = true;
@@ -1261,6 +1343,7 @@ impl Tenant {
             home_tenant_id: home,
             resource_tenant_id: self.id(),
             status,
+            authentication_method_modes: None,
             authentication_details: details,
             authentication_requirement: if mfa {
                 "multiFactorAuthentication"

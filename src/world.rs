@@ -309,6 +309,12 @@ impl Tenant {
                     home_expires: home_session.expires(),
                     ended: None,
                     last_mfa: mfa.then_some(now),
+                    // The home proof counts here only when this tenant trusts it (S10).
+                    authentication_method_modes: if mfa {
+                        home_session.authentication_method_modes().to_vec()
+                    } else {
+                        Vec::new()
+                    },
                 };
                 self.set_own_end(&mut session);
                 self.state

@@ -14,3 +14,4 @@ mod passes;
 mod policy;
 mod secrets;
 mod signin;
+mod strength;

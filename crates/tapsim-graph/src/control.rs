@@ -460,6 +460,9 @@ fn session_json(session: &tapsim::Session) -> Value {
         "tokenExpires": date(session.token_expires()),
         "lastMfa": session.last_mfa().map(|t| tapsim::graph::format_datetime(&t)),
         "authenticationMethods": session.methods().iter().map(|m| m.display_name()).collect::<Vec<_>>(),
+        // S11: one combination per proof, and the built-in strengths they satisfy.
+        "authenticationMethodModes": session.authentication_method_modes(),
+        "strengths": session.strengths().iter().map(|s| json!({"id": s.id(), "displayName": s.display_name()})).collect::<Vec<_>>(),
     })
 }
 

@@ -1144,6 +1144,14 @@ async fn s3_r5_control_sign_ins_decide_with_reasons() {
     // Current (B2): the tokens end with the pass, the session outlives it (R17).
     assert_eq!(ok.body["session"]["tokenExpires"], "2026-01-05T10:00:00Z");
     assert_eq!(ok.body["session"]["expires"], serde_json::Value::Null);
+    assert_eq!(
+        ok.body["session"]["authenticationMethodModes"],
+        json!(["temporaryAccessPassOneTime"])
+    );
+    assert_eq!(
+        ok.body["session"]["strengths"],
+        json!([{"id": "00000000-0000-0000-0000-000000000002", "displayName": "Multifactor authentication"}])
+    );
     let sid = ok.body["session"]["id"].as_str().unwrap().to_owned();
     let again =
         sign_in(json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret}))

@@ -564,6 +564,9 @@ pub struct Expect {
     pub usability: Option<UsabilityReason>,
     /// Whether the session satisfies MFA (sign-in).
     pub mfa: Option<bool>,
+    /// Exactly the built-in authentication strengths the session satisfies (sign-in,
+    /// spec S11); empty: none.
+    pub strength: Option<Vec<tapsim::AuthenticationStrength>>,
     /// The session's status (check_session).
     pub session: Option<ExpectedSession>,
     /// How many passes, methods or log records (list_passes, list_methods, print_log).

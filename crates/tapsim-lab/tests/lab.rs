@@ -1016,3 +1016,54 @@ pass = "p"
     assert_eq!(d.len(), 1, "{d:#?}");
     assert_eq!(d[0].message, "unknown user `adda@contoso.com`");
 }
+
+#[test]
+fn s11_strength_expectations_hold_and_fail_and_apply_only_to_sign_ins() {
+    let report = run_toml(&with_cast(
+        r#"
+[[steps]]
+do = "create_pass"
+actor = "hana@contoso.com"
+user = "ada@contoso.com"
+name = "p"
+
+[[steps]]
+do = "sign_in"
+pass = "p"
+expect = { strength = ["multifactor authentication"] }
+
+[[steps]]
+do = "sign_in"
+pass = "p"
+expect = { strength = ["Phishing-resistant MFA", "Multifactor authentication"] }
+"#,
+    ));
+    let failures: Vec<&StepReport> = report.failures().collect();
+    assert_eq!(
+        failures.len(),
+        1,
+        "{}",
+        report.to_text(TextOptions::new().quiet(true))
+    );
+    let check = failures[0].expectations.iter().find(|c| !c.held).unwrap();
+    assert_eq!(
+        check.expected,
+        "strength [`Multifactor authentication`, `Phishing resistant MFA`]"
+    );
+    assert_eq!(check.actual, "strength [`Multifactor authentication`]");
+    let d = errors(&with_cast(
+        "[[steps]]\ndo = \"get_policy\"\nactor = \"hana@contoso.com\"\nexpect = { strength = [] }\n",
+    ));
+    assert!(
+        d.iter().any(|d| d.message.contains("only a sign-in")),
+        "{d:?}"
+    );
+    let d = errors(&with_cast(
+        "[[steps]]\ndo = \"create_pass\"\nactor = \"hana@contoso.com\"\nuser = \"ada@contoso.com\"\nname = \"p\"\n\n[[steps]]\ndo = \"sign_in\"\npass = \"p\"\nexpect = { strength = [\"strong\"] }\n",
+    ));
+    assert!(
+        d.iter()
+            .any(|d| d.message.contains("authentication strength")),
+        "{d:?}"
+    );
+}
