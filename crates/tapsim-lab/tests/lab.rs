@@ -97,7 +97,10 @@ fn every_builtin_lab_runs_green() {
         }
     }
     assert_eq!(builtin_labs().len(), 6);
-    assert_eq!(scenarios, 8);
+    assert_eq!(
+        scenarios, 9,
+        "passwordless-onboarding has two parts (Current, Docs2025)"
+    );
 }
 
 #[test]
