@@ -100,6 +100,9 @@ pub enum Denial {
     SessionNotMultifactor,
     /// The ten-minute window after a one-time pass sign-in has closed (spec S6, R9).
     RegistrationWindowClosed,
+    /// The session's last multifactor proof is 10 minutes old or more (spec B2's S6):
+    /// prove a strong credential again ([`crate::Tenant::step_up`]) or sign in again.
+    MfaNotFresh,
     /// The target holds a role outside what the actor's role may reach (spec R15).
     OutOfReach {
         /// The actor's role that was considered.
@@ -131,6 +134,9 @@ impl fmt::Display for Denial {
             }
             Denial::RegistrationWindowClosed => f.write_str(
                 "passwordless methods must be registered within 10 minutes of signing in with a one-time Temporary Access Pass",
+            ),
+            Denial::MfaNotFresh => f.write_str(
+                "registering security info needs multifactor authentication within the last 10 minutes: prove a strong credential again in this session, or sign in again",
             ),
             Denial::OutOfReach { actor_role, target_role } => write!(
                 f,

@@ -193,3 +193,134 @@ pub fn policy_get_response(policy: &crate::TapPolicy) -> serde_json::Value {
     }
     body
 }
+
+/// A sign-in record as Graph v1.0's `signIn` (spec G3): every property the v1.0 schema
+/// declares, those tapsim does not model `null` (collections `[]`), and no other.
+///
+/// ```
+/// # use chrono::{TimeZone, Utc};
+/// # use tapsim::*;
+/// # let mut t = Tenant::builder().clock(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap())).hash_cost(HashCost::Minimum).build()?;
+/// t.sign_in("nobody@contoso.com", Credential::Password("pw"));
+/// let v1 = graph::sign_in_v1(&t.sign_in_log()[0]);
+/// assert_eq!(v1["status"]["errorCode"], 50126);
+/// assert_eq!(v1["riskEventTypes"], serde_json::json!([]));
+/// assert!(v1.get("authenticationDetails").is_none());
+/// assert!(graph::sign_in_beta(&t.sign_in_log()[0]).get("authenticationDetails").is_some());
+/// # Ok::<(), tapsim::Error>(())
+/// ```
+pub fn sign_in_v1(r: &crate::SignInRecord) -> serde_json::Value {
+    use serde_json::{Value, json};
+    json!({
+        "id": r.id,
+        "appDisplayName": r.app_display_name,
+        "appId": Value::Null,
+        "appliedConditionalAccessPolicies": [],
+        "authenticationAppDeviceDetails": Value::Null,
+        "clientAppUsed": r.client_app_used,
+        "conditionalAccessStatus": Value::Null,
+        "correlationId": r.correlation_id,
+        "createdDateTime": format_datetime(&r.created_date_time),
+        "deviceDetail": Value::Null,
+        "homeTenantId": r.home_tenant_id,
+        "ipAddress": Value::Null,
+        "isInteractive": r.is_interactive,
+        "location": Value::Null,
+        "resourceDisplayName": Value::Null,
+        "resourceId": Value::Null,
+        "resourceTenantId": r.resource_tenant_id,
+        "riskDetail": Value::Null,
+        "riskEventTypes": [],
+        "riskEventTypes_v2": [],
+        "riskLevelAggregated": Value::Null,
+        "riskLevelDuringSignIn": Value::Null,
+        "riskState": Value::Null,
+        "servicePrincipalId": Value::Null,
+        "servicePrincipalName": Value::Null,
+        "status": {
+            "additionalDetails": r.status.additional_details,
+            "errorCode": r.status.error_code,
+            "failureReason": r.status.failure_reason,
+        },
+        "userAgent": Value::Null,
+        "userDisplayName": r.user_display_name,
+        "userId": r.user_id,
+        "userPrincipalName": r.user_principal_name,
+    })
+}
+
+/// A sign-in record as Graph beta's `signIn` (spec G3): [`sign_in_v1`] plus the beta
+/// properties tapsim models, `authenticationDetails` and `authenticationRequirement`.
+pub fn sign_in_beta(r: &crate::SignInRecord) -> serde_json::Value {
+    let mut v = sign_in_v1(r);
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "authenticationDetails".into(),
+            serde_json::to_value(&r.authentication_details).unwrap_or_default(),
+        );
+        o.insert(
+            "authenticationRequirement".into(),
+            r.authentication_requirement.clone().into(),
+        );
+    }
+    v
+}
+
+/// An audit record as Graph v1.0's `directoryAudit` (spec G3): every property the v1.0
+/// schema declares, nested types included (`initiatedBy.app` and `user.ipAddress`,
+/// `targetResources[].groupType` `null`), and no other.
+///
+/// ```
+/// # use tapsim::*;
+/// # let mut t = Tenant::builder().hash_cost(HashCost::Minimum).clock(ManualClock::new(chrono::DateTime::UNIX_EPOCH)).build()?;
+/// let ga = t.add_user(NewUser::member("ga@contoso.com", "GA").role(Role::GlobalAdministrator))?;
+/// t.update_policy(ga, &PolicyPatch::new().state(PolicyState::Enabled))?;
+/// let v1 = graph::audit_v1(&t.audit_log()[0]);
+/// assert_eq!(v1["initiatedBy"]["app"], serde_json::Value::Null);
+/// assert_eq!(v1["targetResources"][0]["groupType"], serde_json::Value::Null);
+/// # Ok::<(), tapsim::Error>(())
+/// ```
+pub fn audit_v1(r: &crate::AuditRecord) -> serde_json::Value {
+    use serde_json::{Value, json};
+    let targets: Vec<Value> = r
+        .target_resources
+        .iter()
+        .map(|t| {
+            json!({
+                "displayName": t.display_name,
+                "groupType": Value::Null,
+                "id": t.id,
+                "modifiedProperties": t.modified_properties.iter().map(|m| json!({
+                    "displayName": m.display_name,
+                    "newValue": m.new_value,
+                    "oldValue": m.old_value,
+                })).collect::<Vec<_>>(),
+                "type": t.kind,
+                "userPrincipalName": t.user_principal_name,
+            })
+        })
+        .collect();
+    let user = &r.initiated_by.user;
+    json!({
+        "id": r.id,
+        "activityDateTime": format_datetime(&r.activity_date_time),
+        "activityDisplayName": r.activity_display_name,
+        "additionalDetails": r.additional_details.iter().map(|k| json!({"key": k.key, "value": k.value})).collect::<Vec<_>>(),
+        "category": r.category,
+        "correlationId": r.correlation_id,
+        "initiatedBy": {
+            "app": Value::Null,
+            "user": {
+                "displayName": user.display_name,
+                "id": user.id,
+                "ipAddress": Value::Null,
+                "userPrincipalName": user.user_principal_name,
+            },
+        },
+        "loggedByService": r.logged_by_service,
+        "operationType": r.operation_type,
+        "result": r.result,
+        "resultReason": r.result_reason,
+        "targetResources": targets,
+    })
+}

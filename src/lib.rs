@@ -58,6 +58,7 @@ mod policy;
 mod profile;
 mod role;
 mod signin;
+pub mod strength;
 mod tenant;
 #[cfg(feature = "proptest")]
 pub mod testing;
@@ -85,9 +86,10 @@ pub use profile::{Profile, Switches};
 pub use role::{ParseRoleError, Role, RoleSet};
 pub use signin::{
     APP_DISPLAY_NAME, AuthenticationDetail, BLOCKED_BY_USER_CREDENTIAL_POLICY, Check, Credential,
-    Decision, DenialReason, LockoutSettings, OfferedCredential, Session, SessionEndReason,
-    SessionSource, SessionStatus, SignInOutcome, SignInRecord, SignInStatus,
+    Decision, DenialReason, LockoutSettings, OfferedCredential, Session, SessionControls,
+    SessionEndReason, SessionSource, SessionStatus, SignInOutcome, SignInRecord, SignInStatus,
 };
+pub use strength::AuthenticationStrength;
 pub use tenant::{Tenant, TenantBuilder, TenantConfig, TenantState};
 pub use world::World;
 

@@ -264,7 +264,8 @@ use crate::signin::{SessionSource, SessionStatus};
 use crate::tenant::Tenant;
 
 /// How long after a one-time pass sign-in passwordless methods may be registered
-/// (spec S6).
+/// (spec S6, `Docs2025`), and how fresh the last multifactor proof must be to register
+/// anything (spec B2's S6, `Current`).
 pub const REGISTRATION_WINDOW_MINUTES: i64 = 10;
 
 impl Tenant {
@@ -277,8 +278,11 @@ impl Tenant {
     /// ended (spec R15: revoked too), rests on a home-tenant session this tenant cannot
     /// see (a guest's: use [`crate::World::register_method`]), belongs to a disabled
     /// user (spec R15), or does not satisfy MFA; `badRequest` for the password or a
-    /// pass; then `accessDenied` outside the ten-minute window for passwordless kinds in
-    /// sessions from a one-time pass.
+    /// pass; then, with B2's `mfa_freshness` on (`Current`), `accessDenied`
+    /// ([`Denial::MfaNotFresh`]) when the session's [`crate::Session::last_mfa`] is 10
+    /// minutes old or more, for every kind; with it off (`Docs2025`), `accessDenied`
+    /// outside the ten-minute window for passwordless kinds in sessions from a one-time
+    /// pass.
     ///
     /// ```
     /// # use chrono::{Duration, TimeZone, Utc};
@@ -334,10 +338,21 @@ impl Tenant {
         if !kind.is_registrable() {
             return Err(Error::NotRegistrable(kind.display_name()));
         }
-        let one_time = matches!(s.source(), SessionSource::Pass { one_time: true, .. });
-        let window_end = crate::pass::add_minutes(s.signed_in(), REGISTRATION_WINDOW_MINUTES);
-        if one_time && kind.has_registration_window() && now >= window_end {
-            return Err(Denial::RegistrationWindowClosed.into());
+        if self.state.config.switches.mfa_freshness {
+            // B2's S6: the last multifactor proof must be less than 10 minutes old, for
+            // every kind, in every session.
+            let fresh = s
+                .last_mfa()
+                .is_some_and(|t| now < crate::pass::add_minutes(t, REGISTRATION_WINDOW_MINUTES));
+            if !fresh {
+                return Err(Denial::MfaNotFresh.into());
+            }
+        } else {
+            let one_time = matches!(s.source(), SessionSource::Pass { one_time: true, .. });
+            let window_end = crate::pass::add_minutes(s.signed_in(), REGISTRATION_WINDOW_MINUTES);
+            if one_time && kind.has_registration_window() && now >= window_end {
+                return Err(Denial::RegistrationWindowClosed.into());
+            }
         }
         let (device, props) = self.insert_method(user, kind, display_name)?;
         let target = self.user_target(user, props);

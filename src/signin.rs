@@ -81,6 +81,64 @@ impl LockoutSettings {
     }
 }
 
+/// Session controls (spec R17): Conditional Access sign-in frequency, which bounds how
+/// long any session lasts, measured from its sign-in (a step-up does not extend it).
+/// By default sessions last until revoked.
+///
+/// ```
+/// use tapsim::SessionControls;
+/// assert_eq!(SessionControls::default(), SessionControls::until_revoked());
+/// let eight_hours = SessionControls::sign_in_every(8 * 60);
+/// assert_eq!(eight_hours.sign_in_frequency_minutes, Some(480));
+/// assert!(eight_hours.validate().is_ok());
+/// assert!(SessionControls::sign_in_every(59).validate().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SessionControls {
+    /// Sign-in frequency: every session ends this many minutes after its sign-in.
+    /// `None`: sessions last until revoked.
+    #[serde(default)]
+    pub sign_in_frequency_minutes: Option<u32>,
+}
+
+impl SessionControls {
+    /// The range Conditional Access offers for sign-in frequency: 1 hour to 365 days,
+    /// in minutes.
+    pub const SIGN_IN_FREQUENCY_RANGE: std::ops::RangeInclusive<u32> = 60..=525_600;
+
+    /// No sign-in frequency: sessions last until revoked (the default).
+    pub const fn until_revoked() -> SessionControls {
+        SessionControls {
+            sign_in_frequency_minutes: None,
+        }
+    }
+
+    /// A sign-in frequency of `minutes` (checked by [`SessionControls::validate`]).
+    pub const fn sign_in_every(minutes: u32) -> SessionControls {
+        SessionControls {
+            sign_in_frequency_minutes: Some(minutes),
+        }
+    }
+
+    /// Checks the settings: a sign-in frequency within
+    /// [`SessionControls::SIGN_IN_FREQUENCY_RANGE`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the setting and its range.
+    pub fn validate(&self) -> Result<()> {
+        match self.sign_in_frequency_minutes {
+            Some(m) if !Self::SIGN_IN_FREQUENCY_RANGE.contains(&m) => {
+                Err(Error::InvalidConfig(format!(
+                    "`sign_in_frequency_minutes` must be between 60 and 525600 (1 hour to 365 days), got `{m}`"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// A user's failed-attempt counter and lockout history (spec S7, R6).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -182,6 +240,8 @@ pub enum SessionEndReason {
     PassExpired,
     /// The pass was deleted or replaced (spec S5, T12).
     PassDeleted,
+    /// The tenant's sign-in frequency was reached (spec R17).
+    SignInFrequency,
     /// The user signed out.
     SignedOut,
     /// The user's sessions were revoked (Graph's `revokeSignInSessions`, spec R15), here or,
@@ -241,13 +301,32 @@ pub struct Session {
     pub(crate) source: SessionSource,
     pub(crate) methods: Vec<MethodKind>,
     pub(crate) satisfies_mfa: bool,
-    /// A pass session's hard end: the pass's end (spec S5, R7).
+    /// The session's own end under the tenant's settings (spec S5, R7, R17, B2): kept
+    /// up to date by the tenant ([`Tenant::refresh_session_ends`]).
     #[serde(with = "crate::graph::opt_datetime")]
     pub(crate) expires: Option<DateTime<Utc>>,
+    /// Why the session ends at `expires` (`None` in older snapshots: the pass's end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) expires_reason: Option<SessionEndReason>,
+    /// The token expiry: for a pass session, the pass's end as it stood at sign-in
+    /// (spec B2, R17); for a guest's session, the home session's.
+    #[serde(default, with = "crate::graph::opt_datetime")]
+    pub(crate) token_expires: Option<DateTime<Utc>>,
+    /// For a guest's session, the home session's own end at sign-in.
+    #[serde(
+        default,
+        with = "crate::graph::opt_datetime",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub(crate) home_expires: Option<DateTime<Utc>>,
     pub(crate) ended: Option<SessionEnd>,
     /// The last multifactor proof in the session: the sign-in's, or a step-up's (R18).
     #[serde(default, with = "crate::graph::opt_datetime")]
     pub(crate) last_mfa: Option<DateTime<Utc>>,
+    /// One `authenticationMethodModes` combination per proof: the sign-in's, then each
+    /// step-up's (spec S11).
+    #[serde(default)]
+    pub(crate) authentication_method_modes: Vec<String>,
 }
 
 /// When and why a session was ended early.
@@ -290,19 +369,30 @@ impl Session {
     pub fn last_mfa(&self) -> Option<DateTime<Utc>> {
         self.last_mfa
     }
-    /// The latest instant (exclusive) the session can be valid: a pass session's end.
+    /// The session's own end (exclusive), under the tenant's settings now (spec S5, R7,
+    /// R17, B2): the earliest of the pass's end (for a pass session, unless
+    /// `session_outlives_pass` is on), the home session's end (for a guest's session)
+    /// and the sign-in frequency's bound. `None`: it lasts until revoked or signed out.
     pub fn expires(&self) -> Option<DateTime<Utc>> {
         self.expires
+    }
+    /// When the session's tokens expire (spec B2, R17): for a session signed in with a
+    /// pass, the pass's end as it stood at sign-in, whatever happens to the pass later
+    /// and whether or not the session outlives it; for a guest's session, its home
+    /// session's. `None` for other sessions. A step-up changes it not (R18).
+    pub fn token_expires(&self) -> Option<DateTime<Utc>> {
+        self.token_expires
     }
     /// Whether the session is valid at `now` by its own ends (spec S5, R7, R15). A
     /// guest's session resting on a home session also ends with it: ask
     /// [`crate::World::session_status`] for that.
     pub fn status(&self, now: DateTime<Utc>) -> SessionStatus {
         let ended = self.ended.map(|e| (e.at, e.reason));
+        let reason = self.expires_reason.unwrap_or(SessionEndReason::PassExpired);
         let expired = self
             .expires
             .filter(|end| now >= *end)
-            .map(|end| (end, SessionEndReason::PassExpired));
+            .map(|end| (end, reason));
         match (ended, expired) {
             (Some(a), Some(b)) => {
                 let (at, reason) = if a.0 <= b.0 { a } else { b };
@@ -313,6 +403,44 @@ impl Session {
             }
             (None, None) => SessionStatus::Active,
         }
+    }
+    /// The `authenticationMethodModes` combinations the session used, one per proof:
+    /// the sign-in's first, then each step-up's (spec S11), such as
+    /// `["password", "password,microsoftAuthenticatorPush"]`.
+    pub fn authentication_method_modes(&self) -> &[String] {
+        &self.authentication_method_modes
+    }
+    /// Whether the session satisfies a built-in authentication strength (spec S11): one
+    /// of its combinations is allowed by it (combinations are never merged across
+    /// proofs).
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use tapsim::*;
+    /// # let mut t = Tenant::builder().clock(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap())).hash_cost(HashCost::Minimum).build()?;
+    /// # let ga = t.add_user(NewUser::member("ga@contoso.com", "GA").role(Role::GlobalAdministrator))?;
+    /// # t.update_policy(ga, &PolicyPatch::new().state(PolicyState::Enabled))?;
+    /// let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada"))?;
+    /// let issued = t.create_pass(ga, ada, PassOptions::new().usable_once(true))?;
+    /// let out = t.sign_in("ada@contoso.com", Credential::Pass(issued.secret.danger_reveal()));
+    /// let s = out.session().unwrap();
+    /// assert_eq!(s.authentication_method_modes(), ["temporaryAccessPassOneTime"]);
+    /// assert!(s.satisfies_strength(AuthenticationStrength::Multifactor));
+    /// assert!(!s.satisfies_strength(AuthenticationStrength::PhishingResistantMfa));
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    pub fn satisfies_strength(&self, strength: crate::AuthenticationStrength) -> bool {
+        self.authentication_method_modes
+            .iter()
+            .any(|c| strength.allows(c))
+    }
+    /// The built-in strengths the session satisfies (spec S11), in
+    /// [`crate::AuthenticationStrength::ALL`]'s order.
+    pub fn strengths(&self) -> Vec<crate::AuthenticationStrength> {
+        crate::AuthenticationStrength::ALL
+            .into_iter()
+            .filter(|s| self.satisfies_strength(*s))
+            .collect()
     }
     /// Whether the session is valid at `now` by its own ends (see [`Session::status`]).
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
@@ -591,12 +719,28 @@ pub struct SignInRecord {
     /// `authenticationRequirement` (beta): `singleFactorAuthentication` or
     /// `multiFactorAuthentication`.
     pub authentication_requirement: String,
+    /// The `authenticationMethodModes` combination the attempt proved (spec S11);
+    /// `None` for a failed attempt. Not a Graph property: the Graph views leave it out.
+    #[serde(default)]
+    pub authentication_method_modes: Option<String>,
 }
 
 impl SignInRecord {
     /// Whether the attempt succeeded.
     pub fn succeeded(&self) -> bool {
         self.status.error_code == Some(0)
+    }
+    /// The built-in strengths the attempt's proof satisfies (spec S11): none for a
+    /// failed attempt.
+    pub fn strengths(&self) -> Vec<crate::AuthenticationStrength> {
+        crate::AuthenticationStrength::ALL
+            .into_iter()
+            .filter(|s| {
+                self.authentication_method_modes
+                    .as_deref()
+                    .is_some_and(|c| s.allows(c))
+            })
+            .collect()
     }
 }
 
@@ -727,14 +871,29 @@ impl Tenant {
             trace: Vec::with_capacity(10),
         };
         let result = self.evaluate(now, credential, &mut attempt);
+        let mut modes = None;
         let (decision, requirement) = match result {
             Ok((verified, mfa)) => {
                 let user = attempt.user.unwrap_or(UserId(Guid::NIL));
+                let one_time = matches!(verified, Verified::Pass { one_time: true, .. });
+                let federated = self
+                    .state
+                    .directory
+                    .user(user)
+                    .is_some_and(|u| u.is_federated());
+                let combination =
+                    crate::strength::combination(&attempt.methods, one_time, federated);
+                modes = Some(combination.clone());
                 let session = match into {
-                    None => {
-                        Some(self.open_session(user, now, verified, attempt.methods.clone(), mfa))
-                    }
-                    Some(id) => self.refresh_session(id, user, now, mfa),
+                    None => Some(self.open_session(
+                        user,
+                        now,
+                        verified,
+                        attempt.methods.clone(),
+                        mfa,
+                        combination,
+                    )),
+                    Some(id) => self.refresh_session(id, user, now, mfa, combination),
                 };
                 match session {
                     Some(session) => (Decision::Allowed(session), mfa),
@@ -762,6 +921,11 @@ impl Tenant {
             requirement,
             home,
         );
+        if let Some(r) = self.state.sign_in.log.last_mut()
+            && r.id == log_record
+        {
+            r.authentication_method_modes = modes;
+        }
         SignInOutcome {
             decision,
             trace: attempt.trace,
@@ -1036,11 +1200,12 @@ impl Tenant {
         verified: Verified,
         methods: Vec<MethodKind>,
         mfa: bool,
+        combination: String,
     ) -> Session {
         if let Some(c) = self.state.sign_in.lockouts.get_mut(&user) {
             c.failures = 0;
         }
-        let (source, expires) = match verified {
+        let (source, token_expires) = match verified {
             Verified::Pass { one_time, pass } => (
                 SessionSource::Pass { pass, one_time },
                 self.pass_of(user).map(|p| p.end()),
@@ -1048,17 +1213,22 @@ impl Tenant {
             Verified::Password => (SessionSource::Password, None),
             Verified::Method { method, kind } => (SessionSource::Method { method, kind }, None),
         };
-        let session = Session {
+        let mut session = Session {
             id: SessionId(Guid::random(&mut self.state.rng)),
             user,
             signed_in: now,
             source,
             methods,
             satisfies_mfa: mfa,
-            expires,
+            expires: None,
+            expires_reason: None,
+            token_expires,
+            home_expires: None,
             ended: None,
             last_mfa: mfa.then_some(now),
+            authentication_method_modes: vec![combination],
         };
+        self.set_own_end(&mut session);
         self.state
             .sign_in
             .sessions
@@ -1074,11 +1244,13 @@ impl Tenant {
         user: UserId,
         now: DateTime<Utc>,
         mfa: bool,
+        combination: String,
     ) -> Option<Session> {
         if let Some(c) = self.state.sign_in.lockouts.get_mut(&user) {
             c.failures = 0;
         }
         let s = self.state.sign_in.sessions.get_mut(&id)?;
+        s.authentication_method_modes.push(combination);
         if mfa {
             s.last_mfa = Some(now);
             s.satisfies_mfa = true;
@@ -1171,6 +1343,7 @@ impl Tenant {
             home_tenant_id: home,
             resource_tenant_id: self.id(),
             status,
+            authentication_method_modes: None,
             authentication_details: details,
             authentication_requirement: if mfa {
                 "multiFactorAuthentication"
@@ -1375,8 +1548,12 @@ impl Tenant {
         Ok(())
     }
 
-    /// Ends the sessions signed in with `pass` (spec S5, T12).
+    /// Ends the sessions signed in with `pass` (spec S5, T12), unless they outlive it
+    /// (B2's `session_outlives_pass`).
     pub(crate) fn end_sessions_of_pass(&mut self, pass: PassId, at: DateTime<Utc>) {
+        if self.state.config.switches.session_outlives_pass {
+            return;
+        }
         for s in self.state.sign_in.sessions.values_mut() {
             let from_pass = matches!(s.source, SessionSource::Pass { pass: p, .. } if p == pass);
             if from_pass && s.status(at) == SessionStatus::Active {
@@ -1384,6 +1561,60 @@ impl Tenant {
                     at,
                     reason: SessionEndReason::PassDeleted,
                 });
+            }
+        }
+    }
+
+    /// A session's own end under the tenant's settings now (spec S5, R7, R17, B2), and
+    /// why: the earliest of the pass's end (a pass session whose pass it does not
+    /// outlive), the home session's end (a guest's session) and the sign-in frequency.
+    fn own_end(&self, s: &Session) -> Option<(DateTime<Utc>, SessionEndReason)> {
+        let outlives = self.state.config.switches.session_outlives_pass;
+        let cap = match s.source {
+            SessionSource::Pass { .. } if !outlives => s.token_expires,
+            SessionSource::HomeTenant { .. } => s.home_expires,
+            _ => None,
+        }
+        .map(|t| (t, SessionEndReason::PassExpired));
+        let frequency = self
+            .state
+            .config
+            .session_controls
+            .sign_in_frequency_minutes
+            .map(|m| {
+                (
+                    crate::pass::add_minutes(s.signed_in, i64::from(m)),
+                    SessionEndReason::SignInFrequency,
+                )
+            });
+        match (cap, frequency) {
+            (Some(c), Some(f)) => Some(if f.0 < c.0 { f } else { c }),
+            (c, f) => c.or(f),
+        }
+    }
+
+    /// Sets a session's own end from the tenant's settings now.
+    pub(crate) fn set_own_end(&self, s: &mut Session) {
+        let end = self.own_end(s);
+        s.expires = end.map(|e| e.0);
+        s.expires_reason = end.map(|e| e.1);
+    }
+
+    /// Recomputes every session's own end after a change of switches or session
+    /// controls (spec R14: settings apply to existing sessions too). An end already
+    /// reached stays in the past only if the new settings still put it there.
+    pub(crate) fn refresh_session_ends(&mut self) {
+        let ends: Vec<_> = self
+            .state
+            .sign_in
+            .sessions
+            .values()
+            .map(|s| (s.id, self.own_end(s)))
+            .collect();
+        for (id, end) in ends {
+            if let Some(s) = self.state.sign_in.sessions.get_mut(&id) {
+                s.expires = end.map(|e| e.0);
+                s.expires_reason = end.map(|e| e.1);
             }
         }
     }

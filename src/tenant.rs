@@ -21,7 +21,7 @@ use crate::pass::PassRecord;
 use crate::policy::{LIFETIME_RANGE, PolicyPatch, Scope, TapPolicy};
 use crate::profile::{Profile, Switches};
 use crate::role::Role;
-use crate::signin::{LockoutSettings, SignInState};
+use crate::signin::{LockoutSettings, SessionControls, SignInState};
 
 /// Settings fixed when a tenant is built.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +42,10 @@ pub struct TenantConfig {
     pub transitive_membership: bool,
     /// Smart-lockout settings (spec S7).
     pub lockout: LockoutSettings,
+    /// Session controls: the sign-in frequency (spec R17). Absent from older snapshots:
+    /// none.
+    #[serde(default)]
+    pub session_controls: SessionControls,
 }
 
 /// Everything a tenant holds; serializable, and round-trips exactly (see
@@ -113,6 +117,7 @@ pub struct TenantBuilder {
     hash_cost: HashCost,
     transitive_membership: bool,
     lockout: LockoutSettings,
+    session_controls: SessionControls,
     clock: Option<Arc<dyn Clock>>,
 }
 
@@ -126,6 +131,7 @@ impl Default for TenantBuilder {
             hash_cost: HashCost::Production,
             transitive_membership: true,
             lockout: LockoutSettings::default(),
+            session_controls: SessionControls::default(),
             clock: None,
         }
     }
@@ -168,6 +174,11 @@ impl TenantBuilder {
         self.lockout = lockout;
         self
     }
+    /// Session controls (spec R17; default: sessions last until revoked).
+    pub fn session_controls(mut self, controls: SessionControls) -> Self {
+        self.session_controls = controls;
+        self
+    }
     /// The clock (default [`SystemClock`]: not deterministic).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Some(Arc::new(clock));
@@ -184,12 +195,14 @@ impl TenantBuilder {
     /// # Errors
     /// [`Error::InvalidConfig`] for argon2 parameters argon2 rejects, a default maximum
     /// lifetime outside 60..=43200 minutes, a lockout threshold of 0, a non-positive
-    /// lockout duration, or a malformed domain.
+    /// lockout duration, a sign-in frequency outside 1 hour to 365 days, or a malformed
+    /// domain.
     pub fn build(self) -> Result<Tenant> {
         let hasher = Hasher::new(self.hash_cost).map_err(Error::InvalidConfig)?;
         let switches = self.switches.unwrap_or_else(|| self.profile.into());
         validate_switches(&switches)?;
         self.lockout.validate()?;
+        self.session_controls.validate()?;
         crate::directory::validate_upn(&format!("x@{}", self.domain))
             .map_err(|_| Error::InvalidConfig(format!("`{}` is not a domain name", self.domain)))?;
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
@@ -204,6 +217,7 @@ impl TenantBuilder {
             hash_cost: self.hash_cost,
             transitive_membership: self.transitive_membership,
             lockout: self.lockout,
+            session_controls: self.session_controls,
         };
         Ok(Tenant {
             state: TenantState {
@@ -293,6 +307,38 @@ impl Tenant {
     pub fn set_switches(&mut self, switches: Switches) -> Result<()> {
         validate_switches(&switches)?;
         self.state.config.switches = switches;
+        self.refresh_session_ends();
+        Ok(())
+    }
+
+    /// Changes the session controls on a live tenant (spec R14, R17): simulator setup,
+    /// so no audit record. They apply to existing sessions too, measured from each
+    /// session's sign-in.
+    ///
+    /// ```
+    /// # use chrono::{Duration, TimeZone, Utc};
+    /// # use tapsim::*;
+    /// # let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap());
+    /// # let mut t = Tenant::builder().clock(clock.clone()).hash_cost(HashCost::Minimum).build()?;
+    /// let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada").password("pw"))?;
+    /// let s = t.sign_in("ada@contoso.com", Credential::Password("pw")).session().unwrap().id();
+    /// t.set_session_controls(SessionControls::sign_in_every(60))?;
+    /// clock.advance(Duration::hours(1));
+    /// assert!(matches!(
+    ///     t.session_status(s)?,
+    ///     SessionStatus::Ended { reason: SessionEndReason::SignInFrequency, .. }
+    /// ));
+    /// assert!(t.set_session_controls(SessionControls::sign_in_every(0)).is_err());
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a sign-in frequency outside 1 hour to 365 days;
+    /// nothing changes then.
+    pub fn set_session_controls(&mut self, controls: SessionControls) -> Result<()> {
+        controls.validate()?;
+        self.state.config.session_controls = controls;
+        self.refresh_session_ends();
         Ok(())
     }
 
@@ -404,6 +450,7 @@ impl Tenant {
         validate_switches(&state.config.switches)?;
         state.config.lockout.validate()?;
         check_snapshot_contents(&state)?;
+        state.config.session_controls.validate()?;
         state.policy.validate(&state.directory)?;
         if state.passes.len() != state.directory.users().len() {
             return Err(Error::InvalidConfig(format!(

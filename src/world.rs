@@ -292,7 +292,7 @@ impl Tenant {
                         )
                     }),
                 });
-                let session = Session {
+                let mut session = Session {
                     id: SessionId(Guid::random(&mut self.state.rng)),
                     user: guest,
                     signed_in: now,
@@ -303,10 +303,20 @@ impl Tenant {
                     },
                     methods: home_session.methods().to_vec(),
                     satisfies_mfa: mfa,
-                    expires: home_session.expires(),
+                    expires: None,
+                    expires_reason: None,
+                    token_expires: home_session.token_expires(),
+                    home_expires: home_session.expires(),
                     ended: None,
                     last_mfa: mfa.then_some(now),
+                    // The home proof counts here only when this tenant trusts it (S10).
+                    authentication_method_modes: if mfa {
+                        home_session.authentication_method_modes().to_vec()
+                    } else {
+                        Vec::new()
+                    },
                 };
+                self.set_own_end(&mut session);
                 self.state
                     .sign_in
                     .sessions

@@ -97,6 +97,18 @@ impl Fx {
         fx
     }
 
+    /// These switches, policy enabled for all users.
+    pub fn enabled_with(switches: Switches) -> Fx {
+        let mut fx = Fx::with(switches);
+        fx.enable();
+        fx
+    }
+
+    /// `Docs2025` (the rules as written before B2), policy enabled for all users.
+    pub fn docs_2025() -> Fx {
+        Fx::enabled_with(Switches::docs_2025())
+    }
+
     /// Enables the policy (as the policy admin).
     pub fn enable(&mut self) {
         self.patch(PolicyPatch::new().state(PolicyState::Enabled));

@@ -221,34 +221,118 @@ fn g1_create_body_rejects_unknown_and_mistyped_fields() {
     }
 }
 
-#[test]
-fn g1_logs_match_sign_in_and_directory_audit_schemas() {
+/// Asserts that `json` carries exactly the properties the schema declares for
+/// `type_name` (inherited ones included) plus `extra`, each fitting its type (spec G3).
+fn assert_exactly_the_schema(json: &Value, type_name: &str, extra: &[&str]) {
+    assert_matches_schema(json, type_name, extra);
+    let ours: BTreeSet<String> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| !k.starts_with('@'))
+        .cloned()
+        .collect();
+    let mut want: BTreeSet<String> = schema_properties(type_name).into_keys().collect();
+    want.extend(extra.iter().map(|e| (*e).to_owned()));
+    assert_eq!(
+        ours, want,
+        "{type_name}: every property of its type, and no other"
+    );
+}
+
+/// A tenant whose logs hold every kind of record: sign-ins allowed and denied, each
+/// audit activity tapsim writes.
+fn busy_logs() -> Fx {
     let mut fx = Fx::enabled();
     let issued = fx.issue(fx.ada, PassOptions::default());
-    fx.sign_in_pass(ADA, &issued.secret);
+    let s = fx.sign_in_pass(ADA, &issued.secret).session().unwrap().id();
     fx.tenant.sign_in(ADA, Credential::Pass("nope-nope"));
+    fx.tenant
+        .sign_in("ghost@contoso.com", Credential::Password("x"));
+    let key = fx
+        .tenant
+        .register_method(s, MethodKind::Fido2SecurityKey, "key")
+        .unwrap();
+    fx.tenant.sign_in(ADA, Credential::Device(&key));
+    fx.tenant
+        .delete_pass(fx.auth_admin, fx.ada, issued.pass.id)
+        .unwrap();
+    fx.tenant
+        .revoke_sign_in_sessions(fx.auth_admin, fx.ada)
+        .unwrap();
+    fx.tenant.reset_policy(fx.policy_admin).unwrap();
+    fx
+}
+
+#[test]
+fn g3_sign_in_views_carry_every_v1_property_and_beta_adds_its_own() {
+    let fx = busy_logs();
+    assert!(fx.tenant.sign_in_log().len() >= 4);
     for rec in fx.tenant.sign_in_log() {
-        let json = serde_json::to_value(rec).unwrap();
-        // authenticationDetails and authenticationRequirement are Graph beta fields (spec G1).
-        assert_matches_schema(
-            &json,
+        let v1 = graph::sign_in_v1(rec);
+        assert_exactly_the_schema(&v1, "signIn", &[]);
+        assert_exactly_the_schema(&v1["status"], "signInStatus", &[]);
+        assert_eq!(v1["id"], rec.id.to_string());
+        assert_eq!(v1["userPrincipalName"], rec.user_principal_name);
+        assert_eq!(v1["appId"], Value::Null, "unmodelled: null");
+        assert_eq!(
+            v1["appliedConditionalAccessPolicies"],
+            json!([]),
+            "unmodelled: []"
+        );
+        let beta = graph::sign_in_beta(rec);
+        assert_exactly_the_schema(
+            &beta,
             "signIn",
             &["authenticationDetails", "authenticationRequirement"],
         );
-        assert_matches_schema(&json["status"], "signInStatus", &[]);
+        assert_eq!(
+            beta["authenticationDetails"][0]["authenticationMethod"],
+            rec.authentication_details[0].authentication_method
+        );
+        // The domain's own fields (S11's modes) are no Graph property.
+        assert!(beta.get("authenticationMethodModes").is_none());
     }
+}
+
+#[test]
+fn g3_audit_view_carries_every_v1_property_of_every_nested_type() {
+    let fx = busy_logs();
+    let activities: BTreeSet<_> = fx
+        .tenant
+        .audit_log()
+        .iter()
+        .filter_map(|r| r.activity())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|a| a.display_name())
+        .collect();
+    assert!(activities.len() >= 5, "{activities:?}");
     for rec in fx.tenant.audit_log() {
-        let json = serde_json::to_value(rec).unwrap();
-        assert_matches_schema(&json, "directoryAudit", &[]);
-        assert_matches_schema(&json["initiatedBy"], "auditActivityInitiator", &[]);
-        assert_matches_schema(&json["initiatedBy"]["user"], "userIdentity", &[]);
+        let json = graph::audit_v1(rec);
+        assert_exactly_the_schema(&json, "directoryAudit", &[]);
+        assert_exactly_the_schema(&json["initiatedBy"], "auditActivityInitiator", &[]);
+        assert_exactly_the_schema(&json["initiatedBy"]["user"], "userIdentity", &[]);
+        assert_eq!(json["activityDisplayName"], rec.activity_display_name);
         for t in json["targetResources"].as_array().unwrap() {
-            assert_matches_schema(t, "targetResource", &[]);
+            assert_exactly_the_schema(t, "targetResource", &[]);
             for m in t["modifiedProperties"].as_array().unwrap() {
-                assert_matches_schema(m, "modifiedProperty", &[]);
+                assert_exactly_the_schema(m, "modifiedProperty", &[]);
             }
         }
+        for d in json["additionalDetails"].as_array().unwrap() {
+            assert_exactly_the_schema(d, "keyValue", &[]);
+        }
     }
+}
+
+#[test]
+fn g3_pass_view_has_every_v1_property() {
+    let mut fx = Fx::enabled();
+    let issued = fx.issue(fx.ada, PassOptions::default());
+    let pass = fx.tenant.get_pass(fx.ada, fx.ada, issued.pass.id).unwrap();
+    let json = serde_json::to_value(&pass).unwrap();
+    assert_exactly_the_schema(&json, "temporaryAccessPassAuthenticationMethod", &[]);
 }
 
 #[test]

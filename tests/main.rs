@@ -6,6 +6,7 @@
 mod common;
 
 mod audit;
+mod b2;
 mod directory;
 mod graph;
 mod model;
@@ -13,3 +14,4 @@ mod passes;
 mod policy;
 mod secrets;
 mod signin;
+mod strength;

@@ -23,8 +23,9 @@
 //! [`Tenant::from_snapshot`], and replaying the same calls on a fresh tenant with the
 //! same seed must give the same state byte for byte.
 //!
-//! Four rule sets run as separate tests: `Switches::current()`,
-//! `Switches::preview_2021()`, and each of the two switches alone.
+//! Four rule sets run as separate tests: `Switches::current()` (B2's amendments on),
+//! `Switches::preview_2021()` (B2's off, as in `Docs2025`), and each of the two
+//! creation switches alone on top of `Current`.
 //!
 //! Case counts: `TAPSIM_PROPTEST_CASES` (default 64 per rule set) and
 //! `TAPSIM_PROPTEST_STEPS` (longest sequence, default 64) raise them for long runs, for
@@ -134,6 +135,8 @@ pub enum Fail {
     SessionNotValid,
     SessionNotMultifactor,
     WindowClosed,
+    /// Spec B2's S6: the last multifactor proof is ten minutes old or more.
+    MfaNotFresh,
     UserNotFound,
     GroupNotFound,
     PassNotFound,
@@ -167,7 +170,8 @@ impl Fail {
             | TooPrivileged(_)
             | SessionNotValid
             | SessionNotMultifactor
-            | WindowClosed => ErrorCode::AccessDenied,
+            | WindowClosed
+            | MfaNotFresh => ErrorCode::AccessDenied,
             UserNotFound | PassNotFound | MethodNotFound | SessionNotFound => {
                 ErrorCode::ItemNotFound
             }
@@ -202,6 +206,7 @@ fn classify(e: &Error) -> Fail {
             Denial::SessionNotValid => Fail::SessionNotValid,
             Denial::SessionNotMultifactor => Fail::SessionNotMultifactor,
             Denial::RegistrationWindowClosed => Fail::WindowClosed,
+            Denial::MfaNotFresh => Fail::MfaNotFresh,
             other => panic!("a denial the model does not know: {other:?}"),
         },
         Error::UserNotFound(_) => Fail::UserNotFound,
@@ -342,6 +347,8 @@ pub struct MSession {
     source: MSource,
     mfa: bool,
     expires: Option<DateTime<Utc>>,
+    /// Spec B2, R17: the pass's end at sign-in, for pass sessions.
+    token_expires: Option<DateTime<Utc>>,
     ended: Option<(DateTime<Utc>, SessionEndReason)>,
 }
 
@@ -696,8 +703,12 @@ impl Model {
             .filter(|t| self.now < *t)
     }
 
-    /// Spec S5, T12: the sessions of a deleted or replaced pass end now.
+    /// Spec S5, T12: the sessions of a deleted or replaced pass end now, unless they
+    /// outlive it (spec B2).
     fn end_sessions_of(&mut self, serial: usize) {
+        if self.switches.session_outlives_pass {
+            return;
+        }
         let now = self.now;
         for s in &mut self.sessions {
             let from_pass = matches!(s.source, MSource::Pass { serial: x, .. } if x == serial);
@@ -926,10 +937,14 @@ impl Model {
                     return Err(Fail::NotRegistrable);
                 }
                 let one_time = matches!(s.source, MSource::Pass { once: true, .. });
-                if one_time
-                    && TEN_MINUTE_WINDOW.contains(kind)
-                    && self.now >= s.signed_in + Duration::minutes(10)
-                {
+                let ten_minutes_on = self.now >= s.signed_in + Duration::minutes(10);
+                if self.switches.mfa_freshness {
+                    // Spec B2's S6: every kind, every session; the model has no step-up,
+                    // so the last multifactor proof is the sign-in.
+                    if ten_minutes_on {
+                        return Err(Fail::MfaNotFresh);
+                    }
+                } else if one_time && TEN_MINUTE_WINDOW.contains(kind) && ten_minutes_on {
                     return Err(Fail::WindowClosed);
                 }
                 let user = s.user;
@@ -1133,16 +1148,20 @@ impl Model {
                 if let Some(l) = self.locks.get_mut(&u) {
                     l.failures = 0;
                 }
-                let expires = match source {
+                // Spec B2, R17: tokens are capped at the pass's end; the session itself
+                // ends there only when it does not outlive the pass.
+                let token_expires = match source {
                     MSource::Pass { .. } => self.passes.get(&u).map(MPass::end),
                     _ => None,
                 };
+                let expires = token_expires.filter(|_| !self.switches.session_outlives_pass);
                 self.sessions.push(MSession {
                     user: u,
                     signed_in: self.now,
                     source,
                     mfa,
                     expires,
+                    token_expires,
                     ended: None,
                 });
                 Expect::SignedIn(self.sessions.len() - 1)
@@ -2729,6 +2748,7 @@ impl Harness {
                 assert_eq!(s.user(), self.users[ms.user], "{op:?}: session user");
                 assert_eq!(s.satisfies_mfa(), ms.mfa, "{op:?}: MFA");
                 assert_eq!(s.expires(), ms.expires, "{op:?}: session end");
+                assert_eq!(s.token_expires(), ms.token_expires, "{op:?}: token expiry");
                 assert_eq!(s.signed_in(), ms.signed_in, "{op:?}: sign-in time");
                 assert_eq!(s.methods(), kinds, "{op:?}: methods");
                 let source = match ms.source {

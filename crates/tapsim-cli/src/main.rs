@@ -120,9 +120,12 @@ enum OutputFormat {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ProfileArg {
-    /// Today's documented rules.
+    /// Today's documented rules (March 2026).
     #[value(name = "Current")]
     Current,
+    /// The rules as Microsoft wrote them from 2023 to 2025.
+    #[value(name = "Docs2025")]
+    Docs2025,
     /// The rules of the 2021 public preview.
     #[value(name = "Preview2021")]
     Preview2021,
@@ -196,6 +199,7 @@ fn main() -> ExitCode {
     if let Some(p) = cli.profile {
         options = options.profile(match p {
             ProfileArg::Current => Profile::Current,
+            ProfileArg::Docs2025 => Profile::Docs2025,
             ProfileArg::Preview2021 => Profile::Preview2021,
         });
     }

@@ -584,16 +584,19 @@ impl CredentialBody {
 }
 
 fn session_json(session: &tapsim::Session) -> Value {
-    let expires = session
-        .expires()
-        .map(|t| tapsim::graph::format_datetime(&t));
+    let date =
+        |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| tapsim::graph::format_datetime(&t));
     json!({
         "id": session.id(),
         "satisfiesMfa": session.satisfies_mfa(),
-        "expires": expires,
-        "tokenExpires": expires,
+        // The session's own end (R17, B2) and its tokens' (capped at the pass's end).
+        "expires": date(session.expires()),
+        "tokenExpires": date(session.token_expires()),
         "lastMfa": session.last_mfa().map(|t| tapsim::graph::format_datetime(&t)),
         "authenticationMethods": session.methods().iter().map(|m| m.display_name()).collect::<Vec<_>>(),
+        // S11: one combination per proof, and the built-in strengths they satisfy.
+        "authenticationMethodModes": session.authentication_method_modes(),
+        "strengths": session.strengths().iter().map(|s| json!({"id": s.id(), "displayName": s.display_name()})).collect::<Vec<_>>(),
     })
 }
 

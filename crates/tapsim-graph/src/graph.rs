@@ -607,14 +607,12 @@ fn check_log_reader(tenant: &Tenant, actor: UserId) -> ApiResult<()> {
     }
 }
 
+/// G3: the domain's views, every property of Graph's `signIn` (beta adds its own).
 fn sign_in_json(v: Version, record: &tapsim::SignInRecord) -> Value {
-    let mut value = serde_json::to_value(record).unwrap_or(Value::Null);
-    if v == Version::V1
-        && let Some(o) = value.as_object_mut()
-    {
-        o.remove("authenticationDetails");
+    match v {
+        Version::V1 => tapsim::graph::sign_in_v1(record),
+        Version::Beta => tapsim::graph::sign_in_beta(record),
     }
-    value
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -685,7 +683,7 @@ async fn list_audits(
             tenant
                 .audit_log()
                 .iter()
-                .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+                .map(tapsim::graph::audit_v1)
                 .collect()
         },
     )
@@ -754,7 +752,7 @@ async fn get_audit(
                 .audit_log()
                 .iter()
                 .find(|r| r.id.to_string().eq_ignore_ascii_case(&id))
-                .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+                .map(tapsim::graph::audit_v1)
         },
     )
 }

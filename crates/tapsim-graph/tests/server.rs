@@ -1141,7 +1141,17 @@ async fn s3_r5_control_sign_ins_decide_with_reasons() {
             .await;
     assert_eq!(ok.body["decision"], "allowed", "{}", ok.text);
     assert_eq!(ok.body["session"]["satisfiesMfa"], true);
-    assert_eq!(ok.body["session"]["expires"], "2026-01-05T10:00:00Z");
+    // Current (B2): the tokens end with the pass, the session outlives it (R17).
+    assert_eq!(ok.body["session"]["tokenExpires"], "2026-01-05T10:00:00Z");
+    assert_eq!(ok.body["session"]["expires"], serde_json::Value::Null);
+    assert_eq!(
+        ok.body["session"]["authenticationMethodModes"],
+        json!(["temporaryAccessPassOneTime"])
+    );
+    assert_eq!(
+        ok.body["session"]["strengths"],
+        json!([{"id": "00000000-0000-0000-0000-000000000002", "displayName": "Multifactor authentication"}])
+    );
     let sid = ok.body["session"]["id"].as_str().unwrap().to_owned();
     let again =
         sign_in(json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret}))
@@ -1614,7 +1624,7 @@ async fn s10_r11_guests_sign_in_across_tenants_of_one_server() {
         trusted.text
     );
     let sid = trusted.body["session"]["id"].as_str().unwrap().to_owned();
-    // The home pass deleted: the resource session that rests on it ends (R15, one place).
+    // The home pass deleted: under `Current` (B2) the sessions outlive it...
     let pid = created.body["id"].as_str().unwrap();
     let del = s
         .call(
@@ -1625,6 +1635,20 @@ async fn s10_r11_guests_sign_in_across_tenants_of_one_server() {
         )
         .await;
     assert_eq!(del.status, 204);
+    let status = s
+        .control(Method::GET, &format!("/sessions/{sid}"), json!(null))
+        .await;
+    assert_eq!(status.body["active"], true, "{}", status.text);
+    // ...until the home admin revokes Carol's sessions: the resource session that rests
+    // on them ends too (R15, decided in one place).
+    let revoked = s
+        .post(
+            "/v1.0/users/carol%40fabrikam.com/revokeSignInSessions",
+            &fab,
+            json!({}),
+        )
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.text);
     let status = s
         .control(Method::GET, &format!("/sessions/{sid}"), json!(null))
         .await;

@@ -65,8 +65,12 @@ static LABS: [BuiltinLab; 6] = [
     BuiltinLab {
         id: "passwordless-onboarding",
         title: "Passwordless onboarding of a new hire",
-        summary: "A new hire with no password signs in with a one-time pass and registers a passkey within ten minutes",
-        scenarios: &[lab_file!("passwordless-onboarding.toml")],
+        summary: "A new hire with no password signs in with a one-time pass and registers a passkey within ten minutes: \
+                  the 2026 rules (MFA freshness, a second pass for a slow enrolment), then the rules as written before",
+        scenarios: &[
+            lab_file!("passwordless-onboarding.toml"),
+            lab_file!("passwordless-onboarding-docs2025.toml"),
+        ],
     },
     BuiltinLab {
         id: "one-time-vs-multi-use",

@@ -690,6 +690,9 @@ impl<'s> Cx<'s> {
         };
         s.delete_before_create = self.opt_bool(&mut t, "delete_before_create");
         s.create_for_out_of_scope_users = self.opt_bool(&mut t, "create_for_out_of_scope_users");
+        s.session_outlives_pass = self.opt_bool(&mut t, "session_outlives_pass");
+        s.mfa_freshness = self.opt_bool(&mut t, "mfa_freshness");
+        s.authenticator_passkey = self.opt_bool(&mut t, "authenticator_passkey");
         s.default_maximum_lifetime_in_minutes = self
             .opt_int(&mut t, "default_maximum_lifetime_in_minutes", 60, 43_200)
             .and_then(|m| u32::try_from(m).ok());
@@ -1528,6 +1531,20 @@ impl<'s> Cx<'s> {
             );
         }
         e.mfa = self.opt_bool(&mut t, "mfa");
+        if let Some(n) = t.get("strength") {
+            let p = path.key("strength");
+            e.strength = self.list(n, &p).map(|items| {
+                items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| {
+                        self.pick(item, &p.index(i), "authentication strength", &STRENGTHS)
+                    })
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect()
+            });
+        }
         if let Some(n) = t.get("session") {
             e.session = self.pick(
                 n,
@@ -1547,6 +1564,14 @@ impl<'s> Cx<'s> {
                     (
                         "signedOut",
                         ExpectedSession::Ended(Some(SessionEndReason::SignedOut)),
+                    ),
+                    (
+                        "signInFrequency",
+                        ExpectedSession::Ended(Some(SessionEndReason::SignInFrequency)),
+                    ),
+                    (
+                        "revoked",
+                        ExpectedSession::Ended(Some(SessionEndReason::Revoked)),
                     ),
                 ],
             );
@@ -1669,6 +1694,13 @@ impl<'s> Cx<'s> {
             if e.mfa.is_some() {
                 bad(self, "mfa", "only a sign-in opens a session".to_owned());
             }
+            if e.strength.is_some() {
+                bad(
+                    self,
+                    "strength",
+                    "only a sign-in opens a session".to_owned(),
+                );
+            }
             if e.sign_in_log.is_some() {
                 bad(
                     self,
@@ -1704,8 +1736,11 @@ impl<'s> Cx<'s> {
                 "only `list_passes`, `list_methods` and `print_log` count".to_owned(),
             );
         }
-        let success_only =
-            e.mfa.is_some() || e.usability.is_some() || e.session.is_some() || e.count.is_some();
+        let success_only = e.mfa.is_some()
+            || e.strength.is_some()
+            || e.usability.is_some()
+            || e.session.is_some()
+            || e.count.is_some();
         let failure = matches!(
             e.result,
             Some(ExpectedResult::Error(_) | ExpectedResult::Denied(_))
@@ -1738,6 +1773,22 @@ const MAX_MEMORY_KIB: i128 = 262_144;
 
 /// The denial reasons, as the scenario format (and `DenialReason`'s serde form) spells
 /// them.
+/// The built-in authentication strengths a `strength` expectation names (spec S11).
+const STRENGTHS: [(&str, tapsim::AuthenticationStrength); 3] = [
+    (
+        "Multifactor authentication",
+        tapsim::AuthenticationStrength::Multifactor,
+    ),
+    (
+        "Passwordless MFA",
+        tapsim::AuthenticationStrength::PasswordlessMfa,
+    ),
+    (
+        "Phishing resistant MFA",
+        tapsim::AuthenticationStrength::PhishingResistantMfa,
+    ),
+];
+
 pub(crate) const DENIAL_REASONS: [(&str, DenialReason); 8] = [
     ("invalidCredential", DenialReason::InvalidCredential),
     ("passDisabledByPolicy", DenialReason::PassDisabledByPolicy),

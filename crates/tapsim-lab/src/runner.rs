@@ -378,6 +378,7 @@ struct NamedDevice {
 struct Observed {
     usability: Option<UsabilityReason>,
     mfa: Option<bool>,
+    strengths: Option<Vec<tapsim::AuthenticationStrength>>,
     session: Option<SessionStatus>,
     count: Option<usize>,
     sign_in_record: Option<Guid>,
@@ -1293,6 +1294,7 @@ impl Runner {
                 ));
                 d.observed.mfa = Some(s.satisfies_mfa());
                 d.opened = Some((s.id(), session.map(str::to_owned)));
+                d.observed.strengths = Some(s.strengths());
                 d
             }
             None => {
@@ -1409,6 +1411,17 @@ impl Runner {
         }
         if let Some(m) = e.mfa {
             compare("mfa", m.to_string(), obs.mfa.map(|m| m.to_string()));
+        }
+        if let Some(want) = &e.strength {
+            let names = |v: &[tapsim::AuthenticationStrength]| {
+                let v: Vec<String> = v.iter().map(|s| format!("`{s}`")).collect();
+                if v.is_empty() {
+                    "[none]".to_owned()
+                } else {
+                    format!("[{}]", v.join(", "))
+                }
+            };
+            compare("strength", names(want), obs.strengths.as_deref().map(names));
         }
         if let Some(c) = e.count {
             compare("count", c.to_string(), obs.count.map(|c| c.to_string()));

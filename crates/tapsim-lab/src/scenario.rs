@@ -133,6 +133,12 @@ pub struct SwitchOverrides {
     pub create_for_out_of_scope_users: Option<bool>,
     /// B1: the policy's default maximum lifetime.
     pub default_maximum_lifetime_in_minutes: Option<u32>,
+    /// B2: sessions outlive their pass.
+    pub session_outlives_pass: Option<bool>,
+    /// B2: the ten minutes are MFA freshness, for every registration.
+    pub mfa_freshness: Option<bool>,
+    /// B2: Microsoft Authenticator registers a passkey.
+    pub authenticator_passkey: Option<bool>,
 }
 
 impl SwitchOverrides {
@@ -147,6 +153,15 @@ impl SwitchOverrides {
         }
         if let Some(m) = self.default_maximum_lifetime_in_minutes {
             s = s.default_maximum_lifetime_in_minutes(m);
+        }
+        if let Some(on) = self.session_outlives_pass {
+            s = s.session_outlives_pass(on);
+        }
+        if let Some(on) = self.mfa_freshness {
+            s = s.mfa_freshness(on);
+        }
+        if let Some(on) = self.authenticator_passkey {
+            s = s.authenticator_passkey(on);
         }
         s
     }
@@ -549,6 +564,9 @@ pub struct Expect {
     pub usability: Option<UsabilityReason>,
     /// Whether the session satisfies MFA (sign-in).
     pub mfa: Option<bool>,
+    /// Exactly the built-in authentication strengths the session satisfies (sign-in,
+    /// spec S11); empty: none.
+    pub strength: Option<Vec<tapsim::AuthenticationStrength>>,
     /// The session's status (check_session).
     pub session: Option<ExpectedSession>,
     /// How many passes, methods or log records (list_passes, list_methods, print_log).

@@ -438,7 +438,8 @@ fn clock_now(clock: &ManualClock) -> DateTime<Utc> {
     clock.now()
 }
 
-/// Plain `Current`: creating a pass replaces the old one, whose session ends.
+/// Plain `Current`: creating a pass replaces the old one; the old pass's session outlives
+/// it (B2).
 fn epilogue(options: StoryOptions, clock: &ManualClock) -> Result<(Tenant, Vec<String>), String> {
     let e = |e: Error| e.to_string();
     let mut lines = Vec::new();
@@ -484,11 +485,13 @@ fn epilogue(options: StoryOptions, clock: &ManualClock) -> Result<(Tenant, Vec<S
         return Err("the replaced pass must no longer sign in".into());
     }
     lines.push("The old value no longer signs in, and looks like any wrong value.".into());
-    if tenant.session_status(session).map_err(e)? == tapsim::SessionStatus::Active {
-        return Err("the old pass's session must end".into());
+    // Microsoft's March 2026 text (B2): the session outlives its pass, replaced or not.
+    if tenant.session_status(session).map_err(e)? != tapsim::SessionStatus::Active {
+        return Err("the old pass's session must outlive the replacement (B2)".into());
     }
     lines.push(
-        "The session opened with the old pass has ended: a replaced pass counts as deleted.".into(),
+        "The session opened with the old pass goes on (B2, March 2026): to end it, revoke Alex's sessions."
+            .into(),
     );
     Ok((tenant, lines))
 }

@@ -18,6 +18,13 @@ fn run_toml(src: &str) -> Report {
         .unwrap()
 }
 
+fn run_toml_with(options: &RunOptions, src: &str) -> Report {
+    Scenario::from_toml(src)
+        .unwrap_or_else(|e| panic!("scenario should parse:\n{e}"))
+        .run(options)
+        .unwrap()
+}
+
 fn errors(src: &str) -> Vec<Diagnostic> {
     match Scenario::from_toml(src) {
         Ok(_) => panic!("scenario should not parse:\n{src}"),
@@ -90,7 +97,10 @@ fn every_builtin_lab_runs_green() {
         }
     }
     assert_eq!(builtin_labs().len(), 6);
-    assert_eq!(scenarios, 8);
+    assert_eq!(
+        scenarios, 9,
+        "passwordless-onboarding has two parts (Current, Docs2025)"
+    );
 }
 
 #[test]
@@ -107,10 +117,11 @@ fn default_lab_runs_green_as_shipped_at_production_cost() {
             report.settings.profile
         })
         .collect();
-    // The seed story (Current with delete-first), plain Current, then Preview2021.
+    // Today's rules, then the delete-first rule over the pre-2026 text, then the
+    // 2021 preview.
     assert_eq!(
         profiles,
-        [Profile::Current, Profile::Current, Profile::Preview2021]
+        [Profile::Current, Profile::Docs2025, Profile::Preview2021]
     );
 }
 
@@ -131,7 +142,9 @@ fn the_default_lab_teaches_todays_rules_first_then_the_older_ones() {
         "Admin registered security info",
         "User deleted security info",
         "Admin deleted security info",
-        "ended at 2026-01-05T09:15:00Z (passDeleted)",
+        // B2: the session outlives the deleted pass.
+        "is session `recovery` still valid? [B2, S5, R15]",
+        "Since March 2026 the session outlives the pass",
     ] {
         assert!(words.contains(must), "missing {must:?} in\n{text}");
     }
@@ -313,8 +326,12 @@ password = "wrong"
 
 #[test]
 fn every_kind_of_expectation_is_checked() {
-    let report = run_toml(&with_cast(
-        r#"
+    // Docs2025: deleting a pass ends its session there, so `passDeleted` can be checked
+    // (under Current the session outlives the pass, spec B2).
+    let report = run_toml_with(
+        &fast().profile(Profile::Docs2025),
+        &with_cast(
+            r#"
 [[steps]]
 do = "create_pass"
 actor = "hana@contoso.com"
@@ -374,7 +391,8 @@ user = "ada@contoso.com"
 pass = "p"
 expect = "any"
 "#,
-    ));
+        ),
+    );
     assert!(
         report.passed(),
         "{}",
@@ -1037,4 +1055,55 @@ pass = "p"
     let d = errors(&src);
     assert_eq!(d.len(), 1, "{d:#?}");
     assert_eq!(d[0].message, "unknown user `adda@contoso.com`");
+}
+
+#[test]
+fn s11_strength_expectations_hold_and_fail_and_apply_only_to_sign_ins() {
+    let report = run_toml(&with_cast(
+        r#"
+[[steps]]
+do = "create_pass"
+actor = "hana@contoso.com"
+user = "ada@contoso.com"
+name = "p"
+
+[[steps]]
+do = "sign_in"
+pass = "p"
+expect = { strength = ["multifactor authentication"] }
+
+[[steps]]
+do = "sign_in"
+pass = "p"
+expect = { strength = ["Phishing-resistant MFA", "Multifactor authentication"] }
+"#,
+    ));
+    let failures: Vec<&StepReport> = report.failures().collect();
+    assert_eq!(
+        failures.len(),
+        1,
+        "{}",
+        report.to_text(TextOptions::new().quiet(true))
+    );
+    let check = failures[0].expectations.iter().find(|c| !c.held).unwrap();
+    assert_eq!(
+        check.expected,
+        "strength [`Multifactor authentication`, `Phishing resistant MFA`]"
+    );
+    assert_eq!(check.actual, "strength [`Multifactor authentication`]");
+    let d = errors(&with_cast(
+        "[[steps]]\ndo = \"get_policy\"\nactor = \"hana@contoso.com\"\nexpect = { strength = [] }\n",
+    ));
+    assert!(
+        d.iter().any(|d| d.message.contains("only a sign-in")),
+        "{d:?}"
+    );
+    let d = errors(&with_cast(
+        "[[steps]]\ndo = \"create_pass\"\nactor = \"hana@contoso.com\"\nuser = \"ada@contoso.com\"\nname = \"p\"\n\n[[steps]]\ndo = \"sign_in\"\npass = \"p\"\nexpect = { strength = [\"strong\"] }\n",
+    ));
+    assert!(
+        d.iter()
+            .any(|d| d.message.contains("authentication strength")),
+        "{d:?}"
+    );
 }
