@@ -231,6 +231,13 @@ impl Hasher {
     /// compared in constant time. A verification that cannot get its memory is a
     /// mismatch, never a panic.
     pub(crate) fn verify(&self, secret: &str, hash: &PhcHash) -> bool {
+        verify_phc(secret, hash)
+    }
+}
+
+/// See [`Hasher::verify`].
+fn verify_phc(secret: &str, hash: &PhcHash) -> bool {
+    {
         let Ok(stored) = Stored::parse(hash) else {
             return false;
         };
@@ -284,6 +291,112 @@ fn grow(blocks: &mut Vec<Block>, n: usize) -> bool {
     }
     blocks.resize(n, Block::default());
     true
+}
+
+/// The argon2id verifications a sign-in or step-up will need, prepared under the
+/// caller's lock by [`crate::Tenant::proofs_needed`] (or [`crate::World::proofs_needed`]) and
+/// carried out by [`ProofRequest::verify`] with no lock held: the slow half of a
+/// sign-in, split off so that sign-ins run in parallel (design.md, "Serving many
+/// callers"). Holds copies of the secrets presented (zeroized on drop); `Debug` redacts
+/// them.
+#[derive(Clone, Default)]
+pub struct ProofRequest {
+    checks: Vec<(Zeroizing<String>, PhcHash)>,
+}
+
+impl fmt::Debug for ProofRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProofRequest")
+            .field("checks", &self.checks.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProofRequest {
+    pub(crate) fn push(&mut self, secret: &str, hash: &PhcHash) {
+        if !self
+            .checks
+            .iter()
+            .any(|(s, h)| h == hash && s.as_str() == secret)
+        {
+            self.checks
+                .push((Zeroizing::new(secret.to_owned()), hash.clone()));
+        }
+    }
+
+    /// The argon2 memory its verifications use in all, in KiB (from the stored hashes'
+    /// parameters): a caller can verify cheap requests inline and send costly ones to
+    /// another thread.
+    pub fn memory_kib(&self) -> u64 {
+        self.checks
+            .iter()
+            .map(|(_, h)| {
+                PasswordHash::new(h.as_str())
+                    .ok()
+                    .and_then(|p| p.params.get_decimal("m"))
+                    .map_or(0, u64::from)
+            })
+            .sum()
+    }
+
+    /// How many verifications it holds.
+    pub fn len(&self) -> usize {
+        self.checks.len()
+    }
+
+    /// Whether it holds none (a locked account, say).
+    pub fn is_empty(&self) -> bool {
+        self.checks.is_empty()
+    }
+
+    /// Runs every verification (argon2id, with the parameters each stored hash names):
+    /// the slow part, meant to run with no lock held, on any thread.
+    pub fn verify(self) -> Proofs {
+        let results = self
+            .checks
+            .into_iter()
+            .map(|(secret, hash)| {
+                let ok = verify_stored(&secret, &hash);
+                (secret, hash, ok)
+            })
+            .collect();
+        Proofs { results }
+    }
+}
+
+/// The results of a [`ProofRequest`], handed to [`crate::Tenant::sign_in_with_proofs`].
+///
+/// A result is used only for the exact pair of secret and stored hash it was computed
+/// for: if the state changed in between (a pass replaced, a password set), the commit
+/// finds no result for the new hash and verifies it there and then. So proofs can make a
+/// sign-in faster, never wrong.
+#[derive(Clone, Default)]
+pub struct Proofs {
+    results: Vec<(Zeroizing<String>, PhcHash, bool)>,
+}
+
+impl fmt::Debug for Proofs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Proofs")
+            .field("results", &self.results.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Proofs {
+    /// The result computed for this pair, if any.
+    pub(crate) fn get(&self, secret: &str, hash: &PhcHash) -> Option<bool> {
+        self.results
+            .iter()
+            .find(|(s, h, _)| h == hash && s.as_str() == secret)
+            .map(|(_, _, ok)| *ok)
+    }
+}
+
+/// Whether `secret` matches `hash`: [`Hasher::verify`] without a tenant (the parameters
+/// come from the stored string).
+pub(crate) fn verify_stored(secret: &str, hash: &PhcHash) -> bool {
+    verify_phc(secret, hash)
 }
 
 /// The characters a generated secret is drawn from (spec T4): upper and lower case

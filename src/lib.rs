@@ -69,7 +69,7 @@ pub use audit::{
     KeyValue, ModifiedProperty, TargetResource, UserIdentity,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use crypto::{HashCost, PhcHash, Secret};
+pub use crypto::{HashCost, PhcHash, ProofRequest, Proofs, Secret};
 pub use directory::{Directory, Group, HomeAccount, Member, NewUser, User, UserType, validate_upn};
 pub use error::{Denial, Error, ErrorCode, Invalid, Result};
 pub use ids::{GroupId, Guid, MethodId, ParseGuidError, PassId, SessionId, TenantId, UserId};

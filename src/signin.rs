@@ -7,6 +7,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::crypto::{ProofRequest, Proofs};
 use crate::error::{Denial, Error, Result};
 use crate::ids::{Guid, MethodId, PassId, SessionId, TenantId, UserId};
 use crate::methods::{Device, MethodKind, MethodRecord};
@@ -759,6 +760,8 @@ struct Attempt<'a> {
     user: Option<UserId>,
     methods: Vec<MethodKind>,
     trace: Vec<Check>,
+    /// Verifications already made outside the lock (empty: verify inline).
+    proofs: &'a Proofs,
 }
 
 impl Attempt<'_> {
@@ -799,7 +802,104 @@ impl Tenant {
     /// # Ok::<(), tapsim::Error>(())
     /// ```
     pub fn sign_in(&mut self, upn: &str, credential: Credential<'_>) -> SignInOutcome {
-        self.attempt(upn, credential, None)
+        self.attempt(upn, credential, None, &Proofs::default())
+    }
+
+    /// The verifications a sign-in (or step-up) by `upn` with `credential` will need,
+    /// given the tenant as it is now: the first of three phases that let sign-ins run in
+    /// parallel behind a lock. Take them under the lock, run [`ProofRequest::verify`]
+    /// with the lock released, then lock again and call
+    /// [`Tenant::sign_in_with_proofs`], which re-checks everything against the tenant as
+    /// it is by then. A one-time pass still signs in exactly once, a failure counts once,
+    /// and a pass replaced in between does not sign in (its new hash has no proof, and
+    /// is verified then).
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use tapsim::*;
+    /// # let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap());
+    /// # let mut t = Tenant::builder().clock(clock).hash_cost(HashCost::Minimum).build()?;
+    /// # let pol = t.add_user(NewUser::member("pol@contoso.com", "Pol").role(Role::AuthenticationPolicyAdministrator))?;
+    /// # t.update_policy(pol, &PolicyPatch::new().state(PolicyState::Enabled))?;
+    /// # let hd = t.add_user(NewUser::member("hd@contoso.com", "HD").role(Role::AuthenticationAdministrator))?;
+    /// let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada"))?;
+    /// let issued = t.create_pass(hd, ada, PassOptions::new().usable_once(true))?;
+    /// let secret = issued.secret.danger_reveal();
+    /// let tenant = std::sync::Mutex::new(t);
+    /// // 1. Under the lock: what to verify.
+    /// let request = tenant.lock().unwrap().proofs_needed("ada@contoso.com", Credential::Pass(secret));
+    /// // 2. No lock: argon2id.
+    /// let proofs = request.verify();
+    /// // 3. Under the lock again: every rule, against the tenant as it is now.
+    /// let outcome = tenant.lock().unwrap().sign_in_with_proofs("ada@contoso.com", Credential::Pass(secret), &proofs);
+    /// assert!(outcome.is_allowed());
+    /// let again = tenant.lock().unwrap().sign_in_with_proofs("ada@contoso.com", Credential::Pass(secret), &proofs);
+    /// assert_eq!(again.denial(), Some(DenialReason::PassOneTimeUsed));
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    pub fn proofs_needed(&self, upn: &str, credential: Credential<'_>) -> ProofRequest {
+        let mut request = ProofRequest::default();
+        let decoy = &self.state.decoy_hash;
+        let Some(user) = self.state.directory.user_by_upn(upn) else {
+            request.push("decoy", decoy);
+            return request;
+        };
+        let now = self.now();
+        let locked = self
+            .state
+            .sign_in
+            .lockouts
+            .get(&user.id())
+            .and_then(|c| c.locked_until)
+            .is_some_and(|until| now < until);
+        if locked {
+            return request;
+        }
+        let password = user.password.as_ref().unwrap_or(decoy);
+        let device_hash = |d: &Device| {
+            self.state
+                .sign_in
+                .methods
+                .get(&user.id())
+                .and_then(|ms| ms.iter().find(|m| m.id == d.method()))
+                .filter(|_| d.user() == user.id())
+                .map_or(decoy, |m| &m.hash)
+        };
+        match credential {
+            Credential::Pass(secret) => {
+                let hash = self.pass_of(user.id()).map_or(decoy, |r| &r.hash);
+                request.push(secret, hash);
+            }
+            Credential::Password(pw) => request.push(pw, password),
+            Credential::Device(d) => {
+                request.push(d.danger_secret().danger_reveal(), device_hash(d))
+            }
+            Credential::PasswordAndDevice(pw, d) => {
+                request.push(pw, password);
+                request.push(d.danger_secret().danger_reveal(), device_hash(d));
+            }
+        }
+        request
+    }
+
+    /// [`Tenant::sign_in`], using verifications made beforehand with no lock held (see
+    /// [`Tenant::proofs_needed`]). Every rule is checked against the tenant as it is now;
+    /// a verification the proofs do not hold (the state changed) is made here.
+    pub fn sign_in_with_proofs(
+        &mut self,
+        upn: &str,
+        credential: Credential<'_>,
+        proofs: &Proofs,
+    ) -> SignInOutcome {
+        self.attempt(upn, credential, None, proofs)
+    }
+
+    /// Whether `secret` matches `hash`: from the proofs when they hold this very pair,
+    /// else verified now.
+    fn verified(&self, proofs: &Proofs, secret: &str, hash: &crate::crypto::PhcHash) -> bool {
+        proofs
+            .get(secret, hash)
+            .unwrap_or_else(|| self.hasher.verify(secret, hash))
     }
 
     /// Proves a credential again inside `session` (spec R18, B2's S6): a pass, a
@@ -842,6 +942,20 @@ impl Tenant {
         session: SessionId,
         credential: Credential<'_>,
     ) -> Result<SignInOutcome> {
+        self.step_up_with_proofs(session, credential, &Proofs::default())
+    }
+
+    /// [`Tenant::step_up`] with verifications made beforehand (see
+    /// [`Tenant::proofs_needed`], asked for the session's user).
+    ///
+    /// # Errors
+    /// As [`Tenant::step_up`].
+    pub fn step_up_with_proofs(
+        &mut self,
+        session: SessionId,
+        credential: Credential<'_>,
+        proofs: &Proofs,
+    ) -> Result<SignInOutcome> {
         let user = self.live_session(session, None)?.user();
         if matches!(credential, Credential::Password(_)) {
             return Err(Error::PasswordAloneIsNoStepUp);
@@ -852,7 +966,7 @@ impl Tenant {
             .user(user)
             .map(|u| u.user_principal_name().to_owned())
             .ok_or_else(|| Error::UserNotFound(user.to_string()))?;
-        Ok(self.attempt(&upn, credential, Some(session)))
+        Ok(self.attempt(&upn, credential, Some(session), proofs))
     }
 
     /// One attempt to prove `credential` as `upn`: a sign-in (`into` `None`), or a
@@ -862,6 +976,7 @@ impl Tenant {
         upn: &str,
         credential: Credential<'_>,
         into: Option<SessionId>,
+        proofs: &Proofs,
     ) -> SignInOutcome {
         let now = self.now();
         let mut attempt = Attempt {
@@ -869,6 +984,7 @@ impl Tenant {
             user: None,
             methods: credential.methods(),
             trace: Vec::with_capacity(10),
+            proofs,
         };
         let result = self.evaluate(now, credential, &mut attempt);
         let mut modes = None;
@@ -947,7 +1063,7 @@ impl Tenant {
                 _ => 1,
             };
             for _ in 0..secrets {
-                self.hasher.verify("decoy", &self.state.decoy_hash);
+                self.verified(a.proofs, "decoy", &self.state.decoy_hash);
             }
             a.check("user", false, format!("no user `{}`", a.upn));
             return Err(DenialReason::InvalidCredential);
@@ -1010,7 +1126,7 @@ impl Tenant {
         match credential {
             Credential::Pass(secret) => self.evaluate_pass(now, user_id, secret, a, account),
             Credential::Password(pw) => {
-                if !self.verify_password(user_id, pw) {
+                if !self.verify_password(user_id, pw, a.proofs) {
                     a.check("credential", false, wrong_password);
                     return Err(DenialReason::InvalidCredential);
                 }
@@ -1047,7 +1163,7 @@ impl Tenant {
                 ))
             }
             Credential::PasswordAndDevice(pw, device) => {
-                let password_ok = self.verify_password(user_id, pw);
+                let password_ok = self.verify_password(user_id, pw, a.proofs);
                 let kind = self.verify_device(user_id, device, a);
                 if !password_ok {
                     a.check("credential", false, wrong_password);
@@ -1072,16 +1188,16 @@ impl Tenant {
         }
     }
 
-    fn verify_password(&self, user: UserId, pw: &str) -> bool {
+    fn verify_password(&self, user: UserId, pw: &str, proofs: &Proofs) -> bool {
         match self
             .state
             .directory
             .user(user)
             .and_then(|u| u.password.as_ref())
         {
-            Some(h) => self.hasher.verify(pw, h),
+            Some(h) => self.verified(proofs, pw, h),
             None => {
-                self.hasher.verify(pw, &self.state.decoy_hash);
+                self.verified(proofs, pw, &self.state.decoy_hash);
                 false
             }
         }
@@ -1101,9 +1217,7 @@ impl Tenant {
             .and_then(|ms| ms.iter().find(|m| m.id == device.method()))
             .filter(|_| device.user() == user);
         let hash = record.map_or(&self.state.decoy_hash, |r| &r.hash);
-        let ok = self
-            .hasher
-            .verify(device.danger_secret().danger_reveal(), hash)
+        let ok = self.verified(a.proofs, device.danger_secret().danger_reveal(), hash)
             && record.is_some();
         match record {
             Some(r) if ok => {
@@ -1131,7 +1245,7 @@ impl Tenant {
     ) -> std::result::Result<(Verified, bool), DenialReason> {
         let record = self.pass_of(user);
         let hash = record.map_or(&self.state.decoy_hash, |r| &r.hash);
-        let ok = self.hasher.verify(secret, hash) && record.is_some();
+        let ok = self.verified(a.proofs, secret, hash) && record.is_some();
         let Some(record) = record.filter(|_| ok) else {
             a.check("credential", false, "no pass matches this value (R5)");
             return Err(DenialReason::InvalidCredential);

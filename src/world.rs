@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use crate::crypto::{ProofRequest, Proofs};
 use crate::directory::{HomeAccount, UserType};
 use crate::error::{Error, Result};
 use crate::ids::{Guid, SessionId, TenantId, UserId};
@@ -139,6 +140,47 @@ impl World {
         upn: &str,
         credential: Credential<'_>,
     ) -> Result<SignInOutcome> {
+        self.sign_in_with_proofs(resource, upn, credential, &Proofs::default())
+    }
+
+    /// The verifications [`World::sign_in`] will need (the home tenant's, for a guest),
+    /// to run with no lock held: see [`Tenant::proofs_needed`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] if `resource` is not in this world.
+    pub fn proofs_needed(
+        &self,
+        resource: TenantId,
+        upn: &str,
+        credential: Credential<'_>,
+    ) -> Result<ProofRequest> {
+        let r = self.get(resource)?;
+        let local_member = r
+            .user_by_upn(upn)
+            .is_some_and(|u| u.user_type() != UserType::ExternalGuest);
+        let checked_by = if local_member {
+            r
+        } else {
+            match self.find_guest(resource, upn) {
+                Some((_, home)) => self.get(home)?,
+                None => r,
+            }
+        };
+        Ok(checked_by.proofs_needed(upn, credential))
+    }
+
+    /// [`World::sign_in`] with verifications made beforehand: every rule is checked
+    /// against the tenants as they are now (see [`Tenant::sign_in_with_proofs`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] if `resource` is not in this world.
+    pub fn sign_in_with_proofs(
+        &mut self,
+        resource: TenantId,
+        upn: &str,
+        credential: Credential<'_>,
+        proofs: &Proofs,
+    ) -> Result<SignInOutcome> {
         self.get(resource)?;
         let local_member = self
             .get(resource)?
@@ -154,7 +196,7 @@ impl World {
                 .tenants
                 .get_mut(&resource)
                 .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{resource}`")))?;
-            return Ok(r.sign_in(upn, credential));
+            return Ok(r.sign_in_with_proofs(upn, credential, proofs));
         };
         let guest_enabled = self
             .get(resource)?
@@ -165,7 +207,7 @@ impl World {
             self.tenants
                 .get_mut(&home)
                 .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{home}`")))?
-                .sign_in(upn, credential)
+                .sign_in_with_proofs(upn, credential, proofs)
         } else {
             // The resource tenant blocks its disabled guest before the home tenant is
             // asked: nothing is consumed or counted at home.

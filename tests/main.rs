@@ -7,6 +7,7 @@ mod common;
 
 mod audit;
 mod b2;
+mod concurrency;
 mod directory;
 mod graph;
 mod model;

@@ -2,6 +2,7 @@
 //! inspect the simulation (graph-server.md, "The control plane").
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -15,8 +16,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tapsim::{
-    Credential, Decision, Device, LockoutSettings, MethodKind, NewUser, Profile, Role, SessionId,
-    SessionStatus, Switches, Tenant, TenantState, UserType,
+    Credential, Decision, Device, LockoutSettings, MethodKind, NewUser, Profile, ProofRequest,
+    Proofs, Role, SessionId, SessionStatus, Switches, Tenant, TenantState, UserType,
 };
 use tapsim_lab::{Format, Scenario};
 
@@ -556,23 +557,29 @@ struct StepUpBody {
 }
 
 impl CredentialBody {
-    /// The credential, with device handles looked up in `devices`.
-    fn credential<'a>(&'a self, devices: &'a HashMap<String, Device>) -> ApiResult<Credential<'a>> {
+    /// The device the body names by handle, looked up in `devices` (shared, so that it
+    /// outlives the lock).
+    fn device(&self, devices: &HashMap<String, Arc<Device>>) -> ApiResult<Option<Arc<Device>>> {
+        self.device
+            .as_ref()
+            .map(|handle| {
+                devices.get(handle).cloned().ok_or_else(|| {
+                    ApiError::invalid_request("unknown device handle (a registration returns one)")
+                })
+            })
+            .transpose()
+    }
+
+    /// The credential, with the device [`CredentialBody::device`] found.
+    fn credential<'a>(&'a self, device: Option<&'a Device>) -> ApiResult<Credential<'a>> {
         Ok(
-            match (&self.temporary_access_pass, &self.password, &self.device) {
+            match (&self.temporary_access_pass, &self.password, device) {
                 (Some(pass), None, None) => Credential::Pass(pass),
                 (None, Some(pw), None) => Credential::Password(pw),
-                (None, pw, Some(handle)) => {
-                    let device = devices.get(handle).ok_or_else(|| {
-                        ApiError::invalid_request(
-                            "unknown device handle (a registration returns one)",
-                        )
-                    })?;
-                    match pw {
-                        Some(pw) => Credential::PasswordAndDevice(pw, device),
-                        None => Credential::Device(device),
-                    }
-                }
+                (None, pw, Some(device)) => match pw {
+                    Some(pw) => Credential::PasswordAndDevice(pw, device),
+                    None => Credential::Device(device),
+                },
                 _ => {
                     return Err(ApiError::invalid_request(
                         "Send one credential: `temporaryAccessPass`, `password`, or `device` (with `password` for the kinds that need it).",
@@ -656,18 +663,53 @@ fn decision_json(outcome: &tapsim::SignInOutcome) -> Response {
         .into_response()
 }
 
+/// Runs the verifications of a sign-in or step-up: inline when they are cheap (minimum
+/// hash cost: a thread hop would cost more than the hashing), on the blocking pool when
+/// they are not, so that no worker thread waits on argon2.
+async fn verify(request: ProofRequest) -> ApiResult<Proofs> {
+    /// Below this much argon2 memory in all, verify inline.
+    const INLINE_KIB: u64 = 1024;
+    if request.memory_kib() <= INLINE_KIB {
+        return Ok(request.verify());
+    }
+    tokio::task::spawn_blocking(move || request.verify())
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "generalException",
+                "The credential check failed; the server keeps serving.",
+            )
+        })
+}
+
+/// A sign-in in three phases, so that sign-ins run in parallel and a policy read never
+/// waits on argon2: what to verify (under the lock), the verifications (no lock), every
+/// rule against the world as it is then (under the lock). A one-time pass still signs
+/// in exactly once (tapsim's `Tenant::proofs_needed`).
 async fn sign_in(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
     let b: SignInBody = body(&bytes)?;
-    let mut sim = state.lock();
-    let tid = sim.tenant_named(b.tenant.as_deref())?;
     let given = CredentialBody {
         temporary_access_pass: b.temporary_access_pass,
         password: b.password,
         device: b.device,
     };
-    let Sim { world, devices, .. } = &mut *sim;
-    // S10, R11: a guest's credential is checked by their home tenant.
-    let outcome = world.sign_in(tid, &b.user_principal_name, given.credential(devices)?)?;
+    let upn = b.user_principal_name;
+    let (tid, device, request) = {
+        let sim = state.lock();
+        let tid = sim.tenant_named(b.tenant.as_deref())?;
+        let device = given.device(&sim.devices)?;
+        let credential = given.credential(device.as_deref())?;
+        // S10, R11: a guest's credential is checked by their home tenant.
+        let request = sim.world.proofs_needed(tid, &upn, credential)?;
+        (tid, device, request)
+    };
+    let proofs = verify(request).await?;
+    let credential = given.credential(device.as_deref())?;
+    let outcome = state
+        .lock()
+        .world
+        .sign_in_with_proofs(tid, &upn, credential, &proofs)?;
     Ok(decision_json(&outcome))
 }
 
@@ -680,13 +722,26 @@ async fn step_up(State(state): State<AppState>, Path(id): Path<String>, bytes: B
         password: b.password,
         device: b.device,
     };
-    let mut sim = state.lock();
-    let tid = session_tenant(&sim, session)?;
-    let Sim { world, devices, .. } = &mut *sim;
-    let tenant = world
-        .tenant_mut(tid)
-        .ok_or_else(|| tapsim::Error::SessionNotFound(session.to_string()))?;
-    let outcome = tenant.step_up(session, given.credential(devices)?)?;
+    let (tid, device, request) = {
+        let sim = state.lock();
+        let tid = session_tenant(&sim, session)?;
+        let device = given.device(&sim.devices)?;
+        let credential = given.credential(device.as_deref())?;
+        let tenant = sim.at(tid)?;
+        let upn = tenant
+            .session(session)
+            .and_then(|s| tenant.directory().user(s.user()))
+            .map(|u| u.user_principal_name().to_owned())
+            .unwrap_or_default();
+        let request = tenant.proofs_needed(&upn, credential);
+        (tid, device, request)
+    };
+    let proofs = verify(request).await?;
+    let credential = given.credential(device.as_deref())?;
+    let outcome = state
+        .lock()
+        .at_mut(tid)?
+        .step_up_with_proofs(session, credential, &proofs)?;
     Ok(decision_json(&outcome))
 }
 
@@ -782,7 +837,7 @@ async fn register_method(
         .map(|m| json!({"id": m.id(), "kind": kind, "displayName": m.display_name()}))
         .unwrap_or(Value::Null);
     let handle = random_token(&mut sim.rng);
-    sim.devices.insert(handle.clone(), device);
+    sim.devices.insert(handle.clone(), Arc::new(device));
     Ok(json_response(
         StatusCode::CREATED,
         &json!({"method": method, "device": handle}),

@@ -169,7 +169,7 @@ pub(crate) struct Sim {
     pub(crate) main: TenantId,
     pub(crate) clock: SimClock,
     /// Device handles given out by registrations, by handle.
-    pub(crate) devices: HashMap<String, Device>,
+    pub(crate) devices: HashMap<String, Arc<Device>>,
     /// Bearer tokens, to the tenant and UPN they act as (resolved at each request, so a
     /// token outlives a reset only while its user exists).
     pub(crate) tokens: HashMap<String, (TenantId, String)>,
@@ -231,7 +231,7 @@ impl Sim {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x7461_7073_696d_4854);
         let devices = devices
             .into_values()
-            .map(|device| (random_token(&mut rng), device))
+            .map(|device| (random_token(&mut rng), Arc::new(device)))
             .collect();
         Ok(Sim {
             world,

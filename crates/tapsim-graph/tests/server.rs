@@ -1669,3 +1669,50 @@ async fn s10_r11_guests_sign_in_across_tenants_of_one_server() {
     .await
     .assert_envelope(404, "itemNotFound");
 }
+
+/// At a cost that sends verification to the blocking pool, racing sign-ins with one
+/// one-time pass still sign in exactly once, and a policy read is answered meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn s3_three_phase_sign_ins_off_the_lock_sign_in_a_one_time_pass_once() {
+    let s = Server::with(config().hash_cost(tapsim::HashCost::Custom {
+        memory_kib: 2048,
+        iterations: 1,
+        lanes: 1,
+    }));
+    let admin = s.token("admin@contoso.com").await;
+    s.user("alex@contoso.com", &[]).await;
+    s.enable_policy(&admin).await;
+    let created = s.post(PASSES, &admin, json!({"isUsableOnce": true})).await;
+    let secret = created.body["temporaryAccessPass"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let app = s.app.clone();
+        let body = json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret})
+            .to_string();
+        tasks.push(tokio::spawn(async move {
+            let s = Server { app };
+            s.request(
+                Request::post("/_tapsim/signIns")
+                    .header("content-type", "application/json")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await
+            .body["decision"]
+                .clone()
+        }));
+    }
+    assert_eq!(s.get(POLICY, &admin).await.status, 200);
+    let mut allowed = 0;
+    for t in tasks {
+        if t.await.unwrap() == "allowed" {
+            allowed += 1;
+        }
+    }
+    assert_eq!(allowed, 1);
+    let log = s.get("/v1.0/auditLogs/signIns", &admin).await;
+    assert_eq!(log.body["value"].as_array().unwrap().len(), 8);
+}
