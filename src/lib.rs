@@ -86,11 +86,15 @@ pub use profile::{Profile, Switches};
 pub use role::{ParseRoleError, Role, RoleSet};
 pub use signin::{
     APP_DISPLAY_NAME, AuthenticationDetail, BLOCKED_BY_USER_CREDENTIAL_POLICY, Check, Credential,
-    Decision, DenialReason, LockoutSettings, OfferedCredential, Session, SessionControls,
-    SessionEndReason, SessionSource, SessionStatus, SignInOutcome, SignInRecord, SignInStatus,
+    Decision, DenialReason, LockoutSettings, MAX_LOGGED_NAME_CHARS, OfferedCredential, Session,
+    SessionControls, SessionEndReason, SessionSource, SessionStatus, SignInOutcome, SignInRecord,
+    SignInStatus,
 };
 pub use strength::AuthenticationStrength;
-pub use tenant::{Tenant, TenantBuilder, TenantConfig, TenantState};
+pub use tenant::{
+    DEFAULT_LOG_CAPACITY, LogDrops, MAX_LOG_CAPACITY, Tenant, TenantBuilder, TenantConfig,
+    TenantState,
+};
 pub use world::World;
 
 /// The README's examples, compiled and run as doctests.

@@ -745,6 +745,18 @@ impl SignInRecord {
     }
 }
 
+/// The longest user name a sign-in record keeps as typed: Entra's longest user principal
+/// name. A longer name (no user has it) is cut there and marked with `…`, so that
+/// attempts with huge names cannot grow the log without bound.
+pub const MAX_LOGGED_NAME_CHARS: usize = 113;
+
+fn logged_name(typed: &str) -> String {
+    match typed.char_indices().nth(MAX_LOGGED_NAME_CHARS) {
+        None => typed.to_owned(),
+        Some((cut, _)) => format!("{}…", &typed[..cut]),
+    }
+}
+
 /// The app every simulated sign-in is for.
 pub const APP_DISPLAY_NAME: &str = "My Security Info";
 
@@ -1447,8 +1459,7 @@ impl Tenant {
             // home UPN for a guest signing in from their home tenant.
             user_principal_name: user
                 .filter(|u| u.user_type() != crate::UserType::ExternalGuest)
-                .map_or(upn, |u| u.user_principal_name())
-                .to_owned(),
+                .map_or_else(|| logged_name(upn), |u| u.user_principal_name().to_owned()),
             user_display_name: user.map(|u| u.display_name().to_owned()),
             app_display_name: APP_DISPLAY_NAME.to_owned(),
             client_app_used: "Browser".to_owned(),
@@ -1468,6 +1479,7 @@ impl Tenant {
         };
         let id = record.id;
         self.state.sign_in.log.push(record);
+        self.trim_logs();
         id
     }
 
@@ -1509,7 +1521,10 @@ impl Tenant {
 
     /// The sign-in log, oldest first (spec S9).
     pub fn sign_in_log(&self) -> &[SignInRecord] {
-        &self.state.sign_in.log
+        let log = &self.state.sign_in.log;
+        &log[log
+            .len()
+            .saturating_sub(self.state.config.log_capacity as usize)..]
     }
 
     /// A session by id (an observer's view).

@@ -46,6 +46,47 @@ pub struct TenantConfig {
     /// none.
     #[serde(default)]
     pub session_controls: SessionControls,
+    /// How many records each log (sign-ins, audit) keeps: the newest ones; older ones
+    /// are dropped and counted ([`Tenant::log_records_dropped`]). Absent from older
+    /// snapshots: [`DEFAULT_LOG_CAPACITY`].
+    #[serde(default = "default_log_capacity")]
+    pub log_capacity: u32,
+}
+
+/// The default number of records each log keeps: enough for every lab and test, and a
+/// few tens of megabytes at most.
+pub const DEFAULT_LOG_CAPACITY: u32 = 100_000;
+/// The largest log capacity a tenant accepts.
+pub const MAX_LOG_CAPACITY: u32 = 10_000_000;
+
+fn default_log_capacity() -> u32 {
+    DEFAULT_LOG_CAPACITY
+}
+
+/// How many log records a tenant has dropped to stay within its log capacity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogDrops {
+    /// Sign-in log records dropped, oldest first.
+    pub sign_ins: u64,
+    /// Audit log records dropped, oldest first.
+    pub audits: u64,
+}
+
+/// Keeps `log` within `capacity` visible records, plus a slack of an eighth that is
+/// dropped all at once (so appending stays amortized O(1)); counts what it drops.
+fn trim_log<T>(log: &mut Vec<T>, capacity: u32, dropped: &mut u64) {
+    let capacity = capacity as usize;
+    if log.len() > capacity + capacity / 8 {
+        let extra = log.len() - capacity;
+        log.drain(..extra);
+        *dropped = dropped.saturating_add(extra as u64);
+    }
+}
+
+/// The newest `capacity` records of `log`.
+fn visible<T>(log: &[T], capacity: u32) -> &[T] {
+    &log[log.len().saturating_sub(capacity as usize)..]
 }
 
 /// Everything a tenant holds; serializable, and round-trips exactly (see
@@ -61,6 +102,9 @@ pub struct TenantState {
     pub(crate) passes: Vec<Option<PassRecord>>,
     pub(crate) audit_log: Vec<AuditRecord>,
     pub(crate) sign_in: SignInState,
+    /// Log records dropped to stay within `config.log_capacity`.
+    #[serde(default)]
+    pub(crate) log_drops: LogDrops,
     /// A hash of a secret nobody knows, verified against when a user has no pass, so that
     /// a missing pass costs the same time as a wrong one (spec S2).
     pub(crate) decoy_hash: PhcHash,
@@ -118,6 +162,7 @@ pub struct TenantBuilder {
     transitive_membership: bool,
     lockout: LockoutSettings,
     session_controls: SessionControls,
+    log_capacity: u32,
     clock: Option<Arc<dyn Clock>>,
 }
 
@@ -132,6 +177,7 @@ impl Default for TenantBuilder {
             transitive_membership: true,
             lockout: LockoutSettings::default(),
             session_controls: SessionControls::default(),
+            log_capacity: DEFAULT_LOG_CAPACITY,
             clock: None,
         }
     }
@@ -174,6 +220,12 @@ impl TenantBuilder {
         self.lockout = lockout;
         self
     }
+    /// How many records each log keeps (default [`DEFAULT_LOG_CAPACITY`]; 1 to
+    /// [`MAX_LOG_CAPACITY`]).
+    pub fn log_capacity(mut self, records: u32) -> Self {
+        self.log_capacity = records;
+        self
+    }
     /// Session controls (spec R17; default: sessions last until revoked).
     pub fn session_controls(mut self, controls: SessionControls) -> Self {
         self.session_controls = controls;
@@ -199,6 +251,7 @@ impl TenantBuilder {
     /// domain.
     pub fn build(self) -> Result<Tenant> {
         let hasher = Hasher::new(self.hash_cost).map_err(Error::InvalidConfig)?;
+        validate_log_capacity(self.log_capacity)?;
         let switches = self.switches.unwrap_or_else(|| self.profile.into());
         validate_switches(&switches)?;
         self.lockout.validate()?;
@@ -218,6 +271,7 @@ impl TenantBuilder {
             transitive_membership: self.transitive_membership,
             lockout: self.lockout,
             session_controls: self.session_controls,
+            log_capacity: self.log_capacity,
         };
         Ok(Tenant {
             state: TenantState {
@@ -227,6 +281,7 @@ impl TenantBuilder {
                 passes: Vec::new(),
                 audit_log: Vec::new(),
                 sign_in: SignInState::default(),
+                log_drops: LogDrops::default(),
                 decoy_hash,
                 rng,
             },
@@ -274,6 +329,17 @@ fn check_snapshot_contents(state: &TenantState) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Checks a log capacity: 1 to [`MAX_LOG_CAPACITY`] records.
+fn validate_log_capacity(records: u32) -> Result<()> {
+    if (1..=MAX_LOG_CAPACITY).contains(&records) {
+        Ok(())
+    } else {
+        Err(Error::InvalidConfig(format!(
+            "`log_capacity` must be between 1 and {MAX_LOG_CAPACITY} records, got `{records}`"
+        )))
+    }
 }
 
 /// Checks what [`TenantBuilder::build`] and [`Tenant::set_switches`] accept.
@@ -398,7 +464,49 @@ impl Tenant {
 
     /// The audit log, oldest first.
     pub fn audit_log(&self) -> &[AuditRecord] {
-        &self.state.audit_log
+        visible(&self.state.audit_log, self.state.config.log_capacity)
+    }
+
+    /// How many records each log has dropped to stay within
+    /// [`TenantConfig::log_capacity`]: the logs keep the newest records.
+    ///
+    /// ```
+    /// use tapsim::{Credential, HashCost, Tenant};
+    /// let mut t = Tenant::builder().hash_cost(HashCost::Minimum).log_capacity(8).build()?;
+    /// for _ in 0..20 {
+    ///     t.sign_in("nobody@contoso.com", Credential::Password("x"));
+    /// }
+    /// assert_eq!(t.sign_in_log().len(), 8);
+    /// assert_eq!(t.log_records_dropped().sign_ins, 12);
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    pub fn log_records_dropped(&self) -> LogDrops {
+        let d = self.state.log_drops;
+        let hidden =
+            |len: usize| (len as u64).saturating_sub(u64::from(self.state.config.log_capacity));
+        LogDrops {
+            sign_ins: d.sign_ins + hidden(self.state.sign_in.log.len()),
+            audits: d.audits + hidden(self.state.audit_log.len()),
+        }
+    }
+
+    /// Changes how many records each log keeps, on a live tenant (R14): from the next
+    /// record on.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] outside 1..=[`MAX_LOG_CAPACITY`].
+    pub fn set_log_capacity(&mut self, records: u32) -> Result<()> {
+        validate_log_capacity(records)?;
+        self.state.config.log_capacity = records;
+        Ok(())
+    }
+
+    /// Keeps both logs within the capacity; called after each append.
+    pub(crate) fn trim_logs(&mut self) {
+        let cap = self.state.config.log_capacity;
+        let drops = &mut self.state.log_drops;
+        trim_log(&mut self.state.audit_log, cap, &mut drops.audits);
+        trim_log(&mut self.state.sign_in.log, cap, &mut drops.sign_ins);
     }
 
     /// The audit records whose target is `user`, oldest first.
@@ -416,17 +524,14 @@ impl Tenant {
     /// ```
     pub fn audit_records_for(&self, user: UserId) -> impl Iterator<Item = &AuditRecord> {
         let id = user.to_string();
-        self.state
-            .audit_log
+        self.audit_log()
             .iter()
             .filter(move |r| r.target_user() == Some(id.as_str()))
     }
 
     /// The sign-in records of `user`, oldest first.
     pub fn sign_ins_for(&self, user: UserId) -> impl Iterator<Item = &crate::SignInRecord> {
-        self.state
-            .sign_in
-            .log
+        self.sign_in_log()
             .iter()
             .filter(move |r| r.user_id == user.guid())
     }
@@ -448,6 +553,7 @@ impl Tenant {
     pub fn from_snapshot(state: TenantState, clock: Arc<dyn Clock>) -> Result<Tenant> {
         let hasher = Hasher::new(state.config.hash_cost).map_err(Error::InvalidConfig)?;
         validate_switches(&state.config.switches)?;
+        validate_log_capacity(state.config.log_capacity)?;
         state.config.lockout.validate()?;
         check_snapshot_contents(&state)?;
         state.config.session_controls.validate()?;
@@ -795,6 +901,7 @@ impl Tenant {
             additional_details: details,
         };
         self.state.audit_log.push(record);
+        self.trim_logs();
     }
 
     /// An audit target for a user.

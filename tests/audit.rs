@@ -194,3 +194,74 @@ fn m4_removing_an_unknown_method_changes_nothing() {
         "a rejected removal changes nothing"
     );
 }
+
+// ---- Bounded logs (issue 11) ------------------------------------------------------------
+
+#[test]
+fn s9_logs_keep_their_newest_records_within_the_capacity_and_count_the_rest() {
+    let mut fx = Fx::build(Tenant::builder().log_capacity(16));
+    for i in 0..1000 {
+        fx.tenant
+            .sign_in(&format!("nobody{i}@contoso.com"), Credential::Password("x"));
+    }
+    let log = fx.tenant.sign_in_log();
+    assert_eq!(log.len(), 16);
+    assert_eq!(log[15].user_principal_name, "nobody999@contoso.com");
+    assert_eq!(log[0].user_principal_name, "nobody984@contoso.com");
+    assert_eq!(fx.tenant.log_records_dropped().sign_ins, 984);
+    // What is kept is bounded too, not only what is shown: at most an eighth more.
+    let snapshot = serde_json::to_value(fx.tenant.snapshot()).unwrap();
+    let kept = snapshot["signIn"]["log"].as_array().unwrap().len();
+    assert!((16..=18).contains(&kept), "{kept} records kept");
+    // The audit log follows the same bound.
+    fx.enable();
+    let ada = fx.ada;
+    for _ in 0..40 {
+        fx.issue(ada, PassOptions::new());
+    }
+    assert_eq!(fx.tenant.audit_log().len(), 16);
+    assert_eq!(fx.tenant.log_records_dropped().audits, 41 - 16);
+    assert_eq!(fx.tenant.audit_records_for(ada).count(), 16);
+    // A snapshot restores with its counts.
+    let back: TenantState = serde_json::from_value(snapshot).unwrap();
+    let restored =
+        Tenant::from_snapshot(back, std::sync::Arc::new(ManualClock::new(t0()))).unwrap();
+    assert_eq!(restored.log_records_dropped().sign_ins, 984);
+}
+
+#[test]
+fn s9_a_huge_typed_name_is_logged_cut_at_the_longest_upn() {
+    let mut fx = Fx::new();
+    let huge = "a".repeat(1 << 20);
+    fx.tenant.sign_in(&huge, Credential::Password("x"));
+    let logged = &fx.tenant.sign_in_log()[0].user_principal_name;
+    assert_eq!(logged.chars().count(), MAX_LOGGED_NAME_CHARS + 1);
+    assert!(logged.ends_with('…'));
+    // Multi-byte characters are cut on a character boundary.
+    fx.tenant
+        .sign_in(&"é".repeat(500), Credential::Password("x"));
+    assert_eq!(
+        fx.tenant.sign_in_log()[1]
+            .user_principal_name
+            .chars()
+            .count(),
+        MAX_LOGGED_NAME_CHARS + 1
+    );
+}
+
+#[test]
+fn r14_log_capacity_is_checked_and_changes_at_run_time() {
+    assert!(Tenant::builder().log_capacity(0).build().is_err());
+    let mut fx = Fx::new();
+    let e = fx
+        .tenant
+        .set_log_capacity(MAX_LOG_CAPACITY + 1)
+        .unwrap_err();
+    assert!(e.to_string().contains("log_capacity"), "{e}");
+    fx.tenant.set_log_capacity(2).unwrap();
+    for _ in 0..5 {
+        fx.tenant.sign_in(ADA, Credential::Password("x"));
+    }
+    assert_eq!(fx.tenant.sign_in_log().len(), 2);
+    assert_eq!(fx.tenant.log_records_dropped().sign_ins, 3);
+}
