@@ -144,10 +144,13 @@ const OK: u8 = 0;
 const FAILED: u8 = 1;
 const UNUSABLE: u8 = 2;
 
-/// Writes to stdout, remembering a closed pipe so that nothing panics or loops.
+/// Writes to stdout, remembering a closed pipe or a failed write so that nothing
+/// panics or loops. A reader that went away (a closed pipe, as with `| head`) is not an
+/// error; any other failure (a full disk, `/dev/full`) makes the command exit 2.
 struct Out {
     stdout: io::Stdout,
     closed: bool,
+    failed: Option<io::Error>,
 }
 
 impl Out {
@@ -156,12 +159,11 @@ impl Out {
             return;
         }
         let mut lock = self.stdout.lock();
-        if lock
-            .write_all(text.as_bytes())
-            .and_then(|()| lock.flush())
-            .is_err()
-        {
+        if let Err(e) = lock.write_all(text.as_bytes()).and_then(|()| lock.flush()) {
             self.closed = true;
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                self.failed = Some(e);
+            }
         }
     }
     fn line(&mut self, value: &serde_json::Value) {
@@ -213,6 +215,7 @@ fn main() -> ExitCode {
         out: Out {
             stdout: io::stdout(),
             closed: false,
+            failed: None,
         },
         json: cli.format == OutputFormat::Json,
         html: cli.format == OutputFormat::Html,
@@ -252,10 +255,27 @@ fn main() -> ExitCode {
             },
         ),
     };
-    ExitCode::from(status)
+    match app.out.failed.take() {
+        Some(e) => {
+            err_line(&format!("error: cannot write the output: {e}"));
+            ExitCode::from(UNUSABLE)
+        }
+        None => ExitCode::from(status),
+    }
 }
 
 mod serve;
+
+/// Writes a line to stderr. A stderr that cannot be written to (full, closed) is
+/// ignored: there is nowhere left to report it, and the exit status still tells.
+fn err_line(text: &str) {
+    err_text(&format!("{text}\n"));
+}
+
+/// Writes text to stderr, ignoring failure (see [`err_line`]).
+fn err_text(text: &str) {
+    let _ = io::stderr().lock().write_all(text.as_bytes());
+}
 
 /// The transcript's width: `COLUMNS` when set, else the terminal's when stdout is one,
 /// else 100.
@@ -327,7 +347,7 @@ fn load_lab(id: &str) -> Vec<Loaded> {
 
 impl App {
     fn usage(&mut self, message: &str) -> u8 {
-        eprintln!("{}: {message}", self.error_word());
+        err_line(&format!("{}: {message}", self.error_word()));
         UNUSABLE
     }
 
@@ -348,7 +368,10 @@ impl App {
                         "message": format!("cannot read `{path}`: {message}"),
                     }));
                 } else {
-                    eprintln!("{}: cannot read `{path}`: {message}", self.error_word());
+                    err_line(&format!(
+                        "{}: cannot read `{path}`: {message}",
+                        self.error_word()
+                    ));
                 }
             }
             Problem::UnknownLab(id) => {
@@ -368,7 +391,7 @@ impl App {
                         &json!({ "type": "error", "kind": "unknownLab", "message": message }),
                     );
                 } else {
-                    eprintln!("{}: {message}", self.error_word());
+                    err_line(&format!("{}: {message}", self.error_word()));
                 }
             }
             Problem::Scenario(e) => {
@@ -383,7 +406,7 @@ impl App {
                         "path": e.path, "code": e.error.code(), "message": e.error.to_string(),
                     }));
                 } else {
-                    eprintln!("{}: {e}", self.error_word());
+                    err_line(&format!("{}: {e}", self.error_word()));
                 }
             }
         }
@@ -423,7 +446,7 @@ impl App {
         if let Some(help) = &d.help {
             text.push_str(&format!("  = help: {help}\n"));
         }
-        eprint!("{text}");
+        err_text(&text);
     }
 
     fn run(&mut self, files: &[PathBuf], labs: &[String]) -> u8 {

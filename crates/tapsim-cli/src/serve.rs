@@ -57,10 +57,10 @@ pub(crate) fn serve(app: &mut App, o: Options) -> u8 {
         .map(|s| s.users.iter().map(|u| u.upn.clone()).collect());
     config.act_as = o.act_as.clone();
     if !o.addr.ip().is_loopback() {
-        eprintln!(
+        super::err_line(&format!(
             "warning: listening on {}, which is not loopback: anyone who can reach it can act as any user",
             o.addr
-        );
+        ));
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -79,22 +79,22 @@ pub(crate) fn serve(app: &mut App, o: Options) -> u8 {
             Some(u) => u.join(", "),
             None => format!("{DEFAULT_ADMIN} (Global Administrator)"),
         };
-        eprintln!("tapsim serves Microsoft Graph at {}/v1.0 (and /beta)", server.url());
-        eprintln!("users: {users}");
-        eprintln!(
+        super::err_line(&format!("tapsim serves Microsoft Graph at {}/v1.0 (and /beta)", server.url()));
+        super::err_line(&format!("users: {users}"));
+        super::err_line(&format!(
             "token: curl -s -X POST {}/_tapsim/tokens -H 'content-type: application/json' -d '{{\"userPrincipalName\": \"{}\"}}'",
             server.url(),
             scenario_users
                 .as_ref()
                 .and_then(|u| u.first().cloned())
                 .unwrap_or_else(|| DEFAULT_ADMIN.to_owned())
-        );
+        ));
         if let Some(upn) = &o.act_as {
-            eprintln!("requests without a token act as {upn}");
+            super::err_line(&format!("requests without a token act as {upn}"));
         }
-        eprintln!("stop with Ctrl-C");
+        super::err_line("stop with Ctrl-C");
         shutdown_signal().await;
-        eprintln!("stopping");
+        super::err_line("stopping");
         server.shutdown().await;
         OK
     })

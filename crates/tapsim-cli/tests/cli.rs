@@ -368,3 +368,45 @@ fn terminal_escapes_from_a_lab_are_never_written_raw() {
     assert!(out.contains("red \\u{1b}[31m and bell \\u{7}"), "{out}");
     assert!(out.contains("clear \\u{1b}[2J"), "{out}");
 }
+
+/// A full disk on stdout is reported, with exit 2; a full stderr never panics the
+/// command (issue 11: no panics on any input).
+#[cfg(target_os = "linux")]
+#[test]
+fn write_failures_exit_2_and_never_panic() {
+    use std::process::Stdio;
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let o = Command::new(env!("CARGO_BIN_EXE_tapsim"))
+        .args(["labs"])
+        .stdout(Stdio::from(full()))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot write the output"),
+        "{}",
+        stderr(&o)
+    );
+    // A usage error whose message cannot be written: still exit 2, no panic (101).
+    let o = Command::new(env!("CARGO_BIN_EXE_tapsim"))
+        .args(["run", "no-such-file.toml"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(full()))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    // Both full.
+    let o = Command::new(env!("CARGO_BIN_EXE_tapsim"))
+        .args(["labs"])
+        .stdout(Stdio::from(full()))
+        .stderr(Stdio::from(full()))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
