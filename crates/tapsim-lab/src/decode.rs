@@ -19,8 +19,36 @@ use tapsim::{
     Secret, SessionEndReason, UsabilityReason, UserType,
 };
 
+/// The largest scenario file, in bytes.
+pub const MAX_SCENARIO_BYTES: usize = 1 << 20;
+/// The most users a scenario may declare.
+pub const MAX_USERS: usize = 10_000;
+/// The most groups a scenario may declare.
+pub const MAX_GROUPS: usize = 10_000;
+/// The most steps a scenario may have.
+pub const MAX_STEPS: usize = 10_000;
+
+fn limit(message: String) -> ScenarioError {
+    ScenarioError {
+        origin: None,
+        diagnostics: vec![Diagnostic {
+            kind: K::LimitExceeded,
+            message,
+            path: String::new(),
+            location: None,
+            help: None,
+        }],
+    }
+}
+
 /// Parses `source` and checks it.
 pub(crate) fn decode(source: &str, format: Format) -> Result<Scenario, ScenarioError> {
+    if source.len() > MAX_SCENARIO_BYTES {
+        return Err(limit(format!(
+            "the file has {} bytes, over the limit of {MAX_SCENARIO_BYTES} bytes (1 MiB)",
+            source.len()
+        )));
+    }
     let root = match format {
         Format::Toml => parse_toml(source),
         Format::Json => parse_json(source),
@@ -29,8 +57,31 @@ pub(crate) fn decode(source: &str, format: Format) -> Result<Scenario, ScenarioE
         origin: None,
         diagnostics: vec![d],
     })?;
+    // The counts first: checking is then bounded by the limits, whatever the file holds.
+    if let crate::node::Value::Table(entries) = &root.value {
+        for (key, max) in [
+            ("users", MAX_USERS),
+            ("groups", MAX_GROUPS),
+            ("steps", MAX_STEPS),
+        ] {
+            let n = entries
+                .iter()
+                .find(|e| e.key == key)
+                .and_then(|e| match &e.node.value {
+                    crate::node::Value::Array(items) => Some(items.len()),
+                    _ => None,
+                })
+                .unwrap_or(0);
+            if n > max {
+                return Err(limit(format!(
+                    "the scenario has {n} {key}, over the limit of {max}"
+                )));
+            }
+        }
+    }
     let mut cx = Cx {
         source: (format == Format::Toml).then_some(source),
+        lines: (format == Format::Toml).then(|| crate::error::LineIndex::new(source)),
         diags: Vec::new(),
         env: Env::default(),
     };
@@ -127,6 +178,8 @@ struct Env {
 
 struct Cx<'s> {
     source: Option<&'s str>,
+    /// Built once for the TOML source, for every location reported.
+    lines: Option<crate::error::LineIndex>,
     diags: Vec<Diagnostic>,
     env: Env,
 }
@@ -164,8 +217,8 @@ impl<'n> Tab<'n> {
 
 impl<'s> Cx<'s> {
     fn loc(&self, span: &Span) -> Option<Location> {
-        match (self.source, span) {
-            (Some(src), Some(r)) => Some(Location::of_offset(src, r.start)),
+        match (self.source, &self.lines, span) {
+            (Some(src), Some(lines), Some(r)) => Some(lines.locate(src, r.start)),
             _ => None,
         }
     }

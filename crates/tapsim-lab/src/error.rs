@@ -23,14 +23,37 @@ impl Location {
     /// assert_eq!((loc.line, loc.column), (2, 4));
     /// ```
     pub fn of_offset(source: &str, offset: usize) -> Location {
+        LineIndex::new(source).locate(source, offset)
+    }
+}
+
+/// Where each line of a text starts, built once, so that locating a byte offset costs a
+/// binary search and a scan of one line, not of the whole text (checking a scenario is
+/// then linear in its size, however many locations it reports).
+#[derive(Debug, Clone)]
+pub(crate) struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub(crate) fn new(source: &str) -> LineIndex {
+        let starts = std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { starts }
+    }
+
+    /// The 1-based line and column (in characters) of `offset` in `source`, the text
+    /// the index was built from.
+    pub(crate) fn locate(&self, source: &str, offset: usize) -> Location {
         let mut offset = offset.min(source.len());
         while !source.is_char_boundary(offset) {
             offset -= 1;
         }
-        let before = &source[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
+        // The last line start at or before the offset; `starts[0]` is 0, so there is one.
+        let line = self.starts.partition_point(|s| *s <= offset).max(1);
+        let line_start = self.starts[line - 1];
+        let column = source[line_start..offset].chars().count() + 1;
         Location { line, column }
     }
 }
@@ -66,6 +89,9 @@ pub enum DiagnosticKind {
     /// Fields that do not go together, such as an expected denial on a step that is not
     /// a sign-in.
     Inconsistent,
+    /// The file is over one of the limits every scenario has (size, users, groups,
+    /// steps, nesting): the message names it.
+    LimitExceeded,
 }
 
 /// One problem in a scenario: what, where (path and, for TOML, line and column), and

@@ -53,6 +53,7 @@ mod timeline;
 pub use builtin::{
     BuiltinLab, BuiltinScenario, DEFAULT_LAB, builtin_lab, builtin_labs, closest_builtin_lab,
 };
+pub use decode::{MAX_GROUPS, MAX_SCENARIO_BYTES, MAX_STEPS, MAX_USERS};
 pub use error::{Diagnostic, DiagnosticKind, LabError, Location, ScenarioError, SetupError};
 pub use html::html_report;
 pub use render::{DEFAULT_WIDTH, TextOptions};

@@ -1107,3 +1107,42 @@ expect = { strength = ["Phishing-resistant MFA", "Multifactor authentication"] }
         "{d:?}"
     );
 }
+
+/// Every scenario has limits (issue 11): a file over one is refused at once, naming the
+/// limit, before any checking that could take long.
+#[test]
+fn scenario_files_are_bounded_in_size_users_groups_and_steps() {
+    let huge = format!("title = \"{}\"\n", "x".repeat(MAX_SCENARIO_BYTES));
+    let e = Scenario::from_toml(&huge).unwrap_err();
+    assert_eq!(e.diagnostics[0].kind, DiagnosticKind::LimitExceeded);
+    assert!(e.diagnostics[0].message.contains("1048576 bytes"), "{e}");
+    let steps = "[[steps]]\ndo = \"advance_clock\"\nby = \"1m\"\n".repeat(MAX_STEPS + 1);
+    let e = Scenario::from_toml(&steps).unwrap_err();
+    assert_eq!(
+        e.diagnostics[0].message,
+        format!(
+            "the scenario has {} steps, over the limit of {MAX_STEPS}",
+            MAX_STEPS + 1
+        )
+    );
+    let users = (0..=MAX_USERS)
+        .map(|i| format!("[[users]]\nupn = \"u{i}@contoso.com\"\n"))
+        .collect::<String>();
+    let e = Scenario::from_toml(&users).unwrap_err();
+    assert!(
+        e.diagnostics[0].message.contains("users, over the limit"),
+        "{e}"
+    );
+    let json = format!(
+        "{{\"groups\": [{}]}}",
+        vec!["{\"name\": \"g\"}"; MAX_GROUPS + 1].join(",")
+    );
+    let e = Scenario::parse(&json, Format::Json).unwrap_err();
+    assert!(
+        e.diagnostics[0].message.contains("groups, over the limit"),
+        "{e}"
+    );
+    // At the limit, a file is checked as usual.
+    let steps = "[[steps]]\ndo = \"advance_clock\"\nby = \"1m\"\n".repeat(MAX_STEPS);
+    assert!(Scenario::from_toml(&steps).is_ok());
+}
