@@ -1,7 +1,8 @@
 //! The directory: users, groups (nested), and role assignments.
 
-use std::collections::hash_map::RandomState;
 use std::collections::{BTreeSet, HashMap};
+
+use ahash::RandomState;
 use std::hash::{BuildHasher, Hasher as _};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -240,14 +241,14 @@ impl From<GroupId> for Member {
 pub struct Directory {
     users: Vec<User>,
     groups: Vec<Group>,
-    /// The indexes hash with SipHash under keys drawn per directory from the operating
-    /// system (`RandomState`): ids and names from a snapshot cannot be chosen to collide
+    /// The indexes hash with aHash under keys drawn per directory at run time
+    /// (`ahash::RandomState`): ids and names from a snapshot cannot be chosen to collide
     /// and make loading quadratic. Only lookups use them, never iteration, so nothing
     /// that reaches an output depends on the keys.
-    user_index: HashMap<UserId, u32>,
-    group_index: HashMap<GroupId, u32>,
+    user_index: HashMap<UserId, u32, RandomState>,
+    group_index: HashMap<GroupId, u32, RandomState>,
     /// A keyed hash of the lower-cased UPN to the first user with that hash...
-    upn_index: HashMap<u64, u32>,
+    upn_index: HashMap<u64, u32, RandomState>,
     /// The key of the UPN hash.
     upn_keys: RandomState,
     /// ...and the users whose UPN hash collided with another's (searched in full).
