@@ -328,15 +328,7 @@ impl ProofRequest {
     /// parameters): a caller can verify cheap requests inline and send costly ones to
     /// another thread.
     pub fn memory_kib(&self) -> u64 {
-        self.checks
-            .iter()
-            .map(|(_, h)| {
-                PasswordHash::new(h.as_str())
-                    .ok()
-                    .and_then(|p| p.params.get_decimal("m"))
-                    .map_or(0, u64::from)
-            })
-            .sum()
+        self.checks.iter().map(|(_, h)| memory_of(h.as_str())).sum()
     }
 
     /// How many verifications it holds.
@@ -391,6 +383,15 @@ impl Proofs {
             .find(|(s, h, _)| h == hash && s.as_str() == secret)
             .map(|(_, _, ok)| *ok)
     }
+}
+
+/// The `m=` parameter of a PHC string, read without parsing the rest (0 if absent).
+fn memory_of(phc: &str) -> u64 {
+    phc.split('$')
+        .flat_map(|part| part.split(','))
+        .find_map(|p| p.strip_prefix("m="))
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Whether `secret` matches `hash`: [`Hasher::verify`] without a tenant (the parameters
@@ -561,6 +562,39 @@ mod tests {
                 assert_eq!(h.verify(guess, &phc), want, "{cost:?} {guess}");
             }
         }
+    }
+
+    #[test]
+    fn a_proof_request_knows_its_memory_without_parsing_the_hashes() {
+        let mut rng = ChaCha8Rng::seed_from_u64(6);
+        let h = Hasher::new(HashCost::Custom {
+            memory_kib: 64,
+            iterations: 1,
+            lanes: 1,
+        })
+        .unwrap();
+        let phc = h.hash(&mut rng, "s").unwrap();
+        let mut request = ProofRequest::default();
+        request.push("s", &phc);
+        request.push("t", &phc);
+        request.push("s", &phc); // the same pair twice is verified once
+        request.push("s3cr3t", &phc);
+        assert!(!format!("{request:?}").contains("s3cr3t"), "Debug redacts");
+        assert_eq!((request.len(), request.memory_kib()), (3, 192));
+        assert_eq!(
+            memory_of("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"),
+            19456
+        );
+        assert_eq!(memory_of("plain text"), 0);
+        let proofs = request.verify();
+        assert_eq!(proofs.get("s", &phc), Some(true));
+        assert_eq!(proofs.get("t", &phc), Some(false));
+        assert_eq!(
+            proofs.get("u", &phc),
+            None,
+            "no proof for a pair not asked for"
+        );
+        assert!(!format!("{proofs:?}").contains("s3cr3t"), "Debug redacts");
     }
 
     #[test]
