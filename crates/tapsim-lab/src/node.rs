@@ -124,8 +124,8 @@ fn from_toml(v: toml::Spanned<toml::de::DeValue<'_>>) -> Node {
 
 /// Parses JSON text. JSON values carry no spans: later problems are located by path.
 pub(crate) fn parse_json(source: &str) -> Result<Node, Diagnostic> {
-    match serde_json::from_str::<serde_json::Value>(source) {
-        Ok(v) => Ok(from_json(v)),
+    match serde_json::from_str::<JsonNode>(source) {
+        Ok(JsonNode(node)) => Ok(node),
         Err(e) => {
             let location = (e.line() > 0).then(|| Location {
                 line: e.line(),
@@ -142,27 +142,70 @@ pub(crate) fn parse_json(source: &str) -> Result<Node, Diagnostic> {
     }
 }
 
-fn from_json(v: serde_json::Value) -> Node {
-    use serde_json::Value as J;
-    let value = match v {
-        J::Null => Value::Null,
-        J::Bool(b) => Value::Bool(b),
-        J::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => Value::Int(i128::from(i)),
-            (None, Some(u)) => Value::Int(i128::from(u)),
-            _ => Value::Float,
-        },
-        J::String(s) => Value::Str(s),
-        J::Array(a) => Value::Array(a.into_iter().map(from_json).collect()),
-        J::Object(o) => Value::Table(
-            o.into_iter()
-                .map(|(key, v)| Entry {
-                    key,
-                    key_span: None,
-                    node: from_json(v),
-                })
-                .collect(),
-        ),
-    };
+/// A JSON value read straight into a [`Node`], refusing a key given twice in one object
+/// (as TOML does): `serde_json::Value` would keep the last silently.
+struct JsonNode(Node);
+
+impl<'de> serde::Deserialize<'de> for JsonNode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<JsonNode, D::Error> {
+        d.deserialize_any(JsonVisitor).map(JsonNode)
+    }
+}
+
+struct JsonVisitor;
+
+fn node(value: Value) -> Node {
     Node { span: None, value }
+}
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(node(Value::Null))
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Node, E> {
+        Ok(node(Value::Bool(b)))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Node, E> {
+        Ok(node(Value::Int(i128::from(i))))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<Node, E> {
+        Ok(node(Value::Int(i128::from(u))))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
+        Ok(node(Value::Float))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Node, E> {
+        Ok(node(Value::Str(s.to_owned())))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Node, E> {
+        Ok(node(Value::Str(s)))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(JsonNode(n)) = seq.next_element()? {
+            items.push(n);
+        }
+        Ok(node(Value::Array(items)))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+            }
+            let JsonNode(n) = map.next_value()?;
+            entries.push(Entry {
+                key,
+                key_span: None,
+                node: n,
+            });
+        }
+        Ok(node(Value::Table(entries)))
+    }
 }

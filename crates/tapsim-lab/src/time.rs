@@ -29,6 +29,9 @@ pub(crate) fn parse_duration(text: &str, signed: bool) -> Result<Duration, Strin
     let mut total: i64 = 0;
     let mut digits = String::new();
     let mut parts = 0;
+    // Units go from the largest to the smallest, each at most once: `1h30m`, never
+    // `30m1h` or `1m1m`.
+    let mut last_unit = i64::MAX;
     for c in s.chars() {
         if c.is_ascii_digit() {
             digits.push(c);
@@ -43,6 +46,12 @@ pub(crate) fn parse_duration(text: &str, signed: bool) -> Result<Duration, Strin
                 _ => return Err(bad()),
             };
             let n: i64 = digits.parse().map_err(|_| bad())?;
+            if unit >= last_unit {
+                return Err(format!(
+                    "`{text}` is not a duration: its units must go from the largest to the smallest, each once, like `1h30m`"
+                ));
+            }
+            last_unit = unit;
             digits.clear();
             parts += 1;
             total = n
@@ -118,6 +127,18 @@ mod tests {
             parse_duration("999999d", false)
                 .unwrap_err()
                 .contains("too long")
+        );
+        // Units from the largest to the smallest, each once (issue 13).
+        for bad in ["30m1h", "1m1m", "1s1d", "1h1h30m"] {
+            let e = parse_duration(bad, false).unwrap_err();
+            assert!(
+                e.contains("from the largest to the smallest, each once"),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(
+            parse_duration("1d2h3m4s", false),
+            Ok(Duration::seconds(93_784))
         );
     }
 

@@ -1146,3 +1146,40 @@ fn scenario_files_are_bounded_in_size_users_groups_and_steps() {
     let steps = "[[steps]]\ndo = \"advance_clock\"\nby = \"1m\"\n".repeat(MAX_STEPS);
     assert!(Scenario::from_toml(&steps).is_ok());
 }
+
+/// A JSON object that gives a key twice is refused, as TOML refuses it (issue 13);
+/// JSON used to keep the last value silently.
+#[test]
+fn json_duplicate_keys_are_an_error_as_in_toml() {
+    let e = Scenario::parse(
+        "{\"title\": \"a\",\n \"title\": \"b\", \"steps\": []}",
+        Format::Json,
+    )
+    .unwrap_err();
+    assert_eq!(e.diagnostics.len(), 1);
+    let d = &e.diagnostics[0];
+    assert_eq!(d.kind, DiagnosticKind::Syntax);
+    assert!(d.message.contains("duplicate key `title`"), "{}", d.message);
+    assert_eq!(d.location.map(|l| l.line), Some(2));
+    let nested = "{\"users\": [{\"upn\": \"a@contoso.com\", \"upn\": \"b@contoso.com\"}]}";
+    assert!(Scenario::parse(nested, Format::Json).is_err());
+    let toml = Scenario::from_toml("title = \"a\"\ntitle = \"b\"\n").unwrap_err();
+    assert_eq!(toml.diagnostics[0].kind, DiagnosticKind::Syntax);
+}
+
+/// Durations say their units from the largest to the smallest, each once (issue 13).
+#[test]
+fn durations_like_30m1h_or_1m1m_are_refused() {
+    for bad in ["30m1h", "1m1m"] {
+        let e = Scenario::from_toml(&format!(
+            "[[steps]]\ndo = \"advance_clock\"\nby = \"{bad}\"\n"
+        ))
+        .unwrap_err();
+        assert!(
+            e.diagnostics[0]
+                .message
+                .contains("from the largest to the smallest"),
+            "{bad}: {e}"
+        );
+    }
+}
