@@ -309,7 +309,28 @@ enum Problem {
     Setup(SetupError),
 }
 
+/// Whether a FILE argument means standard input.
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
 fn read(path: &Path) -> Result<String, Problem> {
+    if is_stdin(path) {
+        // Bounded: one byte over the scenario limit is enough to refuse it by name.
+        let mut bytes = Vec::new();
+        let limit = tapsim_lab::MAX_SCENARIO_BYTES as u64 + 1;
+        let read =
+            io::Read::read_to_end(&mut io::Read::take(io::stdin().lock(), limit), &mut bytes);
+        return read
+            .map_err(|e| e.to_string())
+            .and_then(|_| {
+                String::from_utf8(bytes).map_err(|_| "the input is not UTF-8 text".to_owned())
+            })
+            .map_err(|message| Problem::Read {
+                path: "<stdin>".to_owned(),
+                message,
+            });
+    }
     std::fs::read_to_string(path).map_err(|e| Problem::Read {
         path: path.display().to_string(),
         message: match e.kind() {
@@ -321,12 +342,26 @@ fn read(path: &Path) -> Result<String, Problem> {
 }
 
 fn load_file(path: &Path) -> Loaded {
-    let origin = path.display().to_string();
+    let origin = if is_stdin(path) {
+        "<stdin>".to_owned()
+    } else {
+        path.display().to_string()
+    };
     let text = match read(path) {
         Ok(t) => t,
         Err(p) => return Loaded::Unusable(p),
     };
-    match Scenario::parse(&text, Format::from_path(path)) {
+    // Standard input has no extension: a JSON object starts with `{`, TOML never does.
+    let format = if is_stdin(path) {
+        if text.trim_start().starts_with('{') {
+            Format::Json
+        } else {
+            Format::Toml
+        }
+    } else {
+        Format::from_path(path)
+    };
+    match Scenario::parse(&text, format) {
         Ok(s) => Loaded::Ready(Box::new(s.with_origin(origin))),
         Err(e) => Loaded::Unusable(Problem::Scenario(e.with_origin(origin))),
     }
@@ -547,7 +582,18 @@ impl App {
         for f in files {
             match load_file(f) {
                 Loaded::Ready(s) => {
-                    let origin = f.display().to_string();
+                    // What `run` would refuse, `check` refuses: the setup is built too
+                    // (at minimum hash cost unless asked otherwise: it decides nothing).
+                    let mut options = self.options.clone();
+                    if options.hash_cost.is_none() {
+                        options = options.hash_cost(HashCost::Minimum);
+                    }
+                    if let Err(e) = s.setup(&options) {
+                        self.report_problem(&Problem::Setup(e));
+                        status = UNUSABLE;
+                        continue;
+                    }
+                    let origin = s.origin.clone().unwrap_or_else(|| f.display().to_string());
                     if self.json {
                         self.out.line(&json!({
                             "type": "checked", "origin": origin, "title": s.title,

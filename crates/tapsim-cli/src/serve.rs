@@ -74,6 +74,7 @@ pub(crate) fn serve(app: &mut App, o: Options) -> u8 {
             Ok(s) => s,
             Err(e) => return app.usage(&e.to_string()),
         };
+        let stop = shutdown_signal();
         app.out.put(&format!("{}\n", server.url()));
         let users = match &scenario_users {
             Some(u) => u.join(", "),
@@ -93,31 +94,39 @@ pub(crate) fn serve(app: &mut App, o: Options) -> u8 {
             super::err_line(&format!("requests without a token act as {upn}"));
         }
         super::err_line("stop with Ctrl-C");
-        shutdown_signal().await;
+        stop.await;
         super::err_line("stopping");
         server.shutdown().await;
         OK
     })
 }
 
-async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM. The handlers are installed when this is called (before the URL
+/// is printed), so a signal sent as soon as the URL is read is never missed.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -410,3 +410,56 @@ fn write_failures_exit_2_and_never_panic() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `check` builds the setup too: what `run` would refuse, `check` refuses (issue 13).
+#[test]
+fn check_refuses_what_run_would_refuse_in_the_setup() {
+    let f = file(
+        "bad-setup.toml",
+        "[[users]]\nupn = \"ada@contoso.com\"\n[policy]\nactor = \"ada@contoso.com\"\nstate = \"enabled\"\n",
+    );
+    let f = f.to_str().unwrap();
+    let run = tapsim(&["run", f, "--hash-cost", "minimum"]);
+    let check = tapsim(&["check", f]);
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert_eq!(check.status.code(), Some(2), "{}", stdout(&check));
+    assert!(
+        stderr(&check).contains("accessDenied") || stderr(&check).contains("access denied"),
+        "{}",
+        stderr(&check)
+    );
+}
+
+/// `-` reads the scenario from standard input, TOML or JSON (issue 13).
+#[test]
+fn a_dash_reads_the_scenario_from_stdin() {
+    use std::io::Write;
+    use std::process::Stdio;
+    for (text, what) in [
+        (
+            "[[users]]\nupn = \"ada@contoso.com\"\n[[steps]]\ndo = \"advance_clock\"\nby = \"1h\"\n",
+            "toml",
+        ),
+        (
+            "{\"users\": [{\"upn\": \"ada@contoso.com\"}], \"steps\": [{\"do\": \"advance_clock\", \"by\": \"1h\"}]}",
+            "json",
+        ),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tapsim"))
+            .args(["check", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(&o));
+        assert!(stdout(&o).contains("ok: <stdin>"), "{what}: {}", stdout(&o));
+    }
+}
