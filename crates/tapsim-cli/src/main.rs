@@ -584,7 +584,7 @@ impl App {
                 Loaded::Ready(s) => {
                     // What `run` would refuse, `check` refuses: the setup is built too
                     // (at minimum hash cost unless asked otherwise: it decides nothing).
-                    let mut options = self.options.clone();
+                    let mut options = self.options;
                     if options.hash_cost.is_none() {
                         options = options.hash_cost(HashCost::Minimum);
                     }
