@@ -138,6 +138,27 @@ pub(crate) fn caller(
 /// The `Content-Type` of Graph's JSON answers.
 const GRAPH_JSON: &str = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8";
 
+/// The caller's tenant, the caller, and the user a path names (the caller for `/me`).
+fn actor_and_target(
+    state: &AppState,
+    sim: &Sim,
+    headers: &HeaderMap,
+    user: Option<&str>,
+) -> ApiResult<(TenantId, UserId, UserId)> {
+    let (tid, actor) = caller(state, sim, headers)?;
+    let target = match user {
+        Some(key) => sim.user_key(tid, key)?,
+        None => actor,
+    };
+    Ok((tid, actor, target))
+}
+
+/// The key `/me` stands for in `@odata.context`: the caller's id.
+fn me_key(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
+    let sim = state.lock();
+    Ok(caller(state, &sim, headers)?.1.to_string())
+}
+
 /// A JSON response.
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     json_text_response(status, body.to_string())
@@ -282,11 +303,7 @@ fn list_passes_of(
     key: &str,
 ) -> ApiResult {
     let sim = state.lock();
-    let (tid, actor) = caller(state, &sim, headers)?;
-    let target = match user {
-        Some(k) => sim.user_key(tid, k)?,
-        None => actor,
-    };
+    let (tid, actor, target) = actor_and_target(state, &sim, headers, user)?;
     let passes = sim.at(tid)?.list_passes(actor, target)?;
     let value = passes.iter().map(|p| pass_json(v, p)).collect();
     Ok(json_response(
@@ -310,10 +327,7 @@ async fn list_passes_me(
     v: Version,
     headers: HeaderMap,
 ) -> ApiResult {
-    let key = {
-        let sim = state.lock();
-        caller(&state, &sim, &headers)?.1.to_string()
-    };
+    let key = me_key(&state, &headers)?;
     list_passes_of(&state, v, &headers, None, &key)
 }
 
@@ -331,11 +345,7 @@ fn get_pass_of(
     id: &str,
 ) -> ApiResult {
     let sim = state.lock();
-    let (tid, actor) = caller(state, &sim, headers)?;
-    let target = match user {
-        Some(k) => sim.user_key(tid, k)?,
-        None => actor,
-    };
+    let (tid, actor, target) = actor_and_target(state, &sim, headers, user)?;
     let id = parse_pass_id(id).unwrap_or(PassId(tapsim::Guid::NIL));
     let pass = sim.at(tid)?.get_pass(actor, target, id)?;
     drop(sim);
@@ -366,10 +376,7 @@ async fn get_pass_me(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let key = {
-        let sim = state.lock();
-        caller(&state, &sim, &headers)?.1.to_string()
-    };
+    let key = me_key(&state, &headers)?;
     get_pass_of(&state, v, &headers, None, &key, &id)
 }
 
@@ -403,11 +410,7 @@ fn delete_pass_of(
     id: &str,
 ) -> ApiResult {
     let mut sim = state.lock();
-    let (tid, actor) = caller(state, &sim, headers)?;
-    let target = match user {
-        Some(k) => sim.user_key(tid, k)?,
-        None => actor,
-    };
+    let (tid, actor, target) = actor_and_target(state, &sim, headers, user)?;
     let id = parse_pass_id(id).unwrap_or(PassId(tapsim::Guid::NIL));
     sim.at_mut(tid)?.delete_pass(actor, target, id)?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -439,11 +442,7 @@ fn list_methods_of(
     key: &str,
 ) -> ApiResult {
     let sim = state.lock();
-    let (tid, actor) = caller(state, &sim, headers)?;
-    let target = match user {
-        Some(k) => sim.user_key(tid, k)?,
-        None => actor,
-    };
+    let (tid, actor, target) = actor_and_target(state, &sim, headers, user)?;
     let methods = sim.at(tid)?.list_methods(actor, target)?;
     let value = methods
         .iter()
@@ -468,10 +467,7 @@ async fn list_methods_me(
     v: Version,
     headers: HeaderMap,
 ) -> ApiResult {
-    let key = {
-        let sim = state.lock();
-        caller(&state, &sim, &headers)?.1.to_string()
-    };
+    let key = me_key(&state, &headers)?;
     list_methods_of(&state, v, &headers, None, &key)
 }
 
