@@ -54,6 +54,10 @@ struct Cli {
     /// Print only failed steps and the result lines.
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Colour: `auto` (on a terminal, unless `NO_COLOR` is set; `CLICOLOR_FORCE` forces
+    /// it), `always` or `never`.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, global = true)]
+    color: ColorArg,
     /// Show every check of every sign-in, every fact and every expectation that held
     /// (by default a sign-in shows the check that decided it, and logs appear once).
     #[arg(short, long, global = true, conflicts_with = "quiet")]
@@ -131,6 +135,30 @@ enum ProfileArg {
     Preview2021,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorArg {
+    /// On a terminal, following `NO_COLOR` and `CLICOLOR_FORCE`.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Whether to colour a stream, by the ecosystem's conventions: the flag first; then
+/// `NO_COLOR` (set and not empty: no colour); then `CLICOLOR_FORCE` (set and not `0`:
+/// colour even when not a terminal); then whether the stream is a terminal.
+fn use_color(flag: ColorArg, is_terminal: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    match flag {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto if set("NO_COLOR").is_some() => false,
+        ColorArg::Auto if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") => true,
+        ColorArg::Auto => is_terminal,
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum CostArg {
     /// OWASP's argon2id recommendation (the default).
@@ -193,7 +221,6 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { UNUSABLE } else { OK });
         }
     };
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut options = RunOptions::new();
     if let Some(seed) = cli.seed {
         options = options.seed(seed);
@@ -222,8 +249,8 @@ fn main() -> ExitCode {
         quiet: cli.quiet,
         verbose: cli.verbose,
         width: text_width(),
-        color: io::stdout().is_terminal() && !no_color,
-        err_color: io::stderr().is_terminal() && !no_color,
+        color: use_color(cli.color, io::stdout().is_terminal()),
+        err_color: use_color(cli.color, io::stderr().is_terminal()),
         options,
     };
     let status = match cli.command {

@@ -10,6 +10,7 @@ fn tapsim(args: &[&str]) -> Output {
         .args(args)
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
         .output()
         .unwrap()
 }
@@ -462,4 +463,44 @@ fn a_dash_reads_the_scenario_from_stdin() {
         assert_eq!(o.status.code(), Some(0), "{what}: {}", stderr(&o));
         assert!(stdout(&o).contains("ok: <stdin>"), "{what}: {}", stdout(&o));
     }
+}
+
+/// Colour follows the ecosystem's conventions (issue 13): `--color` first, then
+/// `NO_COLOR`, then `CLICOLOR_FORCE`, then whether stdout is a terminal (here: not).
+#[test]
+fn color_follows_the_flag_no_color_and_clicolor_force() {
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_tapsim"));
+        c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .args(["run", "--lab", "lockout", "--hash-cost", "minimum"])
+            .args(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let o = c.output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o).contains('\x1b')
+    };
+    assert!(!run(&[], &[]), "not a terminal: no colour");
+    assert!(run(&["--color", "always"], &[]));
+    assert!(
+        run(&["--color", "always"], &[("NO_COLOR", "1")]),
+        "the flag wins"
+    );
+    assert!(
+        !run(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]),
+        "the flag wins"
+    );
+    assert!(run(&[], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!run(&[], &[("CLICOLOR_FORCE", "0")]));
+    assert!(
+        !run(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]),
+        "NO_COLOR first"
+    );
+    assert!(
+        run(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "")]),
+        "an empty NO_COLOR is unset"
+    );
 }
