@@ -471,7 +471,12 @@ async fn list_methods_me(
 /// The method kinds each Graph collection holds (M4).
 fn collection_kinds(name: &str) -> Option<&'static [MethodKind]> {
     Some(match name {
-        "fido2Methods" => &[MethodKind::Fido2SecurityKey, MethodKind::Passkey],
+        // A passkey in Authenticator is a FIDO2 method in Graph (B2's M5 amended).
+        "fido2Methods" => &[
+            MethodKind::Fido2SecurityKey,
+            MethodKind::Passkey,
+            MethodKind::AuthenticatorPasskey,
+        ],
         "microsoftAuthenticatorMethods" => &[
             MethodKind::MicrosoftAuthenticatorPush,
             MethodKind::MicrosoftAuthenticatorPasswordless,

@@ -1716,3 +1716,119 @@ async fn s3_three_phase_sign_ins_off_the_lock_sign_in_a_one_time_pass_once() {
     let log = s.get("/v1.0/auditLogs/signIns", &admin).await;
     assert_eq!(log.body["value"].as_array().unwrap().len(), 8);
 }
+
+/// B2's M5 amended: a passkey in Microsoft Authenticator registers under `Current`, is
+/// listed and removed as a FIDO2 method with Authenticator's AAGUID, and is `400` under
+/// `Docs2025`.
+#[tokio::test]
+async fn b2_m5_authenticator_passkey_registers_under_current_and_is_400_under_docs_2025() {
+    let c = cast().await;
+    let created = c
+        .server
+        .post(PASSES, &c.helpdesk, json!({"isUsableOnce": false}))
+        .await;
+    let secret = created.body["temporaryAccessPass"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sign_in = json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret});
+    let signed = c
+        .server
+        .control(Method::POST, "/signIns", sign_in.clone())
+        .await;
+    let session = signed.body["session"]["id"].as_str().unwrap().to_owned();
+    let methods = format!("/sessions/{session}/methods");
+    let reg = c
+        .server
+        .control(
+            Method::POST,
+            &methods,
+            json!({"kind": "authenticatorPasskey", "displayName": "Alex's iPhone"}),
+        )
+        .await;
+    assert_eq!(reg.status, 201, "{}", reg.text);
+    assert_eq!(reg.body["method"]["kind"], "authenticatorPasskey");
+    let device = reg.body["device"].as_str().unwrap().to_owned();
+    let method_id = reg.body["method"]["id"].as_str().unwrap().to_owned();
+    let list = c
+        .server
+        .get(
+            "/v1.0/users/alex%40contoso.com/authentication/methods",
+            &c.helpdesk,
+        )
+        .await;
+    let listed = &list.body["value"][0];
+    assert_eq!(
+        listed["@odata.type"],
+        "#microsoft.graph.fido2AuthenticationMethod"
+    );
+    assert_eq!(listed["aaGuid"], "90a3ccdf-635c-4729-a248-9b709135078f");
+    assert_eq!(listed["model"], "Microsoft Authenticator for iOS");
+    assert_eq!(listed["passkeyType"], "deviceBound");
+    // It signs in alone (R8) with the `fido2` mode and every built-in strength (S11).
+    let with_phone = c
+        .server
+        .control(
+            Method::POST,
+            "/signIns",
+            json!({"userPrincipalName": "alex@contoso.com", "device": device}),
+        )
+        .await;
+    assert_eq!(
+        with_phone.body["decision"], "allowed",
+        "{}",
+        with_phone.text
+    );
+    assert_eq!(
+        with_phone.body["session"]["authenticationMethodModes"],
+        json!(["fido2"])
+    );
+    assert_eq!(
+        with_phone.body["session"]["authenticationMethods"],
+        json!(["Passkey (Microsoft Authenticator)"])
+    );
+    assert_eq!(
+        with_phone.body["session"]["strengths"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // Removed through Graph's fido2Methods collection (M4).
+    let del = c
+        .server
+        .call(
+            Method::DELETE,
+            &format!("/v1.0/users/alex%40contoso.com/authentication/fido2Methods/{method_id}"),
+            Some(&c.helpdesk),
+            None,
+        )
+        .await;
+    assert_eq!(del.status, 204, "{}", del.text);
+    // Docs2025 (switch off): the kind is refused as a bad request.
+    let docs = c
+        .server
+        .control(Method::PUT, "/settings", json!({"profile": "Docs2025"}))
+        .await;
+    assert_eq!(
+        docs.body["switches"]["authenticatorPasskey"], false,
+        "{}",
+        docs.text
+    );
+    let signed = c.server.control(Method::POST, "/signIns", sign_in).await;
+    let session = signed.body["session"]["id"].as_str().unwrap().to_owned();
+    let refused = c
+        .server
+        .control(
+            Method::POST,
+            &format!("/sessions/{session}/methods"),
+            json!({"kind": "authenticatorPasskey"}),
+        )
+        .await;
+    refused.assert_envelope(400, "badRequest");
+    assert!(
+        refused.text.contains("authenticator_passkey"),
+        "{}",
+        refused.text
+    );
+}
