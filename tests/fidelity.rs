@@ -7,6 +7,7 @@ use serde_json::Value;
 use tapsim::*;
 
 use crate::common::*;
+use crate::signin::{guest_signs_in_with, issue_at_home, two_tenants_with};
 
 /// Just under ten minutes.
 fn nine_59() -> Duration {
@@ -326,4 +327,343 @@ fn b2_m5_across_drawn_tenants_the_switch_alone_decides_the_kind() {
         }
     }
     assert!(on > 0 && off > 0, "both sides drawn: {on} on, {off} off");
+}
+
+// ---- R18 + R11: a guest steps up through the home tenant --------------------------------
+
+const BOB: &str = "bob@fabrikam.com";
+
+/// Bob's guest session in the resource tenant from his home password (single factor at
+/// home, so single factor here too), and a multi-use home pass to step up with.
+fn guest_password_session(
+    world: &mut World,
+    h: TenantId,
+    r: TenantId,
+    bob: UserId,
+) -> (SessionId, IssuedPass) {
+    let multi = issue_at_home(world, h, bob, PassOptions::new().usable_once(false));
+    let s = world
+        .sign_in(r, BOB, Credential::Password("bob-pw"))
+        .unwrap()
+        .session()
+        .unwrap()
+        .id();
+    (s, multi)
+}
+
+fn home_session_of(world: &World, r: TenantId, s: SessionId) -> SessionId {
+    match world.tenant(r).unwrap().session(s).unwrap().source() {
+        SessionSource::HomeTenant { home_session, .. } => *home_session,
+        other => panic!("not a guest session: {other:?}"),
+    }
+}
+
+#[test]
+fn r18_r11_a_guest_steps_up_through_the_home_tenant_and_counts_here_when_trusted() {
+    for profile in Profile::ALL {
+        let (mut world, h, r, bob, guest, clock) = two_tenants_with(profile);
+        world.tenant_mut(r).unwrap().set_inbound_mfa_trust(h, true);
+        let (s, multi) = guest_password_session(&mut world, h, r, bob);
+        let before = world.tenant(r).unwrap().session(s).unwrap().clone();
+        assert!(
+            !before.satisfies_mfa(),
+            "a password is single factor at home"
+        );
+        let (home_log, resource_log) = (
+            world.tenant(h).unwrap().sign_in_log().len(),
+            world.tenant(r).unwrap().sign_in_log().len(),
+        );
+        clock.advance(Duration::minutes(20));
+        let out = world
+            .step_up(r, s, Credential::Pass(multi.secret.danger_reveal()))
+            .unwrap();
+        let now = clock.now();
+        let after = out.session().expect("the home pass steps up");
+        assert_eq!(
+            after.id(),
+            s,
+            "{profile:?}: the same session, not a new one"
+        );
+        assert_eq!(after.user(), guest);
+        assert!(after.satisfies_mfa());
+        assert_eq!(after.last_mfa(), Some(now));
+        assert_eq!(
+            after
+                .authentication_method_modes()
+                .last()
+                .map(String::as_str),
+            Some("temporaryAccessPassMultiUse"),
+            "S11: the home proof's combination is added"
+        );
+        // A step-up changes none of the session's ends (R17).
+        assert_eq!(after.expires(), before.expires());
+        assert_eq!(after.token_expires(), before.token_expires());
+        assert_eq!(after.signed_in(), before.signed_in());
+        assert!(out.trace.iter().any(|c| c.name == "cross-tenant trust"));
+        // The home tenant checked the pass and logged it; its session was stepped up too.
+        let home = world.tenant(h).unwrap();
+        assert_eq!(home.sign_in_log().len(), home_log + 1);
+        let home_rec = home.sign_in_log().last().unwrap();
+        assert_eq!(home_rec.status.error_code, Some(0));
+        assert_eq!(
+            home_rec.authentication_method_modes.as_deref(),
+            Some("temporaryAccessPassMultiUse")
+        );
+        let hs = home.session(home_session_of(&world, r, s)).unwrap();
+        assert_eq!(hs.last_mfa(), Some(now));
+        assert_eq!(
+            home.pass_record(bob).unwrap().id(),
+            multi.pass.id,
+            "the pass was used at home"
+        );
+        assert_eq!(home.pass_view(bob).unwrap().last_used_date_time, Some(now));
+        // The resource tenant logged its own record, naming the home tenant.
+        let resource = world.tenant(r).unwrap();
+        assert_eq!(resource.sign_in_log().len(), resource_log + 1);
+        let rec = resource.sign_in_log().last().unwrap();
+        assert_eq!(rec.id, out.log_record);
+        assert_eq!(rec.home_tenant_id, h);
+        assert_eq!(rec.resource_tenant_id, r);
+        assert_eq!(rec.user_principal_name, BOB);
+        assert_eq!(rec.authentication_requirement, "multiFactorAuthentication");
+        // Now fresh: the guest registers security info here (B2's S6, R9).
+        assert!(
+            world
+                .register_method(r, s, MethodKind::Fido2SecurityKey, "key")
+                .is_ok(),
+            "{profile:?}"
+        );
+    }
+}
+
+#[test]
+fn r11_without_trust_a_guests_home_step_up_changes_nothing_here() {
+    let (mut world, h, r, bob, _guest, clock) = two_tenants_with(Profile::Current);
+    let (s, multi) = guest_password_session(&mut world, h, r, bob);
+    let before = world.tenant(r).unwrap().session(s).unwrap().clone();
+    clock.advance(Duration::minutes(1));
+    let out = world
+        .step_up(r, s, Credential::Pass(multi.secret.danger_reveal()))
+        .unwrap();
+    // The home tenant accepted the pass, and its own session is fresh...
+    assert!(out.is_allowed());
+    let home = world.tenant(h).unwrap();
+    assert_eq!(
+        home.sign_in_log().last().unwrap().status.error_code,
+        Some(0)
+    );
+    let hs = home.session(home_session_of(&world, r, s)).unwrap();
+    assert_eq!(hs.last_mfa(), Some(clock.now()));
+    // ...but this tenant does not trust the home tenant's MFA: single factor still.
+    let after = out.session().unwrap();
+    assert!(!after.satisfies_mfa());
+    assert_eq!(after.last_mfa(), None);
+    assert_eq!(after, &before, "the resource session is unchanged");
+    let check = out
+        .trace
+        .iter()
+        .find(|c| c.name == "cross-tenant trust")
+        .unwrap();
+    assert!(check.detail.contains("no inbound MFA trust"), "{check:?}");
+    let rec = world.tenant(r).unwrap().sign_in_log().last().unwrap();
+    assert_eq!(rec.authentication_requirement, "singleFactorAuthentication");
+    assert_eq!(rec.home_tenant_id, h);
+    assert_eq!(
+        world
+            .register_method(r, s, MethodKind::Fido2SecurityKey, "key")
+            .unwrap_err(),
+        Error::AccessDenied(Denial::SessionNotMultifactor)
+    );
+}
+
+#[test]
+fn r18_r11_a_guest_cannot_step_up_with_a_consumed_one_time_pass_and_failures_count_at_home() {
+    let (mut world, h, r, bob, _guest, clock) = two_tenants_with(Profile::Current);
+    world.tenant_mut(r).unwrap().set_inbound_mfa_trust(h, true);
+    world
+        .tenant_mut(h)
+        .unwrap()
+        .set_lockout(LockoutSettings {
+            threshold: 2,
+            duration_seconds: 60,
+        })
+        .unwrap();
+    let once = issue_at_home(&mut world, h, bob, PassOptions::new().usable_once(true));
+    let s = guest_signs_in_with(&mut world, r, &once)
+        .session()
+        .unwrap()
+        .id();
+    let signed_in = clock.now();
+    clock.advance(Duration::minutes(5));
+    let home_log = world.tenant(h).unwrap().sign_in_log().len();
+    let out = world
+        .step_up(r, s, Credential::Pass(once.secret.danger_reveal()))
+        .unwrap();
+    assert_eq!(out.denial(), Some(DenialReason::PassOneTimeUsed));
+    let after = world.tenant(r).unwrap().session(s).unwrap();
+    assert_eq!(after.last_mfa(), Some(signed_in), "nothing refreshed");
+    assert_eq!(after.authentication_method_modes().len(), 1);
+    // Both tenants logged the failure.
+    assert_eq!(world.tenant(h).unwrap().sign_in_log().len(), home_log + 1);
+    let rec = world.tenant(r).unwrap().sign_in_log().last().unwrap();
+    assert_eq!(rec.id, out.log_record);
+    assert_eq!(
+        rec.status.additional_details.as_deref(),
+        Some(DenialReason::PassOneTimeUsed.name())
+    );
+    // The home tenant's lockout counts it: one more failure locks Bob out at home.
+    assert_eq!(world.tenant(h).unwrap().locked_until(bob), None);
+    let wrong = world
+        .step_up(r, s, Credential::Pass("not-the-pass"))
+        .unwrap();
+    assert_eq!(wrong.denial(), Some(DenialReason::InvalidCredential));
+    assert_eq!(
+        world.tenant(h).unwrap().locked_until(bob),
+        Some(clock.now() + Duration::seconds(60))
+    );
+    // While locked, even a valid pass is refused, at home and so here.
+    let fresh = {
+        let home = world.tenant_mut(h).unwrap();
+        let admin = home.user_by_upn("admin@fabrikam.com").unwrap().id();
+        home.create_pass(admin, bob, PassOptions::new().usable_once(false))
+            .unwrap()
+    };
+    let locked = world
+        .step_up(r, s, Credential::Pass(fresh.secret.danger_reveal()))
+        .unwrap();
+    assert_eq!(locked.denial(), Some(DenialReason::AccountLocked));
+    // A second pass restores freshness after the lockout (B2: a slow enrolment needs one).
+    clock.advance(Duration::seconds(60));
+    let ok = world
+        .step_up(r, s, Credential::Pass(fresh.secret.danger_reveal()))
+        .unwrap();
+    assert_eq!(ok.session().unwrap().last_mfa(), Some(clock.now()));
+}
+
+#[test]
+fn r18_r11_a_guest_step_up_checks_the_session_first_and_a_password_alone_is_no_step_up() {
+    let (mut world, h, r, bob, _guest, _clock) = two_tenants_with(Profile::Current);
+    let (s, multi) = guest_password_session(&mut world, h, r, bob);
+    let logs = |w: &World| {
+        (
+            w.tenant(h).unwrap().sign_in_log().len(),
+            w.tenant(r).unwrap().sign_in_log().len(),
+        )
+    };
+    let before = logs(&world);
+    let pass = Credential::Pass(multi.secret.danger_reveal());
+    assert_eq!(
+        world.step_up(r, SessionId(Guid::NIL), pass).unwrap_err(),
+        Error::SessionNotFound(SessionId(Guid::NIL).to_string())
+    );
+    assert_eq!(
+        world
+            .step_up(r, s, Credential::Password("bob-pw"))
+            .unwrap_err(),
+        Error::PasswordAloneIsNoStepUp
+    );
+    assert_eq!(
+        world
+            .step_up_proofs_needed(r, s, Credential::Password("bob-pw"))
+            .unwrap_err(),
+        Error::PasswordAloneIsNoStepUp,
+        "refused before any hashing"
+    );
+    assert_eq!(logs(&world), before, "no log record, no lockout count");
+    // The resource tenant alone cannot see the home session: it still refuses.
+    assert_eq!(
+        world.tenant_mut(r).unwrap().step_up(s, pass).unwrap_err(),
+        Error::AccessDenied(Denial::HomeSessionUnseen)
+    );
+    // Once the home session ends, so does this one: accessDenied, the session first.
+    let home = world.tenant_mut(h).unwrap();
+    let admin = home.user_by_upn("admin@fabrikam.com").unwrap().id();
+    home.revoke_sign_in_sessions(admin, bob).unwrap();
+    assert_eq!(
+        world.step_up(r, s, pass).unwrap_err(),
+        Error::AccessDenied(Denial::SessionNotValid)
+    );
+    assert_eq!(
+        world
+            .step_up(r, s, Credential::Password("bob-pw"))
+            .unwrap_err(),
+        Error::AccessDenied(Denial::SessionNotValid),
+        "the session is checked before the credential's shape"
+    );
+    assert_eq!(logs(&world), before);
+}
+
+#[test]
+fn r18_r11_a_guest_disabled_here_is_refused_without_asking_home() {
+    let (mut world, h, r, bob, guest, _clock) = two_tenants_with(Profile::Current);
+    world.tenant_mut(r).unwrap().set_inbound_mfa_trust(h, true);
+    let s = world
+        .sign_in(r, BOB, Credential::Password("bob-pw"))
+        .unwrap()
+        .session()
+        .unwrap()
+        .id();
+    let once = issue_at_home(&mut world, h, bob, PassOptions::new().usable_once(true));
+    world
+        .tenant_mut(r)
+        .unwrap()
+        .set_account_enabled(guest, false)
+        .unwrap();
+    let home_log = world.tenant(h).unwrap().sign_in_log().len();
+    let cred = Credential::Pass(once.secret.danger_reveal());
+    assert!(world.step_up_proofs_needed(r, s, cred).is_ok());
+    let out = world.step_up(r, s, cred).unwrap();
+    assert_eq!(out.denial(), Some(DenialReason::AccountDisabled));
+    assert_eq!(
+        world.tenant(h).unwrap().sign_in_log().len(),
+        home_log,
+        "home was not asked"
+    );
+    assert_eq!(
+        world
+            .tenant(h)
+            .unwrap()
+            .pass_view(bob)
+            .unwrap()
+            .method_usability_reason,
+        UsabilityReason::EnabledByPolicy,
+        "the one-time pass is not consumed"
+    );
+    let rec = world.tenant(r).unwrap().sign_in_log().last().unwrap();
+    assert_eq!(rec.id, out.log_record);
+    assert_eq!(rec.home_tenant_id, h);
+}
+
+#[test]
+fn r18_the_world_steps_up_a_members_session_as_its_tenant_does_in_three_phases() {
+    let (mut world, h, _r, bob, _guest, clock) = two_tenants_with(Profile::Current);
+    let multi = issue_at_home(&mut world, h, bob, PassOptions::new().usable_once(false));
+    let s = world
+        .sign_in(h, BOB, Credential::Password("bob-pw"))
+        .unwrap()
+        .session()
+        .unwrap()
+        .id();
+    clock.advance(Duration::minutes(3));
+    let cred = Credential::Pass(multi.secret.danger_reveal());
+    // Phase one (no lock in a server): what to verify; phase two: verify; three: decide.
+    let proofs = world.step_up_proofs_needed(h, s, cred).unwrap().verify();
+    let out = world.step_up_with_proofs(h, s, cred, &proofs).unwrap();
+    let stepped = out.session().unwrap();
+    assert_eq!(stepped.id(), s);
+    assert_eq!(stepped.last_mfa(), Some(clock.now()));
+    assert_eq!(
+        world.tenant(h).unwrap().sign_in_log().last().unwrap().id,
+        out.log_record
+    );
+    // Proofs made for another credential prove nothing: the world checks again.
+    let stale = world
+        .step_up_proofs_needed(h, s, Credential::Pass("not-the-pass"))
+        .unwrap()
+        .verify();
+    let again = world.step_up_with_proofs(h, s, cred, &stale).unwrap();
+    assert!(
+        again.is_allowed(),
+        "verified now, not taken from the proofs"
+    );
 }

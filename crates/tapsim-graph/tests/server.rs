@@ -1832,3 +1832,105 @@ async fn b2_m5_authenticator_passkey_registers_under_current_and_is_400_under_do
         refused.text
     );
 }
+
+/// R18's last sentence, R11: a guest's session in a resource tenant steps up through the
+/// home tenant; it counts there only when the resource tenant trusts the home tenant's
+/// MFA, and a consumed one-time pass cannot step up.
+#[tokio::test]
+async fn r18_r11_a_guest_steps_up_through_the_home_tenant() {
+    let s = Server::new();
+    s.control(Method::POST, "/tenants", json!({"domain": "fabrikam.com"}))
+        .await;
+    let carol = json!({"userPrincipalName": "carol@fabrikam.com", "tenant": "fabrikam.com", "password": "carol-pw"});
+    assert_eq!(s.control(Method::POST, "/users", carol).await.status, 201);
+    let guest = json!({"userPrincipalName": "carol_fabrikam.com#EXT#@contoso.com", "userType": "externalGuest"});
+    assert_eq!(s.control(Method::POST, "/users", guest).await.status, 201);
+    let link = json!({"userPrincipalName": "carol_fabrikam.com#EXT#@contoso.com", "homeTenant": "fabrikam.com", "homeUserPrincipalName": "carol@fabrikam.com"});
+    assert_eq!(s.control(Method::POST, "/guests", link).await.status, 200);
+    let minted = s
+        .control(
+            Method::POST,
+            "/tokens",
+            json!({"userPrincipalName": "admin@fabrikam.com", "tenant": "fabrikam.com"}),
+        )
+        .await;
+    let fab = minted.body["access_token"].as_str().unwrap().to_owned();
+    s.enable_policy(&fab).await;
+    let home_passes = "/v1.0/users/carol%40fabrikam.com/authentication/temporaryAccessPassMethods";
+    let once = s
+        .post(home_passes, &fab, json!({"isUsableOnce": true}))
+        .await;
+    let once = once.body["temporaryAccessPass"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let trust = json!({"tenant": "contoso.com", "trustMfaFrom": [{"tenant": "fabrikam.com", "trusted": true}]});
+    assert_eq!(s.control(Method::PUT, "/settings", trust).await.status, 200);
+    // Carol signs in to Contoso with her home password: single factor.
+    let signed = s
+        .control(
+            Method::POST,
+            "/signIns",
+            json!({"userPrincipalName": "carol@fabrikam.com", "password": "carol-pw", "tenant": "contoso.com"}),
+        )
+        .await;
+    assert_eq!(
+        signed.body["session"]["satisfiesMfa"], false,
+        "{}",
+        signed.text
+    );
+    let sid = signed.body["session"]["id"].as_str().unwrap().to_owned();
+    let step = format!("/sessions/{sid}/stepUp");
+    s.control(Method::POST, "/clock", json!({"advanceSeconds": 60}))
+        .await;
+    // Her home one-time pass steps her up here: checked and consumed at home.
+    let up = s
+        .control(Method::POST, &step, json!({"temporaryAccessPass": once}))
+        .await;
+    assert_eq!(up.status, 200, "{}", up.text);
+    assert_eq!(up.body["decision"], "allowed", "{}", up.text);
+    assert_eq!(up.body["session"]["id"], sid.as_str());
+    assert_eq!(up.body["session"]["satisfiesMfa"], true);
+    assert_eq!(up.body["session"]["lastMfa"], "2026-01-05T09:01:00Z");
+    // The single-factor home password counted for nothing here; the step-up does (S11).
+    assert_eq!(
+        up.body["session"]["authenticationMethodModes"],
+        json!(["temporaryAccessPassOneTime"])
+    );
+    // Used once: it cannot step up again (R18), and the home tenant says so.
+    let again = s
+        .control(Method::POST, &step, json!({"temporaryAccessPass": once}))
+        .await;
+    assert_eq!(again.body["decision"], "denied", "{}", again.text);
+    assert_eq!(again.body["reason"], "passOneTimeUsed");
+    // A password alone is no step-up.
+    s.control(Method::POST, &step, json!({"password": "carol-pw"}))
+        .await
+        .assert_envelope(400, "badRequest");
+    // Both tenants logged both attempts; the resource's records name the home tenant.
+    let home_log = s.get("/v1.0/auditLogs/signIns", &fab).await;
+    assert_eq!(
+        home_log.body["value"].as_array().unwrap().len(),
+        3,
+        "{}",
+        home_log.text
+    );
+    let contoso = s.token("admin@contoso.com").await;
+    let resource_log = s.get("/v1.0/auditLogs/signIns", &contoso).await;
+    let records = resource_log.body["value"].as_array().unwrap();
+    assert_eq!(records.len(), 3, "{}", resource_log.text);
+    let fab_id = s
+        .call(Method::GET, "/_tapsim/tenants", None, None)
+        .await
+        .body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["domain"] == "fabrikam.com")
+        .map(|t| t["id"].clone())
+        .unwrap();
+    assert!(
+        records.iter().all(|r| r["homeTenantId"] == fab_id),
+        "{records:?}"
+    );
+}
