@@ -297,6 +297,17 @@ pub enum Error {
     /// This method kind cannot be registered (`badRequest`, spec R9).
     #[error("`{0}` cannot be registered as security info")]
     NotRegistrable(&'static str),
+    /// This method kind does not exist under the tenant's rules: the B2 switch that
+    /// brings it is off (`badRequest`, spec B2) \[sim\].
+    #[error(
+        "`{kind}` cannot be registered under this tenant's rules: it needs the `{switch}` switch (B2, on in profile `Current`)"
+    )]
+    MethodKindSwitchedOff {
+        /// The kind's display name.
+        kind: &'static str,
+        /// The switch that brings it.
+        switch: &'static str,
+    },
     /// The tenant configuration is inconsistent (`badRequest`).
     #[error("invalid tenant configuration: {0}")]
     InvalidConfig(String),
@@ -327,6 +338,7 @@ impl Error {
             | Error::InvalidPassword(_)
             | Error::GroupCycle { .. }
             | Error::NotRegistrable(_)
+            | Error::MethodKindSwitchedOff { .. }
             | Error::PasswordAloneIsNoStepUp
             | Error::InvalidConfig(_) => ErrorCode::BadRequest,
             Error::HashFailed(_) => ErrorCode::ServiceNotAvailable,

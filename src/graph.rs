@@ -324,3 +324,58 @@ pub fn audit_v1(r: &crate::AuditRecord) -> serde_json::Value {
         "targetResources": targets,
     })
 }
+
+/// A pass as Graph v1.0's `temporaryAccessPassAuthenticationMethod` (spec G1, G3): every
+/// property the v1.0 schema declares, `temporaryAccessPass` `null` (the secret is shown
+/// only at creation, [`crate::IssuedPass::danger_graph_json`]), and no other. The same
+/// JSON as serializing the [`crate::TemporaryAccessPass`].
+///
+/// ```
+/// # use chrono::{TimeZone, Utc};
+/// # use tapsim::*;
+/// # let mut t = Tenant::builder().clock(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap())).hash_cost(HashCost::Minimum).build()?;
+/// # let ga = t.add_user(NewUser::member("ga@contoso.com", "GA").role(Role::GlobalAdministrator))?;
+/// # t.update_policy(ga, &PolicyPatch::new().state(PolicyState::Enabled))?;
+/// let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada"))?;
+/// let issued = t.create_pass(ga, ada, PassOptions::default())?;
+/// let pass = t.get_pass(ga, ada, issued.pass.id)?;
+/// let v1 = graph::pass_v1(&pass);
+/// assert_eq!(v1["temporaryAccessPass"], serde_json::Value::Null);
+/// assert!(v1.get("lastUsedDateTime").is_none());
+/// assert_eq!(graph::pass_beta(&pass)["lastUsedDateTime"], serde_json::Value::Null);
+/// # Ok::<(), tapsim::Error>(())
+/// ```
+pub fn pass_v1(p: &crate::TemporaryAccessPass) -> serde_json::Value {
+    // A struct of strings, numbers and booleans: serializing cannot fail.
+    serde_json::to_value(p).unwrap_or(serde_json::Value::Null)
+}
+
+/// A pass as Graph beta's `temporaryAccessPassAuthenticationMethod` (spec G3):
+/// [`pass_v1`] plus the beta-only `lastUsedDateTime` (the last successful sign-in or
+/// step-up with the pass, `null` when it has never been used).
+pub fn pass_beta(p: &crate::TemporaryAccessPass) -> serde_json::Value {
+    with_last_used(pass_v1(p), p.last_used_date_time.as_ref())
+}
+
+/// Graph beta's `201 Created` body for a new pass (spec G3, T4): the secret in clear, as
+/// [`crate::IssuedPass::danger_graph_json`], plus the beta-only `lastUsedDateTime`
+/// (`null`: a new pass has not been used). Whatever you do with it can leak the secret.
+pub fn danger_issued_pass_beta(issued: &crate::IssuedPass) -> serde_json::Value {
+    with_last_used(
+        issued.danger_graph_json(),
+        issued.pass.last_used_date_time.as_ref(),
+    )
+}
+
+fn with_last_used(
+    mut v: serde_json::Value,
+    last_used: Option<&DateTime<Utc>>,
+) -> serde_json::Value {
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "lastUsedDateTime".into(),
+            last_used.map_or(serde_json::Value::Null, |t| format_datetime(t).into()),
+        );
+    }
+    v
+}

@@ -73,6 +73,7 @@ pub use crypto::{HashCost, PhcHash, ProofRequest, Proofs, Secret};
 pub use directory::{Directory, Group, HomeAccount, Member, NewUser, User, UserType, validate_upn};
 pub use error::{Denial, Error, ErrorCode, Invalid, Result};
 pub use ids::{GroupId, Guid, MethodId, ParseGuidError, PassId, SessionId, TenantId, UserId};
+pub use methods::{AUTHENTICATOR_PASSKEY_AAGUID, AUTHENTICATOR_PASSKEY_MODEL};
 pub use methods::{Device, MethodKind, MethodRecord, MethodView, REGISTRATION_WINDOW_MINUTES};
 pub use pass::{
     IssuedPass, Lifetime, PASS_ODATA_TYPE, PassOptions, PassRecord, TemporaryAccessPass,

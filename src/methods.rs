@@ -32,11 +32,26 @@ pub enum MethodKind {
     SoftwareOath,
     /// A Temporary Access Pass (issued by an admin, not registered).
     TemporaryAccessPass,
+    /// A passkey held in Microsoft Authenticator (spec B2's M5 amended): a device-bound
+    /// FIDO2 credential, which Graph lists as a `fido2AuthenticationMethod` with
+    /// Authenticator's AAGUID ([`AUTHENTICATOR_PASSKEY_AAGUID`]). Registrable only with
+    /// the `authenticator_passkey` switch on (profile `Current`).
+    AuthenticatorPasskey,
 }
+
+/// The AAGUID of a passkey in Microsoft Authenticator for iOS, as Microsoft documents
+/// it ("Enable passkeys in Authenticator"): the `aaGuid` of an
+/// [`MethodKind::AuthenticatorPasskey`] in Graph. (Authenticator for Android's is
+/// `de1e552d-db1d-4423-a619-566b625cdc84`; tapsim's Authenticator is the iOS one \[sim\].)
+pub const AUTHENTICATOR_PASSKEY_AAGUID: &str = "90a3ccdf-635c-4729-a248-9b709135078f";
+
+/// The `model` Graph gives a passkey in Microsoft Authenticator for iOS (the name
+/// Microsoft's AAGUID table gives [`AUTHENTICATOR_PASSKEY_AAGUID`]).
+pub const AUTHENTICATOR_PASSKEY_MODEL: &str = "Microsoft Authenticator for iOS";
 
 impl MethodKind {
     /// Every kind.
-    pub const ALL: [MethodKind; 10] = [
+    pub const ALL: [MethodKind; 11] = [
         MethodKind::Password,
         MethodKind::MicrosoftAuthenticatorPush,
         MethodKind::MicrosoftAuthenticatorPasswordless,
@@ -47,6 +62,7 @@ impl MethodKind {
         MethodKind::Voice,
         MethodKind::SoftwareOath,
         MethodKind::TemporaryAccessPass,
+        MethodKind::AuthenticatorPasskey,
     ];
 
     /// The name the sign-in log's `authenticationMethod` uses.
@@ -62,6 +78,7 @@ impl MethodKind {
             MethodKind::Voice => "Phone call",
             MethodKind::SoftwareOath => "OATH verification code",
             MethodKind::TemporaryAccessPass => "Temporary Access Pass",
+            MethodKind::AuthenticatorPasskey => "Passkey (Microsoft Authenticator)",
         }
     }
 
@@ -78,6 +95,7 @@ impl MethodKind {
             self,
             MethodKind::Fido2SecurityKey
                 | MethodKind::Passkey
+                | MethodKind::AuthenticatorPasskey
                 | MethodKind::MicrosoftAuthenticatorPasswordless
                 | MethodKind::WindowsHelloForBusiness
         )
@@ -90,6 +108,7 @@ impl MethodKind {
             self,
             MethodKind::Fido2SecurityKey
                 | MethodKind::Passkey
+                | MethodKind::AuthenticatorPasskey
                 | MethodKind::MicrosoftAuthenticatorPasswordless
         )
     }
@@ -102,9 +121,9 @@ impl MethodKind {
             | MethodKind::MicrosoftAuthenticatorPasswordless => {
                 "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod"
             }
-            MethodKind::Fido2SecurityKey | MethodKind::Passkey => {
-                "#microsoft.graph.fido2AuthenticationMethod"
-            }
+            MethodKind::Fido2SecurityKey
+            | MethodKind::Passkey
+            | MethodKind::AuthenticatorPasskey => "#microsoft.graph.fido2AuthenticationMethod",
             MethodKind::WindowsHelloForBusiness => {
                 "#microsoft.graph.windowsHelloForBusinessAuthenticationMethod"
             }
@@ -185,6 +204,16 @@ impl Serialize for MethodView {
                 m.serialize_entry("phoneType", "mobile")?;
             }
             MethodKind::SoftwareOath => {}
+            MethodKind::AuthenticatorPasskey => {
+                // A device-bound passkey in Authenticator, as Graph lists it: its AAGUID
+                // and model; tapsim simulates no attestation service [sim].
+                m.serialize_entry("displayName", &self.display_name)?;
+                m.serialize_entry("aaGuid", AUTHENTICATOR_PASSKEY_AAGUID)?;
+                m.serialize_entry("model", AUTHENTICATOR_PASSKEY_MODEL)?;
+                m.serialize_entry("attestationCertificates", &[] as &[&str])?;
+                m.serialize_entry("attestationLevel", "notAttested")?;
+                m.serialize_entry("passkeyType", "deviceBound")?;
+            }
             _ => m.serialize_entry("displayName", &self.display_name)?,
         }
         m.end()
@@ -338,6 +367,7 @@ impl Tenant {
         if !kind.is_registrable() {
             return Err(Error::NotRegistrable(kind.display_name()));
         }
+        self.check_kind_switched_on(kind)?;
         if self.state.config.switches.mfa_freshness {
             // B2's S6: the last multifactor proof must be less than 10 minutes old, for
             // every kind, in every session.
@@ -377,6 +407,7 @@ impl Tenant {
         if !kind.is_registrable() {
             return Err(Error::NotRegistrable(kind.display_name()));
         }
+        self.check_kind_switched_on(kind)?;
         let (device, _) = self.insert_method(user, kind, display_name.into())?;
         Ok(device)
     }
@@ -490,4 +521,22 @@ fn method_properties(m: &MethodRecord, deleted: bool) -> Vec<ModifiedProperty> {
         new_value: (!deleted).then_some(value),
     })
     .collect()
+}
+
+impl Tenant {
+    /// Whether the tenant's rules know `kind` (spec B2): a passkey in Microsoft
+    /// Authenticator exists only with the `authenticator_passkey` switch on (M5 amended,
+    /// `Current`); with it off (`Docs2025`, `Preview2021`) registering or provisioning one
+    /// is `badRequest` \[sim\].
+    fn check_kind_switched_on(&self, kind: MethodKind) -> Result<()> {
+        if kind == MethodKind::AuthenticatorPasskey
+            && !self.state.config.switches.authenticator_passkey
+        {
+            return Err(Error::MethodKindSwitchedOff {
+                kind: kind.display_name(),
+                switch: "authenticator_passkey",
+            });
+        }
+        Ok(())
+    }
 }

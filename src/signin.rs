@@ -918,7 +918,8 @@ impl Tenant {
     /// registered method, or the password with a second factor, of the session's own user.
     ///
     /// The session is checked first: unknown is `itemNotFound`; ended (or a guest's,
-    /// which only the home tenant can step up) is `accessDenied`. A password alone is no
+    /// which steps up through its home tenant: [`crate::World::step_up`]) is
+    /// `accessDenied`. A password alone is no
     /// step-up: `badRequest`, with no log record and no lockout count. Otherwise the
     /// credential goes through exactly the checks of [`Tenant::sign_in`] (S2, S3, R5, the
     /// lockout of R6), and the attempt leaves a sign-in log record: a failure counts

@@ -137,7 +137,9 @@ fn mode(kind: MethodKind, one_time_pass: bool, federated: bool) -> (u32, &'stati
         MethodKind::Voice => (2, "voice"),
         MethodKind::SoftwareOath => (8, "softwareOath"),
         MethodKind::Sms => (16, "sms"),
-        MethodKind::Fido2SecurityKey | MethodKind::Passkey => (32, "fido2"),
+        MethodKind::Fido2SecurityKey | MethodKind::Passkey | MethodKind::AuthenticatorPasskey => {
+            (32, "fido2")
+        }
         MethodKind::WindowsHelloForBusiness => (64, "windowsHelloForBusiness"),
         MethodKind::MicrosoftAuthenticatorPush => (128, "microsoftAuthenticatorPush"),
         MethodKind::MicrosoftAuthenticatorPasswordless => (256, "deviceBasedPush"),

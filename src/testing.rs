@@ -609,13 +609,19 @@ fn policy_spec(groups: usize) -> impl Strategy<Value = PolicySpec> {
         )
 }
 
-/// Each behaviour profile, and each switch alone (spec B1).
+/// Each behaviour profile, and each switch alone (spec B1, B2): the 2021 rules on top of
+/// `Current`, each B2 point alone on top of `Docs2025` (`authenticator_passkey` alone
+/// lets a passkey in Microsoft Authenticator register under the rules as written).
 pub fn switches() -> impl Strategy<Value = Switches> {
     prop::sample::select(vec![
         Switches::current(),
+        Switches::docs_2025(),
         Switches::preview_2021(),
         Switches::current().delete_before_create(true),
         Switches::current().create_for_out_of_scope_users(true),
+        Switches::docs_2025().session_outlives_pass(true),
+        Switches::docs_2025().mfa_freshness(true),
+        Switches::docs_2025().authenticator_passkey(true),
     ])
 }
 

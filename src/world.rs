@@ -374,3 +374,253 @@ impl Tenant {
         }
     }
 }
+
+/// Step-up across tenants (spec R18's last sentence, R11).
+impl World {
+    /// Proves a credential again inside `session` of `tenant` (spec R18), seeing the home
+    /// tenant a guest's session rests on: in a resource tenant a guest steps up through
+    /// the home tenant, as at sign-in (R11). For a session that rests on none, the same
+    /// as [`Tenant::step_up`].
+    ///
+    /// For a guest, the session is checked first, home session included (unknown:
+    /// `itemNotFound`; ended: `accessDenied`); a password alone is no step-up
+    /// (`badRequest`). Then the home tenant steps up the home session the guest's session
+    /// rests on, exactly as [`Tenant::step_up`] does: it checks the credential, applies
+    /// its lockout, consumes or refuses a one-time pass (a consumed one-time pass cannot
+    /// step up) and logs its own record. The resource tenant logs its own record (with
+    /// `homeTenantId`); on success, and only when it trusts the home tenant's MFA (R11),
+    /// the guest's session here gets a fresh [`Session::last_mfa`], satisfies MFA and
+    /// adds the combination of modes the home proof used (S11). Without that trust the
+    /// home proof counts for nothing here: the session stays as it was (single factor).
+    /// A guest disabled in the resource tenant is refused without asking home (nothing is
+    /// counted or consumed there), as at sign-in. No end of either session changes.
+    ///
+    /// ```
+    /// # use chrono::{Duration, TimeZone, Utc};
+    /// # use std::sync::Arc;
+    /// # use tapsim::*;
+    /// # let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap());
+    /// # let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    /// # let mut home = Tenant::builder().seed(1).domain("fabrikam.com").shared_clock(shared.clone()).hash_cost(HashCost::Minimum).build()?;
+    /// # let mut resource = Tenant::builder().seed(2).shared_clock(shared).hash_cost(HashCost::Minimum).build()?;
+    /// # let ga = home.add_user(NewUser::member("ga@fabrikam.com", "GA").role(Role::GlobalAdministrator))?;
+    /// # home.update_policy(ga, &PolicyPatch::new().state(PolicyState::Enabled))?;
+    /// let bob = home.add_user(NewUser::member("bob@fabrikam.com", "Bob").password("pw"))?;
+    /// let pass = home.create_pass(ga, bob, PassOptions::new().usable_once(false))?;
+    /// let guest = resource.add_user(NewUser::member("bob_fabrikam.com#EXT#@contoso.com", "Bob").user_type(UserType::ExternalGuest))?;
+    /// let mut world = World::new();
+    /// let (h, r) = (world.add(home)?, world.add(resource)?);
+    /// world.link_guest(r, guest, h, bob)?;
+    /// world.tenant_mut(r).unwrap().set_inbound_mfa_trust(h, true);
+    /// let s = world.sign_in(r, "bob@fabrikam.com", Credential::Password("pw"))?.session().unwrap().id();
+    /// clock.advance(Duration::minutes(20));
+    /// let out = world.step_up(r, s, Credential::Pass(pass.secret.danger_reveal()))?;
+    /// assert_eq!(out.session().unwrap().last_mfa(), Some(clock.now()));
+    /// assert_eq!(world.tenant(h).unwrap().sign_in_log().len(), 2); // home logged it
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an unknown tenant; [`Error::SessionNotFound`];
+    /// `accessDenied` for an ended session (its home session's end included);
+    /// [`Error::PasswordAloneIsNoStepUp`].
+    pub fn step_up(
+        &mut self,
+        tenant: TenantId,
+        session: SessionId,
+        credential: Credential<'_>,
+    ) -> Result<SignInOutcome> {
+        self.step_up_with_proofs(tenant, session, credential, &Proofs::default())
+    }
+
+    /// The verifications [`World::step_up`] will need (the home tenant's, for a guest), to
+    /// run with no lock held: see [`Tenant::proofs_needed`]. The session and the
+    /// credential's shape are checked here already, so that a step-up that will be refused
+    /// costs no hashing.
+    ///
+    /// # Errors
+    /// As [`World::step_up`].
+    pub fn step_up_proofs_needed(
+        &self,
+        tenant: TenantId,
+        session: SessionId,
+        credential: Credential<'_>,
+    ) -> Result<ProofRequest> {
+        let (source, user) = self.step_up_session(tenant, session, credential)?;
+        match source {
+            SessionSource::HomeTenant {
+                tenant: home,
+                home_session,
+                ..
+            } => {
+                if !self.guest_enabled(tenant, user)? {
+                    return Ok(ProofRequest::default());
+                }
+                let h = self.get(home)?;
+                Ok(h.proofs_needed(&Self::session_upn(h, home_session)?, credential))
+            }
+            _ => {
+                let t = self.get(tenant)?;
+                Ok(t.proofs_needed(&Self::session_upn(t, session)?, credential))
+            }
+        }
+    }
+
+    /// [`World::step_up`] with verifications made beforehand: every rule is checked
+    /// against the tenants as they are now (see [`Tenant::sign_in_with_proofs`]).
+    ///
+    /// # Errors
+    /// As [`World::step_up`].
+    pub fn step_up_with_proofs(
+        &mut self,
+        tenant: TenantId,
+        session: SessionId,
+        credential: Credential<'_>,
+        proofs: &Proofs,
+    ) -> Result<SignInOutcome> {
+        let (source, guest) = self.step_up_session(tenant, session, credential)?;
+        let SessionSource::HomeTenant {
+            tenant: home,
+            home_session,
+            ..
+        } = source
+        else {
+            return self
+                .tenants
+                .get_mut(&tenant)
+                .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{tenant}`")))?
+                .step_up_with_proofs(session, credential, proofs);
+        };
+        let upn = Self::session_upn(self.get(home)?, home_session)?;
+        let home_outcome = if self.guest_enabled(tenant, guest)? {
+            self.tenants
+                .get_mut(&home)
+                .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{home}`")))?
+                .step_up_with_proofs(home_session, credential, proofs)?
+        } else {
+            // As at sign-in: the resource tenant blocks its disabled guest before the home
+            // tenant is asked, so nothing is consumed or counted at home.
+            SignInOutcome {
+                decision: Decision::Denied(DenialReason::AccountDisabled),
+                trace: vec![Check {
+                    name: Cow::Borrowed("account"),
+                    passed: false,
+                    detail: Cow::Borrowed("the guest's account is disabled in the resource tenant"),
+                }],
+                log_record: Guid::NIL,
+            }
+        };
+        let r = self
+            .tenants
+            .get_mut(&tenant)
+            .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{tenant}`")))?;
+        Ok(r.guest_step_up(
+            session,
+            guest,
+            home,
+            &upn,
+            &credential.methods(),
+            home_outcome,
+        ))
+    }
+
+    /// R18's first checks, in order: the session, valid now as the world sees it (a
+    /// guest's home session included), then that the credential is more than a password
+    /// alone. Returns how the session was obtained and its user.
+    fn step_up_session(
+        &self,
+        tenant: TenantId,
+        session: SessionId,
+        credential: Credential<'_>,
+    ) -> Result<(SessionSource, UserId)> {
+        let home = self.home_status(tenant, session)?;
+        let s = self.get(tenant)?.live_session(session, home)?;
+        if matches!(credential, Credential::Password(_)) {
+            return Err(Error::PasswordAloneIsNoStepUp);
+        }
+        Ok((s.source().clone(), s.user()))
+    }
+
+    /// Whether `user` of `tenant` may sign in there (an unknown user may not).
+    fn guest_enabled(&self, tenant: TenantId, user: UserId) -> Result<bool> {
+        Ok(self
+            .get(tenant)?
+            .directory()
+            .user(user)
+            .is_some_and(|u| u.account_enabled()))
+    }
+
+    /// The principal name of the user of `session` in `t`.
+    fn session_upn(t: &Tenant, session: SessionId) -> Result<String> {
+        let s = t
+            .session(session)
+            .ok_or_else(|| Error::SessionNotFound(session.to_string()))?;
+        t.directory()
+            .user(s.user())
+            .map(|u| u.user_principal_name().to_owned())
+            .ok_or_else(|| Error::UserNotFound(s.user().to_string()))
+    }
+}
+
+impl Tenant {
+    /// Records, in this resource tenant, a guest's step-up that `home` evaluated (spec
+    /// R18, R11): its own log record, and on success, when this tenant trusts `home`'s
+    /// MFA, a fresh multifactor time and the home proof's combination of modes on
+    /// `session`.
+    pub(crate) fn guest_step_up(
+        &mut self,
+        session: SessionId,
+        guest: UserId,
+        home: TenantId,
+        upn: &str,
+        methods: &[MethodKind],
+        home_outcome: SignInOutcome,
+    ) -> SignInOutcome {
+        let now = self.now();
+        let mut trace = home_outcome.trace;
+        let mut mfa = false;
+        let decision = match home_outcome.decision {
+            Decision::Denied(r) => Decision::Denied(r),
+            Decision::Allowed(home_session) => {
+                let trusted = self.trusts_mfa_from(home);
+                // Every step-up that succeeds proved MFA at home (R18: a password alone is
+                // refused before); it counts here only when this tenant trusts it (R11).
+                mfa = trusted && home_session.satisfies_mfa();
+                trace.push(Check {
+                    name: Cow::Borrowed("cross-tenant trust"),
+                    passed: true,
+                    detail: Cow::Owned(if mfa {
+                        format!(
+                            "inbound MFA trust for home tenant `{home}`: the home step-up counts here"
+                        )
+                    } else {
+                        format!(
+                            "no inbound MFA trust for home tenant `{home}`: the home step-up changes nothing here"
+                        )
+                    }),
+                });
+                match self.state.sign_in.sessions.get_mut(&session) {
+                    Some(s) => {
+                        if mfa {
+                            s.last_mfa = Some(now);
+                            s.satisfies_mfa = true;
+                            if let Some(c) = home_session.authentication_method_modes().last() {
+                                s.authentication_method_modes.push(c.clone());
+                            }
+                        }
+                        Decision::Allowed(s.clone())
+                    }
+                    // World::step_up checked the session before: it exists. Were it gone,
+                    // the attempt would be denied rather than panic.
+                    None => Decision::Denied(DenialReason::InvalidCredential),
+                }
+            }
+        };
+        let log_record = self.log_sign_in(now, Some(guest), upn, methods, &decision, mfa, home);
+        SignInOutcome {
+            decision,
+            trace,
+            log_record,
+        }
+    }
+}

@@ -336,6 +336,59 @@ fn g3_pass_view_has_every_v1_property() {
 }
 
 #[test]
+fn g3_pass_views_v1_is_the_schema_and_beta_adds_last_used_date_time() {
+    let mut fx = Fx::enabled();
+    let issued = fx.issue(fx.ada, PassOptions::default());
+    // Created: the secret in clear, beta adds `lastUsedDateTime` (never used yet).
+    let created_v1 = issued.danger_graph_json();
+    assert_exactly_the_schema(&created_v1, "temporaryAccessPassAuthenticationMethod", &[]);
+    let created_beta = graph::danger_issued_pass_beta(&issued);
+    assert_exactly_the_schema(
+        &created_beta,
+        "temporaryAccessPassAuthenticationMethod",
+        &["lastUsedDateTime"],
+    );
+    assert_eq!(
+        created_beta["temporaryAccessPass"],
+        issued.secret.danger_reveal()
+    );
+    assert_eq!(created_beta["lastUsedDateTime"], Value::Null);
+    let mut without = created_beta.clone();
+    without.as_object_mut().unwrap().remove("lastUsedDateTime");
+    assert_eq!(without, created_v1, "beta is v1.0 plus lastUsedDateTime");
+
+    // Read before and after a sign-in.
+    let unused = fx.tenant.get_pass(fx.ada, fx.ada, issued.pass.id).unwrap();
+    let v1 = graph::pass_v1(&unused);
+    assert_exactly_the_schema(&v1, "temporaryAccessPassAuthenticationMethod", &[]);
+    assert_eq!(v1, serde_json::to_value(&unused).unwrap());
+    assert_eq!(
+        v1["temporaryAccessPass"],
+        Value::Null,
+        "no secret after creation"
+    );
+    assert_eq!(graph::pass_beta(&unused)["lastUsedDateTime"], Value::Null);
+
+    fx.advance(Duration::seconds(90) + Duration::microseconds(123_456));
+    let at = fx.tenant.now();
+    assert!(fx.sign_in_pass(ADA, &issued.secret).is_allowed());
+    let used = fx.tenant.get_pass(fx.ada, fx.ada, issued.pass.id).unwrap();
+    let v1 = graph::pass_v1(&used);
+    assert!(v1.get("lastUsedDateTime").is_none(), "not a v1.0 property");
+    let beta = graph::pass_beta(&used);
+    assert_exactly_the_schema(
+        &beta,
+        "temporaryAccessPassAuthenticationMethod",
+        &["lastUsedDateTime"],
+    );
+    assert_eq!(beta["lastUsedDateTime"], graph::format_datetime(&at));
+    assert_eq!(beta["lastUsedDateTime"], "2026-01-05T09:01:30.123456Z");
+    let mut without = beta.clone();
+    without.as_object_mut().unwrap().remove("lastUsedDateTime");
+    assert_eq!(without, v1, "beta is v1.0 plus lastUsedDateTime");
+}
+
+#[test]
 fn g1_methods_match_their_schemas() {
     let mut fx = Fx::enabled();
     for kind in MethodKind::ALL.into_iter().filter(|k| k.is_registrable()) {

@@ -106,17 +106,19 @@ const AUTH_ADMIN_REACH: [Role; 8] = [
 ];
 
 /// Spec R8: methods that sign in alone and satisfy MFA.
-const SIGNS_IN_ALONE: [MethodKind; 4] = [
+const SIGNS_IN_ALONE: [MethodKind; 5] = [
     MethodKind::Fido2SecurityKey,
     MethodKind::Passkey,
+    MethodKind::AuthenticatorPasskey,
     MethodKind::MicrosoftAuthenticatorPasswordless,
     MethodKind::WindowsHelloForBusiness,
 ];
 
 /// Spec S6, R9: methods registered within ten minutes of a one-time pass sign-in.
-const TEN_MINUTE_WINDOW: [MethodKind; 3] = [
+const TEN_MINUTE_WINDOW: [MethodKind; 4] = [
     MethodKind::Fido2SecurityKey,
     MethodKind::Passkey,
+    MethodKind::AuthenticatorPasskey,
     MethodKind::MicrosoftAuthenticatorPasswordless,
 ];
 
@@ -156,6 +158,8 @@ pub enum Fail {
     InvalidUpn,
     GroupCycle,
     NotRegistrable,
+    /// Spec B2: a passkey in Authenticator with the `authenticator_passkey` switch off.
+    KindSwitchedOff,
 }
 
 impl Fail {
@@ -189,7 +193,8 @@ impl Fail {
             | DuplicateUpn
             | InvalidUpn
             | GroupCycle
-            | NotRegistrable => ErrorCode::BadRequest,
+            | NotRegistrable
+            | KindSwitchedOff => ErrorCode::BadRequest,
         }
     }
 }
@@ -231,6 +236,7 @@ fn classify(e: &Error) -> Fail {
         Error::InvalidUpn(_) => Fail::InvalidUpn,
         Error::GroupCycle { .. } => Fail::GroupCycle,
         Error::NotRegistrable(_) => Fail::NotRegistrable,
+        Error::MethodKindSwitchedOff { .. } => Fail::KindSwitchedOff,
         other => panic!("an error the model does not know: {other:?}"),
     }
 }
@@ -936,6 +942,9 @@ impl Model {
                 if !registrable(*kind) {
                     return Err(Fail::NotRegistrable);
                 }
+                if !self.kind_switched_on(*kind) {
+                    return Err(Fail::KindSwitchedOff);
+                }
                 let one_time = matches!(s.source, MSource::Pass { once: true, .. });
                 let ten_minutes_on = self.now >= s.signed_in + Duration::minutes(10);
                 if self.switches.mfa_freshness {
@@ -960,6 +969,9 @@ impl Model {
                 let u = self.user(*user)?;
                 if !registrable(*kind) {
                     return Err(Fail::NotRegistrable);
+                }
+                if !self.kind_switched_on(*kind) {
+                    return Err(Fail::KindSwitchedOff);
                 }
                 self.methods.push(MMethod {
                     user: u,
@@ -1272,6 +1284,14 @@ impl Model {
 
 fn registrable(kind: MethodKind) -> bool {
     !matches!(kind, MethodKind::Password | MethodKind::TemporaryAccessPass)
+}
+
+impl Model {
+    /// Spec B2's M5 amended: a passkey in Authenticator exists only with the
+    /// `authenticator_passkey` switch on.
+    fn kind_switched_on(&self, kind: MethodKind) -> bool {
+        kind != MethodKind::AuthenticatorPasskey || self.switches.authenticator_passkey
+    }
 }
 
 /// A credential as the model sees it.

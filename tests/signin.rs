@@ -927,7 +927,7 @@ fn m5_every_registrable_kind_after_a_pass() {
         .into_iter()
         .filter(|k| k.is_registrable())
         .collect();
-    assert_eq!(kinds.len(), 8);
+    assert_eq!(kinds.len(), 9);
     for kind in &kinds {
         fx.tenant
             .register_method(s, *kind, kind.display_name())

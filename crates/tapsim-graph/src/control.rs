@@ -720,7 +720,8 @@ async fn sign_in(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
     Ok(decision_json(&outcome))
 }
 
-/// R18: proving again in a session.
+/// R18: proving again in a session, in the three phases of a sign-in. A guest's session
+/// steps up through the home tenant (R11): the world sees both.
 async fn step_up(State(state): State<AppState>, Path(id): Path<String>, bytes: Bytes) -> ApiResult {
     let b: StepUpBody = body(&bytes)?;
     let session = parse_session(&id)?;
@@ -734,21 +735,15 @@ async fn step_up(State(state): State<AppState>, Path(id): Path<String>, bytes: B
         let tid = session_tenant(&sim, session)?;
         let device = given.device(&sim.devices)?;
         let credential = given.credential(device.as_deref())?;
-        let tenant = sim.at(tid)?;
-        let upn = tenant
-            .session(session)
-            .and_then(|s| tenant.directory().user(s.user()))
-            .map(|u| u.user_principal_name().to_owned())
-            .unwrap_or_default();
-        let request = tenant.proofs_needed(&upn, credential);
+        let request = sim.world.step_up_proofs_needed(tid, session, credential)?;
         (tid, device, request)
     };
     let proofs = verify(request).await?;
     let credential = given.credential(device.as_deref())?;
     let outcome = state
         .lock()
-        .at_mut(tid)?
-        .step_up_with_proofs(session, credential, &proofs)?;
+        .world
+        .step_up_with_proofs(tid, session, credential, &proofs)?;
     Ok(decision_json(&outcome))
 }
 

@@ -278,15 +278,12 @@ async fn revoke(
 
 // ---- passes ----------------------------------------------------------------------------
 
+/// G3: the domain's views of the pass (beta adds `lastUsedDateTime`).
 fn pass_json(v: Version, pass: &tapsim::TemporaryAccessPass) -> Value {
-    let mut value = serde_json::to_value(pass).unwrap_or(Value::Null);
-    if v == Version::Beta {
-        value["lastUsedDateTime"] = match &pass.last_used_date_time {
-            Some(t) => json!(tapsim::graph::format_datetime(t)),
-            None => Value::Null,
-        };
+    match v {
+        Version::V1 => tapsim::graph::pass_v1(pass),
+        Version::Beta => tapsim::graph::pass_beta(pass),
     }
-    value
 }
 
 fn passes_context(v: Version, key: &str) -> String {
@@ -394,10 +391,10 @@ async fn create_pass(
     let issued = sim
         .at_mut(tid)?
         .create_pass_json(actor, target, graph_body(&body)?)?;
-    let mut json = issued.danger_graph_json();
-    if v == Version::Beta {
-        json["lastUsedDateTime"] = Value::Null;
-    }
+    let mut json = match v {
+        Version::V1 => issued.danger_graph_json(),
+        Version::Beta => tapsim::graph::danger_issued_pass_beta(&issued),
+    };
     let key = raw_user_key(&uri);
     json["@odata.context"] = json!(format!("{}/$entity", passes_context(v, &key)));
     Ok(json_response(StatusCode::CREATED, &json))
@@ -474,7 +471,12 @@ async fn list_methods_me(
 /// The method kinds each Graph collection holds (M4).
 fn collection_kinds(name: &str) -> Option<&'static [MethodKind]> {
     Some(match name {
-        "fido2Methods" => &[MethodKind::Fido2SecurityKey, MethodKind::Passkey],
+        // A passkey in Authenticator is a FIDO2 method in Graph (B2's M5 amended).
+        "fido2Methods" => &[
+            MethodKind::Fido2SecurityKey,
+            MethodKind::Passkey,
+            MethodKind::AuthenticatorPasskey,
+        ],
         "microsoftAuthenticatorMethods" => &[
             MethodKind::MicrosoftAuthenticatorPush,
             MethodKind::MicrosoftAuthenticatorPasswordless,

@@ -1716,3 +1716,221 @@ async fn s3_three_phase_sign_ins_off_the_lock_sign_in_a_one_time_pass_once() {
     let log = s.get("/v1.0/auditLogs/signIns", &admin).await;
     assert_eq!(log.body["value"].as_array().unwrap().len(), 8);
 }
+
+/// B2's M5 amended: a passkey in Microsoft Authenticator registers under `Current`, is
+/// listed and removed as a FIDO2 method with Authenticator's AAGUID, and is `400` under
+/// `Docs2025`.
+#[tokio::test]
+async fn b2_m5_authenticator_passkey_registers_under_current_and_is_400_under_docs_2025() {
+    let c = cast().await;
+    let created = c
+        .server
+        .post(PASSES, &c.helpdesk, json!({"isUsableOnce": false}))
+        .await;
+    let secret = created.body["temporaryAccessPass"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sign_in = json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret});
+    let signed = c
+        .server
+        .control(Method::POST, "/signIns", sign_in.clone())
+        .await;
+    let session = signed.body["session"]["id"].as_str().unwrap().to_owned();
+    let methods = format!("/sessions/{session}/methods");
+    let reg = c
+        .server
+        .control(
+            Method::POST,
+            &methods,
+            json!({"kind": "authenticatorPasskey", "displayName": "Alex's iPhone"}),
+        )
+        .await;
+    assert_eq!(reg.status, 201, "{}", reg.text);
+    assert_eq!(reg.body["method"]["kind"], "authenticatorPasskey");
+    let device = reg.body["device"].as_str().unwrap().to_owned();
+    let method_id = reg.body["method"]["id"].as_str().unwrap().to_owned();
+    let list = c
+        .server
+        .get(
+            "/v1.0/users/alex%40contoso.com/authentication/methods",
+            &c.helpdesk,
+        )
+        .await;
+    let listed = &list.body["value"][0];
+    assert_eq!(
+        listed["@odata.type"],
+        "#microsoft.graph.fido2AuthenticationMethod"
+    );
+    assert_eq!(listed["aaGuid"], "90a3ccdf-635c-4729-a248-9b709135078f");
+    assert_eq!(listed["model"], "Microsoft Authenticator for iOS");
+    assert_eq!(listed["passkeyType"], "deviceBound");
+    // It signs in alone (R8) with the `fido2` mode and every built-in strength (S11).
+    let with_phone = c
+        .server
+        .control(
+            Method::POST,
+            "/signIns",
+            json!({"userPrincipalName": "alex@contoso.com", "device": device}),
+        )
+        .await;
+    assert_eq!(
+        with_phone.body["decision"], "allowed",
+        "{}",
+        with_phone.text
+    );
+    assert_eq!(
+        with_phone.body["session"]["authenticationMethodModes"],
+        json!(["fido2"])
+    );
+    assert_eq!(
+        with_phone.body["session"]["authenticationMethods"],
+        json!(["Passkey (Microsoft Authenticator)"])
+    );
+    assert_eq!(
+        with_phone.body["session"]["strengths"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // Removed through Graph's fido2Methods collection (M4).
+    let del = c
+        .server
+        .call(
+            Method::DELETE,
+            &format!("/v1.0/users/alex%40contoso.com/authentication/fido2Methods/{method_id}"),
+            Some(&c.helpdesk),
+            None,
+        )
+        .await;
+    assert_eq!(del.status, 204, "{}", del.text);
+    // Docs2025 (switch off): the kind is refused as a bad request.
+    let docs = c
+        .server
+        .control(Method::PUT, "/settings", json!({"profile": "Docs2025"}))
+        .await;
+    assert_eq!(
+        docs.body["switches"]["authenticatorPasskey"], false,
+        "{}",
+        docs.text
+    );
+    let signed = c.server.control(Method::POST, "/signIns", sign_in).await;
+    let session = signed.body["session"]["id"].as_str().unwrap().to_owned();
+    let refused = c
+        .server
+        .control(
+            Method::POST,
+            &format!("/sessions/{session}/methods"),
+            json!({"kind": "authenticatorPasskey"}),
+        )
+        .await;
+    refused.assert_envelope(400, "badRequest");
+    assert!(
+        refused.text.contains("authenticator_passkey"),
+        "{}",
+        refused.text
+    );
+}
+
+/// R18's last sentence, R11: a guest's session in a resource tenant steps up through the
+/// home tenant; it counts there only when the resource tenant trusts the home tenant's
+/// MFA, and a consumed one-time pass cannot step up.
+#[tokio::test]
+async fn r18_r11_a_guest_steps_up_through_the_home_tenant() {
+    let s = Server::new();
+    s.control(Method::POST, "/tenants", json!({"domain": "fabrikam.com"}))
+        .await;
+    let carol = json!({"userPrincipalName": "carol@fabrikam.com", "tenant": "fabrikam.com", "password": "carol-pw"});
+    assert_eq!(s.control(Method::POST, "/users", carol).await.status, 201);
+    let guest = json!({"userPrincipalName": "carol_fabrikam.com#EXT#@contoso.com", "userType": "externalGuest"});
+    assert_eq!(s.control(Method::POST, "/users", guest).await.status, 201);
+    let link = json!({"userPrincipalName": "carol_fabrikam.com#EXT#@contoso.com", "homeTenant": "fabrikam.com", "homeUserPrincipalName": "carol@fabrikam.com"});
+    assert_eq!(s.control(Method::POST, "/guests", link).await.status, 200);
+    let minted = s
+        .control(
+            Method::POST,
+            "/tokens",
+            json!({"userPrincipalName": "admin@fabrikam.com", "tenant": "fabrikam.com"}),
+        )
+        .await;
+    let fab = minted.body["access_token"].as_str().unwrap().to_owned();
+    s.enable_policy(&fab).await;
+    let home_passes = "/v1.0/users/carol%40fabrikam.com/authentication/temporaryAccessPassMethods";
+    let once = s
+        .post(home_passes, &fab, json!({"isUsableOnce": true}))
+        .await;
+    let once = once.body["temporaryAccessPass"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let trust = json!({"tenant": "contoso.com", "trustMfaFrom": [{"tenant": "fabrikam.com", "trusted": true}]});
+    assert_eq!(s.control(Method::PUT, "/settings", trust).await.status, 200);
+    // Carol signs in to Contoso with her home password: single factor.
+    let signed = s
+        .control(
+            Method::POST,
+            "/signIns",
+            json!({"userPrincipalName": "carol@fabrikam.com", "password": "carol-pw", "tenant": "contoso.com"}),
+        )
+        .await;
+    assert_eq!(
+        signed.body["session"]["satisfiesMfa"], false,
+        "{}",
+        signed.text
+    );
+    let sid = signed.body["session"]["id"].as_str().unwrap().to_owned();
+    let step = format!("/sessions/{sid}/stepUp");
+    s.control(Method::POST, "/clock", json!({"advanceSeconds": 60}))
+        .await;
+    // Her home one-time pass steps her up here: checked and consumed at home.
+    let up = s
+        .control(Method::POST, &step, json!({"temporaryAccessPass": once}))
+        .await;
+    assert_eq!(up.status, 200, "{}", up.text);
+    assert_eq!(up.body["decision"], "allowed", "{}", up.text);
+    assert_eq!(up.body["session"]["id"], sid.as_str());
+    assert_eq!(up.body["session"]["satisfiesMfa"], true);
+    assert_eq!(up.body["session"]["lastMfa"], "2026-01-05T09:01:00Z");
+    // The single-factor home password counted for nothing here; the step-up does (S11).
+    assert_eq!(
+        up.body["session"]["authenticationMethodModes"],
+        json!(["temporaryAccessPassOneTime"])
+    );
+    // Used once: it cannot step up again (R18), and the home tenant says so.
+    let again = s
+        .control(Method::POST, &step, json!({"temporaryAccessPass": once}))
+        .await;
+    assert_eq!(again.body["decision"], "denied", "{}", again.text);
+    assert_eq!(again.body["reason"], "passOneTimeUsed");
+    // A password alone is no step-up.
+    s.control(Method::POST, &step, json!({"password": "carol-pw"}))
+        .await
+        .assert_envelope(400, "badRequest");
+    // Both tenants logged both attempts; the resource's records name the home tenant.
+    let home_log = s.get("/v1.0/auditLogs/signIns", &fab).await;
+    assert_eq!(
+        home_log.body["value"].as_array().unwrap().len(),
+        3,
+        "{}",
+        home_log.text
+    );
+    let contoso = s.token("admin@contoso.com").await;
+    let resource_log = s.get("/v1.0/auditLogs/signIns", &contoso).await;
+    let records = resource_log.body["value"].as_array().unwrap();
+    assert_eq!(records.len(), 3, "{}", resource_log.text);
+    let fab_id = s
+        .call(Method::GET, "/_tapsim/tenants", None, None)
+        .await
+        .body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["domain"] == "fabrikam.com")
+        .map(|t| t["id"].clone())
+        .unwrap();
+    assert!(
+        records.iter().all(|r| r["homeTenantId"] == fab_id),
+        "{records:?}"
+    );
+}
