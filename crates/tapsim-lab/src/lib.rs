@@ -53,14 +53,14 @@ mod timeline;
 pub use builtin::{
     BuiltinLab, BuiltinScenario, DEFAULT_LAB, builtin_lab, builtin_labs, closest_builtin_lab,
 };
-pub use decode::{MAX_GROUPS, MAX_SCENARIO_BYTES, MAX_STEPS, MAX_USERS};
+pub use decode::{MAX_GROUPS, MAX_SCENARIO_BYTES, MAX_STEPS, MAX_TENANTS, MAX_USERS};
 pub use error::{Diagnostic, DiagnosticKind, LabError, Location, ScenarioError, SetupError};
 pub use html::html_report;
 pub use render::{DEFAULT_WIDTH, TextOptions};
 pub use runner::{ExpectationCheck, Outcome, Report, RunOptions, Settings, Setup, StepReport};
 pub use scenario::{
     Action, AuditExpectation, AuditMatch, Expect, ExpectedResult, ExpectedSession, Format,
-    GroupSpec, LogKind, MemberName, MethodSpec, PolicyChange, PolicySpec, Scenario,
+    GroupSpec, GuestSpec, LogKind, MemberName, MethodSpec, PolicyChange, PolicySpec, Scenario,
     SignInLogExpectation, SignInWith, Step, SwitchOverrides, TargetName, TenantSpec, TimeSpec,
     UserSpec,
 };
