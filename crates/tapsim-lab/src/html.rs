@@ -866,7 +866,7 @@ fn article(out: &mut String, index: usize, report: &Report) {
     if let Some(o) = &report.origin {
         facts.push(o.clone());
     }
-    facts.push(format!("seed {}", s.seed));
+    facts.push(report.seed_fact());
     facts.push(format!("profile {}", s.profile.name()));
     facts.push(format!(
         "hash cost {}",

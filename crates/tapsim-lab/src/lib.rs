@@ -1,7 +1,8 @@
 //! Training labs: scenario files, a runner that checks what each step expects, and
 //! reports as transcripts or JSON lines.
 //!
-//! A scenario describes a tenant (seed, profile, switches, hash cost, lockout), its users
+//! A scenario describes a tenant (seed, profile, switches, hash cost, lockout), or several
+//! side by side with external guests linked to their home accounts (spec S10), its users
 //! and groups, an initial policy, and a timeline of steps: the clock moves, admins
 //! change the policy and create, read and delete passes, users sign in and register
 //! methods, devices get lost, logs get printed. Each step can say what it expects; a

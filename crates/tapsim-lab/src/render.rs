@@ -441,7 +441,7 @@ impl Report {
         if let Some(o) = &self.origin {
             facts.push(visible(o));
         }
-        facts.push(format!("seed {}", s.seed));
+        facts.push(self.seed_fact());
         facts.push(format!("profile {}", s.profile.name()));
         facts.push(format!(
             "hash cost {}",

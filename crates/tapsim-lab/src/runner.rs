@@ -248,6 +248,24 @@ impl Report {
             .collect()
     }
 
+    /// The seed, as the report's heading says it: `seed 7`, or with several tenants
+    /// `tenants contoso (seed 1), fabrikam (seed 2)`.
+    pub(crate) fn seed_fact(&self) -> String {
+        if self.tenant_names.is_empty() {
+            return format!("seed {}", self.settings.seed);
+        }
+        let seeds = std::iter::once(&self.settings)
+            .chain(&self.settings.other_tenants)
+            .map(|s| s.seed);
+        let tenants: Vec<String> = self
+            .tenant_names
+            .iter()
+            .zip(seeds)
+            .map(|(n, s)| format!("{n} (seed {s})"))
+            .collect();
+        format!("tenants {}", tenants.join(", "))
+    }
+
     /// The tenant whose log a `print_log` step printed.
     pub fn printed_tenant(&self, step: &StepReport) -> &Tenant {
         match step.printed_tenant {

@@ -38,8 +38,9 @@ impl Format {
     }
 }
 
-/// A training scenario: a tenant, its users and groups, an optional initial policy, and
-/// a timeline of steps with what each should do.
+/// A training scenario: a tenant (or several, with external guests linked to their home
+/// accounts), its users and groups, an optional initial policy, and a timeline of steps
+/// with what each should do.
 ///
 /// Parse one with [`Scenario::parse`] (or [`Scenario::from_toml`],
 /// [`Scenario::from_json`]); run it with [`Scenario::run`](Scenario::run). Parsing checks

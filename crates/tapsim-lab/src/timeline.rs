@@ -225,9 +225,10 @@ impl Recorder {
         let t = &mut self.timeline;
         t.steps.push(StepTime { number, at: before });
         t.end = now;
-        // With several tenants, a lane per user and tenant: `bob@fabrikam.com (contoso)`.
+        // With several tenants, a lane per user and tenant, the tenant first (a long
+        // lane label is cut at its end): `fabrikam: bob@fabrikam.com`.
         let lane = |upn: String| match label {
-            Some(l) => format!("{upn} ({l})"),
+            Some(l) => format!("{l}: {upn}"),
             None => upn,
         };
         let upn = |id: UserId| {

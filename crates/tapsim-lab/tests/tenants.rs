@@ -386,8 +386,8 @@ expect = { session = "ended" }
     assert_eq!(
         lanes,
         [
-            "bob_fabrikam.com#EXT#@contoso.com (contoso)",
-            "bob@fabrikam.com (fabrikam)"
+            "contoso: bob_fabrikam.com#EXT#@contoso.com",
+            "fabrikam: bob@fabrikam.com"
         ],
         "the guest's session and the home session it rests on"
     );
@@ -497,6 +497,10 @@ fn a_scenario_of_several_tenants_reports_each_tenant() {
     );
     let report = run_toml(&src);
     let text = report.to_text(TextOptions::new());
+    assert!(
+        text.contains("tenants contoso (seed 1), fabrikam (seed 2) · profile Current"),
+        "{text}"
+    );
     for heading in [
         "Sign-in log of contoso (1 records",
         "Audit log of contoso (0 records",
@@ -525,11 +529,12 @@ fn a_scenario_of_several_tenants_reports_each_tenant() {
         "fabrikam.com"
     );
     let html = report.to_html();
+    assert!(html.contains("tenants contoso (seed 1), fabrikam (seed 2)"));
     assert!(html.contains("<h3>Sign-in log of contoso (1 records)</h3>"));
     assert!(html.contains("<h3>Audit log of fabrikam (2 records)</h3>"));
     // Timeline lanes say whose tenant: Bob at home, and his guest account in Contoso.
-    assert!(html.contains("bob@fabrikam.com (fabrikam)"));
-    assert!(html.contains("bob_fabrikam.com#EXT#@contoso.com (contoso)"));
+    assert!(html.contains("fabrikam: bob@fabrikam.com"));
+    assert!(html.contains("contoso: bob_fabrikam.com#EXT#@contoso.com"));
     let lanes: Vec<&str> = report
         .timeline
         .attempts
@@ -540,8 +545,8 @@ fn a_scenario_of_several_tenants_reports_each_tenant() {
     assert_eq!(
         lanes,
         [
-            "bob_fabrikam.com#EXT#@contoso.com (contoso)",
-            "bob@fabrikam.com (fabrikam)"
+            "contoso: bob_fabrikam.com#EXT#@contoso.com",
+            "fabrikam: bob@fabrikam.com"
         ]
     );
 }
@@ -584,6 +589,37 @@ password = "pw"
     assert_green(&one);
     assert!(one.tenant_names.is_empty());
     assert_eq!(one.settings.domain, "contoso.com");
+}
+
+#[test]
+fn several_tenants_read_the_same_from_json() {
+    let json = r#"{
+        "tenants": [
+            {"name": "contoso", "seed": 1, "trust_mfa_from": ["fabrikam"]},
+            {"name": "fabrikam", "seed": 2}
+        ],
+        "users": [
+            {"upn": "fiona@fabrikam.com", "tenant": "fabrikam",
+             "roles": ["Authentication Policy Administrator", "Authentication Administrator"]},
+            {"upn": "bob@fabrikam.com", "tenant": "fabrikam"}
+        ],
+        "guests": [{"home": "bob@fabrikam.com"}],
+        "policy": {"actor": "fiona@fabrikam.com", "state": "enabled"},
+        "steps": [
+            {"do": "create_pass", "actor": "fiona@fabrikam.com", "user": "bob@fabrikam.com", "name": "p"},
+            {"do": "sign_in", "tenant": "contoso", "pass": "p", "expect": {"mfa": true}}
+        ]
+    }"#;
+    let scenario = Scenario::from_json(json).unwrap();
+    assert_eq!(scenario.guests[0].upn, "bob_fabrikam.com#EXT#@contoso.com");
+    assert_eq!(scenario.tenant.trust_mfa_from, [1]);
+    let report = scenario.run(&fast()).unwrap();
+    assert_green(&report);
+    let err =
+        Scenario::from_json(&json.replace("\"tenant\": \"contoso\"", "\"tenant\": \"contosso\""))
+            .unwrap_err();
+    assert_eq!(err.diagnostics[0].message, "unknown tenant `contosso`");
+    assert_eq!(err.diagnostics[0].path, "step 2.tenant");
 }
 
 // ---- The built-in lab --------------------------------------------------------------
