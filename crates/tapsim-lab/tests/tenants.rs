@@ -880,6 +880,32 @@ fn steps_that_cross_tenants_are_errors() {
         };
         assert_eq!(d.location.map(|l| l.line), Some(at), "{steps}");
     }
+    // A pass is read or deleted in the tenant of its user.
+    let d = one_error(&format!(
+        "{base}[[steps]]\ndo = \"create_pass\"\nactor = \"bob@fabrikam.com\"\nuser = \"bob@fabrikam.com\"\nname = \"bobs\"\nexpect = \"any\"\n[[steps]]\ndo = \"delete_pass\"\nactor = \"pat@contoso.com\"\npass = \"bobs\"\n"
+    ));
+    assert_eq!(
+        d.message,
+        "pat@contoso.com is an admin of `contoso`, but bob@fabrikam.com is a user of `fabrikam`: an admin acts in their own tenant"
+    );
+    assert_eq!(d.path, "step 2");
+    // An admin acting on the home account of one of their guests is told the guest's name.
+    let d = one_error(&format!(
+        "{base}[[guests]]\nhome = \"bob@fabrikam.com\"\n[[steps]]\ndo = \"revoke_sessions\"\nactor = \"pat@contoso.com\"\nuser = \"bob@fabrikam.com\"\n"
+    ));
+    assert_eq!(
+        d.help.as_deref(),
+        Some("in `contoso`, bob@fabrikam.com is the guest `bob_fabrikam.com#EXT#@contoso.com`")
+    );
+    // Group members live in the group's tenant, in the setup too.
+    let d = one_error(&format!(
+        "{base}[[groups]]\nname = \"Fabrikam staff\"\nusers = [\"bob@fabrikam.com\"]\n"
+    ));
+    assert_eq!(
+        d.message,
+        "group \"Fabrikam staff\" is in `contoso`, but `bob@fabrikam.com` is a user of `fabrikam`"
+    );
+    assert_eq!(d.path, "groups[1]");
     // `set_mfa_trust` needs `from`, naming a tenant.
     let d = one_error(&format!("{base}[[steps]]\ndo = \"set_mfa_trust\"\n"));
     assert_eq!(d.message, "missing field `from`");

@@ -29,8 +29,9 @@ pub(super) struct Tenancy {
     users: BTreeMap<String, usize>,
     /// Group name to the group's tenant.
     groups: BTreeMap<String, usize>,
-    /// Lowercased home principal name to the resource tenants it is a guest of.
-    homes: BTreeMap<String, Vec<usize>>,
+    /// Lowercased home principal name to the resource tenants it is a guest of, with
+    /// the guest's principal name there.
+    homes: BTreeMap<String, Vec<(usize, String)>>,
 }
 
 impl Tenancy {
@@ -391,7 +392,7 @@ impl Cx<'_> {
             return None;
         }
         if let Some(rs) = self.env.tenancy.homes.get(&home.to_lowercase())
-            && rs.contains(&resource)
+            && rs.iter().any(|(r, _)| *r == resource)
         {
             self.err(
                 K::DuplicateName,
@@ -412,7 +413,7 @@ impl Cx<'_> {
             .homes
             .entry(home.to_lowercase())
             .or_default()
-            .push(resource);
+            .push((resource, upn.clone()));
         let user = UserSpec {
             display_name: display_name
                 .unwrap_or_else(|| home.split('@').next().unwrap_or_default().to_owned()),
@@ -500,7 +501,7 @@ impl Cx<'_> {
                 }
             }
         }
-        for g in &s.groups {
+        for (i, g) in s.groups.iter().enumerate() {
             for u in &g.users {
                 if ty(self, u) != g.tenant {
                     let msg = format!(
@@ -509,7 +510,7 @@ impl Cx<'_> {
                         self.env.tenancy.name(g.tenant),
                         self.env.tenancy.name(ty(self, u))
                     );
-                    self.push(&format!("groups[{}]", g.name), None, msg, None);
+                    self.push(&format!("groups[{i}]"), None, msg, None);
                 }
             }
             for inner in &g.groups {
@@ -521,10 +522,21 @@ impl Cx<'_> {
                         self.env.tenancy.name(g.tenant),
                         self.env.tenancy.name(it)
                     );
-                    self.push(&format!("groups[{}]", g.name), None, msg, None);
+                    self.push(&format!("groups[{i}]"), None, msg, None);
                 }
             }
         }
+        // Whose each named pass is.
+        let pass_owner = |name: &str| {
+            s.steps.iter().find_map(|st| match &st.action {
+                Action::CreatePass {
+                    user,
+                    name: Some(n),
+                    ..
+                } if n == name => Some(user.as_str()),
+                _ => None,
+            })
+        };
         for step in &s.steps {
             let path = format!("step {}", step.number);
             let loc = step.location;
@@ -533,6 +545,12 @@ impl Cx<'_> {
                 | Action::ListPasses { actor, user }
                 | Action::ListMethods { actor, user }
                 | Action::RevokeSessions { actor, user } => vec![(actor, user)],
+                Action::GetPass { actor, pass } | Action::DeletePass { actor, pass } => {
+                    pass_owner(pass)
+                        .map(|u| (actor.as_str(), u))
+                        .into_iter()
+                        .collect()
+                }
                 _ => Vec::new(),
             };
             for (actor, user) in pairs {
@@ -543,10 +561,19 @@ impl Cx<'_> {
                         self.env.tenancy.name(a),
                         self.env.tenancy.name(u)
                     );
-                    let help = (u != 0 || a != 0).then(|| {
-                        "to act on a guest, name the guest's principal name in the resource tenant"
-                            .to_owned()
-                    });
+                    // A home account with a guest in the admin's tenant: name the guest.
+                    let help = self
+                        .env
+                        .tenancy
+                        .homes
+                        .get(&user.to_lowercase())
+                        .and_then(|rs| rs.iter().find(|(t, _)| *t == a))
+                        .map(|(_, guest)| {
+                            format!(
+                                "in `{}`, {user} is the guest `{guest}`",
+                                self.env.tenancy.name(a)
+                            )
+                        });
                     self.push(&path, loc, msg, help);
                 }
             }
@@ -592,7 +619,7 @@ impl Cx<'_> {
                             .tenancy
                             .homes
                             .get(&user.to_lowercase())
-                            .is_some_and(|rs| rs.contains(&r));
+                            .is_some_and(|rs| rs.iter().any(|(t, _)| *t == r));
                         if !own && !guest {
                             let msg = format!(
                                 "{user} is neither a user of `{}` nor the home account of one of its guests",
