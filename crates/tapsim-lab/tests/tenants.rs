@@ -732,6 +732,16 @@ fn an_unknown_tenant_is_a_located_error_with_a_suggestion() {
         d.help.as_deref(),
         Some("the tenants are `contoso`, `fabrikam`")
     );
+    // A misspelt key gets a suggestion, in users and steps.
+    let d = one_error(&format!(
+        "{TWO}[[users]]\nupn = \"bob@fabrikam.com\"\ntenat = \"fabrikam\"\n"
+    ));
+    assert_eq!(d.message, "unknown field `tenat`");
+    assert_eq!(d.help.as_deref(), Some("did you mean `tenant`?"));
+    let d = one_error(&format!(
+        "{TWO}[[steps]]\ndo = \"print_log\"\nlog = \"audit\"\ntenat = \"fabrikam\"\n"
+    ));
+    assert_eq!(d.help.as_deref(), Some("did you mean `tenant`?"));
     // A single-tenant file has no tenant to name.
     let d = one_error("[[users]]\nupn = \"ada@contoso.com\"\ntenant = \"contoso\"\n");
     assert_eq!(d.message, "unknown tenant `contoso`");

@@ -263,9 +263,13 @@ impl Cx<'_> {
 
     /// The tenant a table names with `key`, if it names one (and it exists).
     fn tenant_key(&mut self, t: &mut Tab<'_>, key: &'static str) -> Option<usize> {
-        // An absent key is not asked for, so that single-tenant files get exactly the
-        // messages they always got (the list of expected keys included).
+        // An absent key is not asked for in a single-tenant file, so that it gets exactly
+        // the messages it always got (the list of expected keys included); with several
+        // tenants it is, so that a misspelt `tenant` gets a suggestion.
         if !t.entries.iter().any(|e| e.key == key) {
+            if !self.env.tenancy.names.is_empty() {
+                t.known.push(key);
+            }
             return None;
         }
         let node = t.get(key)?;
