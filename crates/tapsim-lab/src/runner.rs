@@ -1,5 +1,6 @@
-//! Runs a scenario against a [`Tenant`] and reports each step: what happened, why, and
-//! whether the expectation held.
+//! Runs a scenario against its tenants (a [`World`]: one [`Tenant`], or several with
+//! external guests signing in across them) and reports each step: what happened, why,
+//! and whether the expectation held.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
