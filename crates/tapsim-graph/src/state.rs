@@ -184,7 +184,7 @@ impl Sim {
         config: &ServerConfig,
         scenario: Option<&Scenario>,
     ) -> Result<Sim, ApiError> {
-        let (tenant, manual, devices) = match scenario {
+        let (tenant, others, manual, devices) = match scenario {
             Some(s) => {
                 let mut options = RunOptions::new().seed(config.seed);
                 if let Some(p) = config.profile {
@@ -196,7 +196,14 @@ impl Sim {
                 let setup = s
                     .setup(&options)
                     .map_err(|e| ApiError::invalid_request(e.to_string()))?;
-                (setup.tenant, setup.clock, setup.devices)
+                // A scenario of several tenants (`[[tenants]]`): the first is the main
+                // tenant, the others sit beside it as `POST /_tapsim/tenants` would add them.
+                (
+                    setup.tenant,
+                    setup.other_tenants,
+                    setup.clock,
+                    setup.devices,
+                )
             }
             None => {
                 let clock = ManualClock::new(match config.clock {
@@ -214,7 +221,7 @@ impl Sim {
                 tenant.add_user(
                     NewUser::member(DEFAULT_ADMIN, "Tenant Admin").role(Role::GlobalAdministrator),
                 )?;
-                (tenant, clock, BTreeMap::new())
+                (tenant, Vec::new(), clock, BTreeMap::new())
             }
         };
         let clock = match config.clock {
@@ -228,6 +235,9 @@ impl Sim {
         let main = tenant.id();
         let mut world = World::new();
         world.add(tenant)?;
+        for other in others {
+            world.add(other.fork_with_clock(clock.shared()))?;
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x7461_7073_696d_4854);
         let devices = devices
             .into_values()

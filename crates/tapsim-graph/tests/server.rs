@@ -1009,6 +1009,55 @@ async fn control_scenario_replaces_the_state_with_a_setup() {
 }
 
 #[tokio::test]
+async fn s10_a_scenario_of_several_tenants_loads_every_tenant_and_its_guests() {
+    let s = Server::new();
+    let toml = r#"
+        [[tenants]]
+        name = "contoso"
+        [[tenants]]
+        name = "fabrikam"
+        [[users]]
+        upn = "fiona@fabrikam.com"
+        tenant = "fabrikam"
+        roles = ["Authentication Policy Administrator"]
+        [[users]]
+        upn = "bob@fabrikam.com"
+        tenant = "fabrikam"
+        password = "bob-password"
+        [[guests]]
+        home = "bob@fabrikam.com"
+    "#;
+    let a = s
+        .request(
+            Request::post("/_tapsim/scenario")
+                .header("content-type", "application/toml")
+                .body(Body::from(toml))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let tenants = s.control(Method::GET, "/tenants", json!(null)).await;
+    let domains: Vec<&str> = tenants.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["domain"].as_str().unwrap())
+        .collect();
+    assert_eq!(domains.len(), 2, "{}", tenants.text);
+    assert!(domains.contains(&"contoso.com") && domains.contains(&"fabrikam.com"));
+    // The guest link holds: Bob signs in to Contoso with his Fabrikam password.
+    let guest = s
+        .control(
+            Method::POST,
+            "/signIns",
+            json!({"userPrincipalName": "bob@fabrikam.com", "password": "bob-password", "tenant": "contoso.com"}),
+        )
+        .await;
+    assert_eq!(guest.status, 200, "{}", guest.text);
+    assert_eq!(guest.body["decision"], "allowed", "{}", guest.text);
+}
+
+#[tokio::test]
 async fn control_snapshot_round_trips_and_restores_validated() {
     let c = cast().await;
     c.server.post(PASSES, &c.helpdesk, json!({})).await;

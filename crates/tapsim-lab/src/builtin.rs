@@ -50,7 +50,7 @@ macro_rules! lab_file {
     };
 }
 
-static LABS: [BuiltinLab; 6] = [
+static LABS: [BuiltinLab; 7] = [
     BuiltinLab {
         id: "account-recovery",
         title: "Account recovery with a Temporary Access Pass",
@@ -95,6 +95,13 @@ static LABS: [BuiltinLab; 6] = [
         title: "Lockout after failed attempts",
         summary: "Failed sign-ins lock the account, each lockout longer, and locked attempts consume nothing",
         scenarios: &[lab_file!("lockout.toml")],
+    },
+    BuiltinLab {
+        id: "guests-across-tenants",
+        title: "A guest signs in with a pass from home",
+        summary: "An external guest signs in to a resource tenant with a pass from the home tenant: \
+                  MFA only with cross-tenant trust, one-time use and logs on both sides, and whose revocation counts",
+        scenarios: &[lab_file!("guests-across-tenants.toml")],
     },
 ];
 

@@ -18,6 +18,9 @@ use tapsim::{
     DenialReason, ErrorCode, HashCost, LockoutSettings, MethodKind, PolicyState, Profile, Role,
     Secret, SessionEndReason, UsabilityReason, UserType,
 };
+pub use tenants::MAX_TENANTS;
+
+mod tenants;
 
 /// The largest scenario file, in bytes.
 pub const MAX_SCENARIO_BYTES: usize = 1 << 20;
@@ -63,6 +66,8 @@ pub(crate) fn decode(source: &str, format: Format) -> Result<Scenario, ScenarioE
             ("users", MAX_USERS),
             ("groups", MAX_GROUPS),
             ("steps", MAX_STEPS),
+            ("tenants", MAX_TENANTS),
+            ("guests", MAX_USERS),
         ] {
             let n = entries
                 .iter()
@@ -174,6 +179,8 @@ struct Env {
     names: BTreeMap<(NameKind, String), Named>,
     /// Names that later steps define: for "it is created only in step N".
     later: BTreeMap<(NameKind, String), usize>,
+    /// The tenants, and where each user and group lives.
+    tenancy: tenants::Tenancy,
 }
 
 struct Cx<'s> {
@@ -648,13 +655,40 @@ impl<'s> Cx<'s> {
         let mut t = self.table(root, Path::default())?;
         let title = self.opt_text(&mut t, "title");
         let about = self.opt_text(&mut t, "about");
-        let tenant = match t.get("tenant") {
-            Some(n) => self.tenant(n, Path::default().key("tenant")),
-            None => Some(default_tenant()),
+        let (tenant, other_tenants) = match (t.get("tenant"), t.get("tenants")) {
+            (Some(n), None) => (self.tenant(n, Path::default().key("tenant")), Vec::new()),
+            (None, Some(n)) => match self.tenants_section(n, Path::default().key("tenants")) {
+                Some((first, others)) => (Some(first), others),
+                None => (None, Vec::new()),
+            },
+            (None, None) => (Some(default_tenant()), Vec::new()),
+            (Some(n), Some(_)) => {
+                let msg =
+                    "declare one tenant with `[tenant]` or several with `[[tenants]]`, not both"
+                        .to_owned();
+                self.err(
+                    K::Inconsistent,
+                    &Path::default().key("tenant"),
+                    &n.span,
+                    msg,
+                    None,
+                );
+                (None, Vec::new())
+            }
         };
-        let users = match t.get("users") {
+        let mut users = match t.get("users") {
             Some(n) => self.users(n, Path::default().key("users")),
             None => Vec::new(),
+        };
+        let guests = match (t.get("guests"), &tenant) {
+            (Some(n), Some(first)) => {
+                let all: Vec<&TenantSpec> = std::iter::once(first).chain(&other_tenants).collect();
+                let (guests, guest_users) =
+                    self.guests_section(n, Path::default().key("guests"), &all);
+                users.extend(guest_users);
+                guests
+            }
+            _ => Vec::new(),
         };
         let groups = match t.get("groups") {
             Some(n) => self.groups(n, Path::default().key("groups")),
@@ -668,16 +702,20 @@ impl<'s> Cx<'s> {
             None => Vec::new(),
         };
         self.finish(t);
-        Some(Scenario {
+        let scenario = Scenario {
             title: title.unwrap_or_else(|| "Untitled scenario".to_owned()),
             about,
             origin: None,
             tenant: tenant?,
+            other_tenants,
             users,
             groups,
             policy,
+            guests,
             steps,
-        })
+        };
+        self.check_tenancy(&scenario);
+        Some(scenario)
     }
 
     fn tenant(&mut self, node: &Node, path: Path) -> Option<TenantSpec> {
@@ -851,6 +889,7 @@ impl<'s> Cx<'s> {
                 self.env.users.insert(upn.to_lowercase(), upn.clone());
             }
         }
+        let tenant = self.user_tenant(&mut t, upn.as_ref());
         let display_name = self.opt_text(&mut t, "name");
         let user_type = match t.get("type") {
             Some(n) => self.pick(
@@ -903,6 +942,7 @@ impl<'s> Cx<'s> {
             roles,
             password,
             methods,
+            tenant,
         })
     }
 
@@ -1001,6 +1041,7 @@ impl<'s> Cx<'s> {
     fn group(&mut self, node: &Node, path: Path) -> Option<GroupSpec> {
         let mut t = self.table(node, path)?;
         let name = self.req_text(&mut t, "name");
+        let tenant = self.group_tenant(&mut t, name.as_ref());
         let mut users = Vec::new();
         for (upn, p, span) in self.text_list(&mut t, "users") {
             if let Some(u) = self.user_named(&upn, &p, &span) {
@@ -1018,6 +1059,7 @@ impl<'s> Cx<'s> {
             name: name?,
             users,
             groups,
+            tenant,
         })
     }
 
@@ -1174,6 +1216,7 @@ impl<'s> Cx<'s> {
             }
             Some(k) => self.action(&mut t, k, number),
         };
+        let tenant = self.step_tenant(&mut t, kind.as_deref());
         let expect = match t.get("expect") {
             Some(n) => self.expect(n, path.key("expect"), action.as_ref()),
             None => Some(Expect::default()),
@@ -1184,6 +1227,7 @@ impl<'s> Cx<'s> {
             location,
             say,
             rules,
+            tenant,
             action: action?,
             expect: expect?,
         })
@@ -1423,6 +1467,7 @@ impl<'s> Cx<'s> {
                     )?,
                 }
             }
+            "revoke_sessions" | "set_mfa_trust" => self.tenancy_action(t, kind)?,
             other => {
                 let span = t
                     .entries
@@ -1877,6 +1922,8 @@ pub(crate) fn result_text(r: Option<ExpectedResult>) -> String {
 
 fn default_tenant() -> TenantSpec {
     TenantSpec {
+        name: None,
+        trust_mfa_from: Vec::new(),
         seed: 0,
         profile: Profile::Current,
         switches: SwitchOverrides::default(),

@@ -866,7 +866,7 @@ fn article(out: &mut String, index: usize, report: &Report) {
     if let Some(o) = &report.origin {
         facts.push(o.clone());
     }
-    facts.push(format!("seed {}", s.seed));
+    facts.push(report.seed_fact());
     facts.push(format!("profile {}", s.profile.name()));
     facts.push(format!(
         "hash cost {}",
@@ -908,22 +908,26 @@ fn article(out: &mut String, index: usize, report: &Report) {
         step_html(out, &id, step);
     }
     out.push_str("</ol>");
-    let signs = report.tenant.sign_in_log();
-    let _ = write!(out, "<h3>Sign-in log ({} records)</h3>", signs.len());
-    table_html(
-        out,
-        "Sign-in log, oldest first",
-        &SIGN_IN_HEADERS,
-        &sign_in_rows(signs, Times::Full),
-    );
-    let audit = report.tenant.audit_log();
-    let _ = write!(out, "<h3>Audit log ({} records)</h3>", audit.len());
-    table_html(
-        out,
-        "Audit log, oldest first",
-        &AUDIT_HEADERS,
-        &audit_rows(report, audit, Times::Full),
-    );
+    // Each tenant's logs (several tenants: "Sign-in log of X").
+    for (name, tenant) in report.tenants() {
+        let of = name.map(|n| format!(" of {}", esc(n))).unwrap_or_default();
+        let signs = tenant.sign_in_log();
+        let _ = write!(out, "<h3>Sign-in log{of} ({} records)</h3>", signs.len());
+        table_html(
+            out,
+            "Sign-in log, oldest first",
+            &SIGN_IN_HEADERS,
+            &sign_in_rows(signs, Times::Full),
+        );
+        let audit = tenant.audit_log();
+        let _ = write!(out, "<h3>Audit log{of} ({} records)</h3>", audit.len());
+        table_html(
+            out,
+            "Audit log, oldest first",
+            &AUDIT_HEADERS,
+            &audit_rows(report, audit, Times::Full),
+        );
+    }
     let (all, failed) = report.expectation_counts();
     let result = if failed == 0 {
         format!(

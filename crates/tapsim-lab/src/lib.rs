@@ -1,7 +1,8 @@
 //! Training labs: scenario files, a runner that checks what each step expects, and
 //! reports as transcripts or JSON lines.
 //!
-//! A scenario describes a tenant (seed, profile, switches, hash cost, lockout), its users
+//! A scenario describes a tenant (seed, profile, switches, hash cost, lockout), or several
+//! side by side with external guests linked to their home accounts (spec S10), its users
 //! and groups, an initial policy, and a timeline of steps: the clock moves, admins
 //! change the policy and create, read and delete passes, users sign in and register
 //! methods, devices get lost, logs get printed. Each step can say what it expects; a
@@ -53,14 +54,14 @@ mod timeline;
 pub use builtin::{
     BuiltinLab, BuiltinScenario, DEFAULT_LAB, builtin_lab, builtin_labs, closest_builtin_lab,
 };
-pub use decode::{MAX_GROUPS, MAX_SCENARIO_BYTES, MAX_STEPS, MAX_USERS};
+pub use decode::{MAX_GROUPS, MAX_SCENARIO_BYTES, MAX_STEPS, MAX_TENANTS, MAX_USERS};
 pub use error::{Diagnostic, DiagnosticKind, LabError, Location, ScenarioError, SetupError};
 pub use html::html_report;
 pub use render::{DEFAULT_WIDTH, TextOptions};
 pub use runner::{ExpectationCheck, Outcome, Report, RunOptions, Settings, Setup, StepReport};
 pub use scenario::{
     Action, AuditExpectation, AuditMatch, Expect, ExpectedResult, ExpectedSession, Format,
-    GroupSpec, LogKind, MemberName, MethodSpec, PolicyChange, PolicySpec, Scenario,
+    GroupSpec, GuestSpec, LogKind, MemberName, MethodSpec, PolicyChange, PolicySpec, Scenario,
     SignInLogExpectation, SignInWith, Step, SwitchOverrides, TargetName, TenantSpec, TimeSpec,
     UserSpec,
 };

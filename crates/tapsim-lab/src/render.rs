@@ -274,7 +274,12 @@ fn short_time(t: &DateTime<Utc>) -> String {
 
 fn upn_of(report: &Report, id: Option<&str>) -> String {
     id.and_then(|id| id.parse::<UserId>().ok())
-        .and_then(|id| report.tenant.directory().user(id))
+        .and_then(|id| {
+            report
+                .tenants()
+                .into_iter()
+                .find_map(|(_, t)| t.directory().user(id))
+        })
         .map_or_else(
             || id.unwrap_or("").to_owned(),
             |u| u.user_principal_name().to_owned(),
@@ -436,7 +441,7 @@ impl Report {
         if let Some(o) = &self.origin {
             facts.push(visible(o));
         }
-        facts.push(format!("seed {}", s.seed));
+        facts.push(self.seed_fact());
         facts.push(format!("profile {}", s.profile.name()));
         facts.push(format!(
             "hash cost {}",
@@ -492,22 +497,24 @@ impl Report {
             }
             self.step_text(&mut out, step, &mut last_at, p, options);
         }
-        if !options.quiet {
-            let signs = self.tenant.sign_in_log();
+        // Each tenant's logs (one tenant: "Sign-in log"; several: "Sign-in log of X").
+        for (name, tenant) in self.tenants().into_iter().filter(|_| !options.quiet) {
+            let of = name.map(|n| format!(" of {n}")).unwrap_or_default();
+            let signs = tenant.sign_in_log();
             let (times, day) = Times::fit(signs.iter().map(|r| r.created_date_time));
             let _ = writeln!(
                 out,
                 "\n{}",
-                p.bold(&log_heading("Sign-in log", signs.len(), day))
+                p.bold(&log_heading(&format!("Sign-in log{of}"), signs.len(), day))
             );
             let rows = visible_rows(sign_in_rows(signs, times));
             table(&mut out, "  ", &SIGN_IN_HEADERS, &rows, p, width);
-            let audit = self.tenant.audit_log();
+            let audit = tenant.audit_log();
             let (times, day) = Times::fit(audit.iter().map(|r| r.activity_date_time));
             let _ = writeln!(
                 out,
                 "\n{}",
-                p.bold(&log_heading("Audit log", audit.len(), day))
+                p.bold(&log_heading(&format!("Audit log{of}"), audit.len(), day))
             );
             let rows = visible_rows(audit_rows(self, audit, times));
             table(&mut out, "  ", &AUDIT_HEADERS, &rows, p, width);
@@ -728,12 +735,20 @@ impl Report {
         if let Some((log, n)) = step.printed_log {
             match log {
                 LogKind::SignIn if verbose => {
-                    let records = self.tenant.sign_in_log().get(..n).unwrap_or_default();
+                    let records = self
+                        .printed_tenant(step)
+                        .sign_in_log()
+                        .get(..n)
+                        .unwrap_or_default();
                     let rows = visible_rows(sign_in_rows(records, Times::Full));
                     table(out, "       ", &SIGN_IN_HEADERS, &rows, p, width);
                 }
                 LogKind::Audit if verbose => {
-                    let records = self.tenant.audit_log().get(..n).unwrap_or_default();
+                    let records = self
+                        .printed_tenant(step)
+                        .audit_log()
+                        .get(..n)
+                        .unwrap_or_default();
                     let rows = visible_rows(audit_rows(self, records, Times::Full));
                     table(out, "       ", &AUDIT_HEADERS, &rows, p, width);
                 }
@@ -771,10 +786,16 @@ impl Report {
                 if let Some((log, n)) = s.printed_log {
                     let records = match log {
                         LogKind::SignIn => serde_json::to_value(
-                            self.tenant.sign_in_log().get(..n).unwrap_or_default(),
+                            self.printed_tenant(s)
+                                .sign_in_log()
+                                .get(..n)
+                                .unwrap_or_default(),
                         ),
                         LogKind::Audit => serde_json::to_value(
-                            self.tenant.audit_log().get(..n).unwrap_or_default(),
+                            self.printed_tenant(s)
+                                .audit_log()
+                                .get(..n)
+                                .unwrap_or_default(),
                         ),
                     };
                     obj.insert("log".to_owned(), records.unwrap_or_default());
@@ -782,12 +803,23 @@ impl Report {
             }
             lines.push(v);
         }
-        if !quiet {
-            for r in self.tenant.sign_in_log() {
-                lines.push(json!({ "type": "signIn", "record": r }));
+        // With several tenants, each record says whose log it is in (`tenant`).
+        for (name, tenant) in self.tenants().into_iter().filter(|_| !quiet) {
+            for r in tenant.sign_in_log() {
+                let mut v = json!({ "type": "signIn", "record": r });
+                if let (Some(n), Some(o)) = (name, v.as_object_mut()) {
+                    o.insert("tenant".to_owned(), json!(n));
+                }
+                lines.push(v);
             }
-            for r in self.tenant.audit_log() {
-                lines.push(json!({ "type": "audit", "record": r }));
+        }
+        for (name, tenant) in self.tenants().into_iter().filter(|_| !quiet) {
+            for r in tenant.audit_log() {
+                let mut v = json!({ "type": "audit", "record": r });
+                if let (Some(n), Some(o)) = (name, v.as_object_mut()) {
+                    o.insert("tenant".to_owned(), json!(n));
+                }
+                lines.push(v);
             }
         }
         let (all, failed) = self.expectation_counts();

@@ -1,5 +1,6 @@
-//! Runs a scenario against a [`Tenant`] and reports each step: what happened, why, and
-//! whether the expectation held.
+//! Runs a scenario against its tenants (a [`World`]: one [`Tenant`], or several with
+//! external guests signing in across them) and reports each step: what happened, why,
+//! and whether the expectation held.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -17,7 +18,7 @@ use tapsim::{
     Check, Credential, DenialReason, Device, Error, ErrorCode, ExcludeTarget, GroupId, Guid,
     HashCost, IncludeTarget, LockoutSettings, ManualClock, Member, MethodId, MethodKind, NewUser,
     PassId, PassOptions, PolicyPatch, Profile, Secret, SessionId, SessionStatus, Switches,
-    TapPolicy, TargetId, TemporaryAccessPass, Tenant, TenantId, UsabilityReason, UserId,
+    TapPolicy, TargetId, TemporaryAccessPass, Tenant, TenantId, UsabilityReason, UserId, World,
 };
 
 /// Overrides for a run: what the command line's `--seed`, `--profile` and
@@ -87,6 +88,12 @@ pub struct Settings {
     /// The clock's first instant.
     #[serde(with = "tapsim::graph::datetime")]
     pub start: DateTime<Utc>,
+    /// The tenant's name, when the scenario declares several (`[[tenants]]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The settings of the tenants after the first, when there are several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_tenants: Vec<Settings>,
 }
 
 /// What a step came to.
@@ -191,6 +198,10 @@ pub struct StepReport {
     /// For `print_log`: which log, and how many records it held at this step.
     #[serde(skip)]
     pub printed_log: Option<(LogKind, usize)>,
+    /// For `print_log` in a scenario with several tenants: whose log, by index into
+    /// [`Report::tenants`].
+    #[serde(skip)]
+    pub printed_tenant: usize,
 }
 
 impl StepReport {
@@ -216,13 +227,54 @@ pub struct Report {
     pub setup: Vec<String>,
     /// The steps.
     pub steps: Vec<StepReport>,
-    /// The tenant as the run left it: its sign-in and audit logs, passes, sessions.
+    /// The tenant as the run left it: its sign-in and audit logs, passes, sessions (the
+    /// first tenant, when there are several).
     pub tenant: Tenant,
+    /// The tenants after the first as the run left them, when there are several.
+    pub other_tenants: Vec<Tenant>,
+    /// Every tenant's name, in order, when there are several (empty for one).
+    pub tenant_names: Vec<String>,
     /// Passes, sessions, sign-in attempts, policy changes and clock moves over time.
     pub timeline: Timeline,
 }
 
 impl Report {
+    /// Every tenant the run used, with its name when there are several: `tenant` first,
+    /// then `other_tenants`.
+    pub fn tenants(&self) -> Vec<(Option<&str>, &Tenant)> {
+        std::iter::once(&self.tenant)
+            .chain(&self.other_tenants)
+            .enumerate()
+            .map(|(i, t)| (self.tenant_names.get(i).map(String::as_str), t))
+            .collect()
+    }
+
+    /// The seed, as the report's heading says it: `seed 7`, or with several tenants
+    /// `tenants contoso (seed 1), fabrikam (seed 2)`.
+    pub(crate) fn seed_fact(&self) -> String {
+        if self.tenant_names.is_empty() {
+            return format!("seed {}", self.settings.seed);
+        }
+        let seeds = std::iter::once(&self.settings)
+            .chain(&self.settings.other_tenants)
+            .map(|s| s.seed);
+        let tenants: Vec<String> = self
+            .tenant_names
+            .iter()
+            .zip(seeds)
+            .map(|(n, s)| format!("{n} (seed {s})"))
+            .collect();
+        format!("tenants {}", tenants.join(", "))
+    }
+
+    /// The tenant whose log a `print_log` step printed.
+    pub fn printed_tenant(&self, step: &StepReport) -> &Tenant {
+        match step.printed_tenant {
+            0 => &self.tenant,
+            i => self.other_tenants.get(i - 1).unwrap_or(&self.tenant),
+        }
+    }
+
     /// Whether every step ran and every expectation held.
     pub fn passed(&self) -> bool {
         self.steps.iter().all(StepReport::passed)
@@ -294,6 +346,7 @@ impl Scenario {
     pub fn run(&self, options: &RunOptions) -> Result<Report, SetupError> {
         let mut runner = Runner::setup(self, options)?;
         let steps = self.steps.iter().map(|s| runner.step(s)).collect();
+        let (tenant, other_tenants) = runner.take_tenants();
         Ok(Report {
             title: self.title.clone(),
             about: self.about.clone(),
@@ -301,8 +354,14 @@ impl Scenario {
             settings: runner.settings,
             setup: runner.setup_lines,
             steps,
-            timeline: runner.timeline.finish(),
-            tenant: runner.tenant,
+            timeline: super::timeline::merge(runner.timelines),
+            tenant,
+            other_tenants,
+            tenant_names: if runner.multi {
+                runner.names
+            } else {
+                Vec::new()
+            },
         })
     }
 }
@@ -311,9 +370,12 @@ impl Scenario {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Setup {
-    /// The tenant, with the scenario's users, groups and initial policy.
+    /// The tenant, with the scenario's users, groups and initial policy (the first
+    /// tenant, when there are several).
     pub tenant: Tenant,
-    /// The tenant's manual clock, at the scenario's start.
+    /// The tenants after the first, when the scenario declares several.
+    pub other_tenants: Vec<Tenant>,
+    /// The tenants' manual clock, at the scenario's start.
     pub clock: ManualClock,
     /// The devices the scenario's users hold (`methods` in `[[users]]`), by name.
     pub devices: BTreeMap<String, Device>,
@@ -346,13 +408,15 @@ impl Scenario {
     /// [`SetupError`] when the tenant refuses the setup.
     pub fn setup(&self, options: &RunOptions) -> Result<Setup, SetupError> {
         let runner = Runner::setup(self, options)?;
+        let (tenant, other_tenants) = runner.take_tenants();
         let devices = runner
             .devices
             .into_iter()
             .filter_map(|(name, d)| d.held.map(|held| (name, held)))
             .collect();
         Ok(Setup {
-            tenant: runner.tenant,
+            tenant,
+            other_tenants,
             clock: runner.clock,
             devices,
             settings: runner.settings,
@@ -361,12 +425,14 @@ impl Scenario {
 }
 
 struct NamedPass {
+    tenant: usize,
     user: UserId,
     id: PassId,
     secret: Secret,
 }
 
 struct NamedDevice {
+    tenant: usize,
     user: UserId,
     method: MethodId,
     kind: MethodKind,
@@ -385,7 +451,13 @@ struct Observed {
 }
 
 struct Runner {
-    tenant: Tenant,
+    /// Every tenant, in the scenario's order (`ids[i]` is tenant `i`).
+    world: World,
+    ids: Vec<TenantId>,
+    /// The tenants' names (their domains for a single `[tenant]`).
+    names: Vec<String>,
+    /// Whether there are several tenants: messages then say which.
+    multi: bool,
     clock: ManualClock,
     settings: Settings,
     setup_lines: Vec<String>,
@@ -393,7 +465,8 @@ struct Runner {
     passes: BTreeMap<String, NamedPass>,
     sessions: BTreeMap<String, SessionId>,
     devices: BTreeMap<String, NamedDevice>,
-    timeline: Recorder,
+    /// One per tenant.
+    timelines: Vec<Recorder>,
 }
 
 /// What running an action produced.
@@ -453,39 +526,82 @@ impl Runner {
             path: path.to_owned(),
             error,
         };
-        let profile = options.profile.unwrap_or(spec.profile);
-        let switches = spec.switches.apply(Switches::from(profile));
-        let seed = options.seed.unwrap_or(spec.seed);
-        let hash_cost = options.hash_cost.unwrap_or(spec.hash_cost);
+        let multi = scenario.is_multi_tenant();
         let clock = ManualClock::new(spec.start);
-        let mut tenant = Tenant::builder()
-            .seed(seed)
-            .domain(spec.domain.clone())
-            .profile(profile)
-            .switches(switches)
-            .hash_cost(hash_cost)
-            .transitive_membership(spec.transitive_membership)
-            .lockout(spec.lockout)
-            .clock(clock.clone())
-            .build()
-            .map_err(|e| fail("tenant", e))?;
-        let settings = Settings {
-            tenant_id: tenant.id(),
-            domain: spec.domain.clone(),
-            seed,
-            profile,
-            switches,
-            hash_cost,
-            transitive_membership: spec.transitive_membership,
-            lockout: spec.lockout,
-            start: spec.start,
-        };
-        let mut lines = vec![format!(
-            "tenant {} ({}), clock at {}",
-            spec.domain,
-            tenant.id(),
-            format_datetime(&spec.start)
-        )];
+        let mut tenants = Vec::new();
+        let mut all_settings = Vec::new();
+        let mut names = Vec::new();
+        for (i, spec) in scenario.tenants().enumerate() {
+            let profile = options.profile.unwrap_or(spec.profile);
+            let switches = spec.switches.apply(Switches::from(profile));
+            // With several tenants, an overriding seed gives each its own, in order.
+            let seed = options.seed.map_or(spec.seed, |s| s.wrapping_add(i as u64));
+            let hash_cost = options.hash_cost.unwrap_or(spec.hash_cost);
+            let path = if multi {
+                format!("tenants[{i}]")
+            } else {
+                "tenant".to_owned()
+            };
+            let tenant = Tenant::builder()
+                .seed(seed)
+                .domain(spec.domain.clone())
+                .profile(profile)
+                .switches(switches)
+                .hash_cost(hash_cost)
+                .transitive_membership(spec.transitive_membership)
+                .lockout(spec.lockout)
+                .clock(clock.clone())
+                .build()
+                .map_err(|e| fail(&path, e))?;
+            all_settings.push(Settings {
+                tenant_id: tenant.id(),
+                domain: spec.domain.clone(),
+                seed,
+                profile,
+                switches,
+                hash_cost,
+                transitive_membership: spec.transitive_membership,
+                lockout: spec.lockout,
+                start: scenario.tenant.start,
+                name: spec.name.clone().filter(|_| multi),
+                other_tenants: Vec::new(),
+            });
+            names.push(spec.name.clone().unwrap_or_else(|| spec.domain.clone()));
+            tenants.push(tenant);
+        }
+        let mut lines = Vec::new();
+        for (i, (spec, t)) in scenario.tenants().zip(&tenants).enumerate() {
+            if !multi {
+                lines.push(format!(
+                    "tenant {} ({}), clock at {}",
+                    spec.domain,
+                    t.id(),
+                    format_datetime(&spec.start)
+                ));
+                continue;
+            }
+            let mut line = format!("tenant {}: {} ({})", names[i], spec.domain, t.id());
+            if i == 0 {
+                line.push_str(&format!(", clock at {}", format_datetime(&spec.start)));
+            }
+            if !spec.trust_mfa_from.is_empty() {
+                let from: Vec<&str> = spec
+                    .trust_mfa_from
+                    .iter()
+                    .filter_map(|j| names.get(*j).map(String::as_str))
+                    .collect();
+                line.push_str(&format!(", trusts MFA from {}", from.join(", ")));
+            }
+            lines.push(line);
+        }
+        let tenant_ids: Vec<TenantId> = tenants.iter().map(Tenant::id).collect();
+        for (i, spec) in scenario.tenants().enumerate() {
+            for j in &spec.trust_mfa_from {
+                if let (Some(t), Some(home)) = (tenants.get_mut(i), tenant_ids.get(*j)) {
+                    t.set_inbound_mfa_trust(*home, true);
+                }
+            }
+        }
         let mut devices = BTreeMap::new();
         for (i, u) in scenario.users.iter().enumerate() {
             let mut new = NewUser::member(u.upn.clone(), u.display_name.clone())
@@ -498,6 +614,9 @@ impl Runner {
             if let Some(p) = &u.password {
                 new = new.password(p.clone());
             }
+            let tenant = tenants
+                .get_mut(u.tenant)
+                .ok_or_else(|| fail(&format!("users[{i}]"), unknown_tenant(u.tenant)))?;
             let id = tenant
                 .add_user(new)
                 .map_err(|e| fail(&format!("users[{i}]"), e))?;
@@ -509,6 +628,9 @@ impl Runner {
                         .and_then(|v| v.as_str().map(str::to_owned))
                         .unwrap_or_default(),
                 );
+            }
+            if let Some(g) = scenario.guests.iter().find(|g| g.upn == u.upn) {
+                facts.push(format!("home account {}", g.home));
             }
             facts.extend(u.roles.iter().map(|r| r.display_name().to_owned()));
             if u.federated {
@@ -531,6 +653,7 @@ impl Runner {
                 devices.insert(
                     m.device.clone(),
                     NamedDevice {
+                        tenant: u.tenant,
                         user: id,
                         method: device.method(),
                         kind: m.kind,
@@ -543,16 +666,30 @@ impl Runner {
             } else {
                 facts.join(", ")
             };
-            lines.push(format!("user {} \"{}\": {facts}", u.upn, u.display_name));
+            let of = if multi {
+                format!(" in {}", names[u.tenant])
+            } else {
+                String::new()
+            };
+            lines.push(format!(
+                "user {} \"{}\"{of}: {facts}",
+                u.upn, u.display_name
+            ));
         }
         let mut groups = BTreeMap::new();
         for g in &scenario.groups {
+            let tenant = tenants
+                .get_mut(g.tenant)
+                .ok_or_else(|| fail("groups", unknown_tenant(g.tenant)))?;
             groups.insert(g.name.clone(), tenant.add_group(g.name.clone()));
         }
         for (i, g) in scenario.groups.iter().enumerate() {
             let Some(&gid) = groups.get(&g.name) else {
                 continue;
             };
+            let tenant = tenants
+                .get_mut(g.tenant)
+                .ok_or_else(|| fail("groups", unknown_tenant(g.tenant)))?;
             let mut members = Vec::new();
             for upn in &g.users {
                 let Some(uid) = tenant.user_by_upn(upn).map(|u| u.id()) else {
@@ -580,10 +717,52 @@ impl Runner {
             } else {
                 members.join(", ")
             };
-            lines.push(format!("group \"{}\": {members}", g.name));
+            let of = if multi {
+                format!(" in {}", names[g.tenant])
+            } else {
+                String::new()
+            };
+            lines.push(format!("group \"{}\"{of}: {members}", g.name));
+        }
+        let mut world = World::new();
+        for t in tenants {
+            world.add(t).map_err(|e| fail("tenants", e))?;
+        }
+        for (i, g) in scenario.guests.iter().enumerate() {
+            let upn_in = |t: usize, upn: &str| {
+                tenant_ids
+                    .get(t)
+                    .and_then(|id| world.tenant(*id))
+                    .and_then(|t| t.user_by_upn(upn))
+                    .map(|u| u.id())
+            };
+            let path = format!("guests[{i}]");
+            let home_tenant = (0..tenant_ids.len())
+                .find(|t| *t != g.tenant && upn_in(*t, &g.home).is_some())
+                .ok_or_else(|| fail(&path, Error::UserNotFound(g.home.clone())))?;
+            let (Some(guest), Some(home_user)) =
+                (upn_in(g.tenant, &g.upn), upn_in(home_tenant, &g.home))
+            else {
+                return Err(fail(&path, Error::UserNotFound(g.upn.clone())));
+            };
+            world
+                .link_guest(
+                    tenant_ids[g.tenant],
+                    guest,
+                    tenant_ids[home_tenant],
+                    home_user,
+                )
+                .map_err(|e| fail(&path, e))?;
+        }
+        let mut settings = all_settings.remove(0);
+        if multi {
+            settings.other_tenants = all_settings;
         }
         let mut runner = Runner {
-            tenant,
+            world,
+            ids: tenant_ids,
+            names,
+            multi,
             clock,
             settings,
             setup_lines: Vec::new(),
@@ -591,15 +770,18 @@ impl Runner {
             passes: BTreeMap::new(),
             sessions: BTreeMap::new(),
             devices,
-            timeline: Recorder::new(spec.start),
+            timelines: scenario
+                .tenants()
+                .map(|_| Recorder::new(spec.start))
+                .collect(),
         };
         if let Some(p) = &scenario.policy {
-            let actor = runner
+            let (ti, actor) = runner
                 .user(&p.actor)
                 .ok_or_else(|| fail("policy", Error::UserNotFound(p.actor.clone())))?;
             let patch = runner.patch(&p.change);
             let policy = runner
-                .tenant
+                .tm(ti)
                 .update_policy(actor, &patch)
                 .map_err(|e| fail("policy", e))?;
             lines.push(format!(
@@ -607,22 +789,87 @@ impl Runner {
                 p.actor,
                 runner.policy_text(&policy)
             ));
+            if multi {
+                for t in (0..runner.ids.len()).filter(|t| *t != ti) {
+                    let policy = runner.t(t).current_policy().clone();
+                    lines.push(format!(
+                        "policy of {}: {}",
+                        runner.names[t],
+                        runner.policy_text(&policy)
+                    ));
+                }
+            }
         } else {
-            let policy = runner.tenant.current_policy().clone();
-            lines.push(format!("policy: {}", runner.policy_text(&policy)));
+            for t in 0..runner.ids.len() {
+                let policy = runner.t(t).current_policy().clone();
+                let of = if multi {
+                    format!(" of {}", runner.names[t])
+                } else {
+                    String::new()
+                };
+                lines.push(format!("policy{of}: {}", runner.policy_text(&policy)));
+            }
         }
         runner.setup_lines = lines;
         Ok(runner)
     }
 
-    fn user(&self, upn: &str) -> Option<UserId> {
-        self.tenant.user_by_upn(upn).map(|u| u.id())
+    /// Tenant `i` (every index the runner uses comes from the scenario's tenants).
+    fn t(&self, i: usize) -> &Tenant {
+        self.ids
+            .get(i)
+            .or(self.ids.first())
+            .and_then(|id| self.world.tenant(*id))
+            // Invariant: `ids` holds the id of every tenant added to `world` at setup,
+            // never fewer than one, and a world never loses a tenant.
+            .expect("a tenant of the run")
+    }
+
+    /// Tenant `i`, to change it.
+    fn tm(&mut self, i: usize) -> &mut Tenant {
+        let id = *self
+            .ids
+            .get(i)
+            .or(self.ids.first())
+            // Invariant: setup adds at least one tenant.
+            .expect("a tenant of the run");
+        self.world
+            .tenant_mut(id)
+            // Invariant: as in `t`.
+            .expect("a tenant of the run")
+    }
+
+    /// The tenants as the run left them: the first, and the others.
+    fn take_tenants(&self) -> (Tenant, Vec<Tenant>) {
+        let first = self.t(0).clone();
+        let others = (1..self.ids.len()).map(|i| self.t(i).clone()).collect();
+        (first, others)
+    }
+
+    /// The tenant that holds a session (session ids are unique across tenants).
+    fn session_tenant(&self, id: SessionId) -> usize {
+        (0..self.ids.len())
+            .find(|i| self.t(*i).session(id).is_some())
+            .unwrap_or(0)
+    }
+
+    /// ` in contoso` with several tenants, nothing with one.
+    fn in_tenant(&self, i: usize) -> String {
+        if self.multi {
+            format!(" in {}", self.names.get(i).map_or("?", String::as_str))
+        } else {
+            String::new()
+        }
+    }
+
+    /// A user by principal name, and their tenant.
+    fn user(&self, upn: &str) -> Option<(usize, UserId)> {
+        (0..self.ids.len()).find_map(|i| self.t(i).user_by_upn(upn).map(|u| (i, u.id())))
     }
 
     fn upn(&self, id: UserId) -> String {
-        self.tenant
-            .directory()
-            .user(id)
+        (0..self.ids.len())
+            .find_map(|i| self.t(i).directory().user(id))
             .map_or_else(|| id.to_string(), |u| u.user_principal_name().to_owned())
     }
 
@@ -718,32 +965,74 @@ impl Runner {
 
     fn step(&mut self, step: &Step) -> StepReport {
         let at = self.clock_now();
-        let audit_before = self.tenant.audit_log().len();
-        let sign_ins_before = self.tenant.sign_in_log().len();
-        let description = self.describe(&step.action);
-        let mut done = self.act(&step.action);
-        self.timeline.after_step(
-            &self.tenant,
-            step.number,
-            &step.action,
-            &done.outcome,
-            at,
-            sign_ins_before,
-            done.opened.take(),
-        );
-        let new_audit = audit_before..self.tenant.audit_log().len();
-        for r in self
-            .tenant
-            .audit_log()
-            .get(new_audit.clone())
-            .unwrap_or_default()
-        {
-            done.details.push(format!(
-                "audit: \"{}\" ({})",
-                r.activity_display_name, r.result_reason
-            ));
+        let n = self.ids.len();
+        let audit_before: Vec<usize> = (0..n).map(|i| self.t(i).audit_log().len()).collect();
+        let sign_ins_before: Vec<usize> = (0..n).map(|i| self.t(i).sign_in_log().len()).collect();
+        let mut description = self.describe(&step.action);
+        match (&step.action, step.tenant) {
+            (Action::SetMfaTrust { .. }, t) => {
+                let here = self.names.get(t.unwrap_or(0)).map_or("?", String::as_str);
+                description = description.replacen("the tenant", here, 1);
+            }
+            (Action::SignIn { .. } | Action::PrintLog { .. }, Some(t)) => {
+                description.push_str(&self.in_tenant(t));
+            }
+            _ => {}
         }
-        let expectations = self.evaluate(step, &done, new_audit);
+        let mut done = self.act(&step.action, step.tenant);
+        let opened = done.opened.take();
+        let opened_in = opened.as_ref().map(|(id, _)| self.session_tenant(*id));
+        // A guest's session rests on a session the home tenant opened: that one goes on
+        // the home tenant's timeline (unnamed).
+        let home_opened = opened.as_ref().and_then(|(id, _)| {
+            match self.t(opened_in.unwrap_or(0)).session(*id)?.source() {
+                tapsim::SessionSource::HomeTenant {
+                    tenant,
+                    home_session,
+                    ..
+                } => Some((self.ids.iter().position(|t| t == tenant)?, *home_session)),
+                _ => None,
+            }
+        });
+        let mut timelines = std::mem::take(&mut self.timelines);
+        for (i, recorder) in timelines.iter_mut().enumerate() {
+            let id = self.ids[i];
+            let world = &self.world;
+            let status = |s: SessionId| world.session_status(id, s);
+            let label = self.multi.then(|| self.names[i].as_str());
+            recorder.after_step(
+                self.t(i),
+                &status,
+                label,
+                step.number,
+                &step.action,
+                &done.outcome,
+                at,
+                sign_ins_before[i],
+                match home_opened {
+                    Some((h, home)) if h == i => Some((home, None)),
+                    _ => opened.clone().filter(|_| opened_in == Some(i)),
+                },
+            );
+        }
+        self.timelines = timelines;
+        let new_audit: Vec<Range<usize>> = (0..n)
+            .map(|i| audit_before[i]..self.t(i).audit_log().len())
+            .collect();
+        for (i, range) in new_audit.iter().enumerate() {
+            let of = if self.multi {
+                format!(" ({})", self.names[i])
+            } else {
+                String::new()
+            };
+            for r in self.t(i).audit_log().get(range.clone()).unwrap_or_default() {
+                done.details.push(format!(
+                    "audit{of}: \"{}\" ({})",
+                    r.activity_display_name, r.result_reason
+                ));
+            }
+        }
+        let expectations = self.evaluate(step, &done, &new_audit);
         StepReport {
             number: step.number,
             location: step.location,
@@ -758,6 +1047,7 @@ impl Runner {
             expectations,
             shown_once: done.shown_once,
             printed_log: done.printed_log,
+            printed_tenant: step.tenant.unwrap_or(0),
         }
     }
 
@@ -850,7 +1140,7 @@ impl Runner {
                 let who = self
                     .sessions
                     .get(session)
-                    .and_then(|id| self.tenant.session(*id))
+                    .and_then(|id| self.t(self.session_tenant(*id)).session(*id))
                     .map_or_else(|| "the user".to_owned(), |s| self.upn(s.user()));
                 format!(
                     "in session `{session}`, {who} registers {kind} \"{display_name}\" as device `{device}`"
@@ -896,18 +1186,29 @@ impl Runner {
             Action::PrintLog {
                 log: LogKind::Audit,
             } => "the audit log so far".to_owned(),
+            Action::RevokeSessions { actor, user } => {
+                format!("{actor} revokes every session of {user}")
+            }
+            Action::SetMfaTrust { from, trusted } => {
+                let from = self.names.get(*from).map_or("?", String::as_str);
+                if *trusted {
+                    format!("the tenant now trusts MFA done in {from}")
+                } else {
+                    format!("the tenant stops trusting MFA done in {from}")
+                }
+            }
         }
     }
 
-    fn need_user(&self, upn: &str) -> Result<UserId, CannotRun> {
+    fn need_user(&self, upn: &str) -> Result<(usize, UserId), CannotRun> {
         self.user(upn)
             .ok_or_else(|| CannotRun::new(format!("user `{upn}` does not exist")))
     }
 
-    fn need_pass(&self, name: &str) -> Result<(UserId, PassId), CannotRun> {
+    fn need_pass(&self, name: &str) -> Result<(usize, UserId, PassId), CannotRun> {
         self.passes
             .get(name)
-            .map(|p| (p.user, p.id))
+            .map(|p| (p.tenant, p.user, p.id))
             .ok_or_else(|| {
                 CannotRun::new(format!(
                     "pass `{name}` was never created: the step that names it did not succeed"
@@ -938,15 +1239,15 @@ impl Runner {
             .ok_or_else(|| CannotRun::new(format!("group \"{name}\" does not exist")))
     }
 
-    fn act(&mut self, action: &Action) -> Done {
-        match self.try_act(action) {
+    fn act(&mut self, action: &Action, tenant: Option<usize>) -> Done {
+        match self.try_act(action, tenant) {
             Ok(d) => d,
             Err(CannotRun(why)) => Done::new(Outcome::NotRun { why }),
         }
     }
 
     /// Runs one action; `Err` when something the step needs is missing.
-    fn try_act(&mut self, action: &Action) -> Result<Done, CannotRun> {
+    fn try_act(&mut self, action: &Action, tenant: Option<usize>) -> Result<Done, CannotRun> {
         let t_done = |r: Result<(), Error>| match r {
             Ok(()) => Done::ok(),
             Err(e) => Done::from_error(&e),
@@ -974,23 +1275,23 @@ impl Runner {
                 }
             }
             Action::UpdatePolicy { actor, change } => {
-                let actor = self.need_user(actor)?;
+                let (ti, actor) = self.need_user(actor)?;
                 let patch = self.patch(change);
-                match self.tenant.update_policy(actor, &patch) {
+                match self.tm(ti).update_policy(actor, &patch) {
                     Ok(p) => Done::ok().detail(format!("policy: {}", self.policy_text(&p))),
                     Err(e) => Done::from_error(&e),
                 }
             }
             Action::ResetPolicy { actor } => {
-                let actor = self.need_user(actor)?;
-                match self.tenant.reset_policy(actor) {
+                let (ti, actor) = self.need_user(actor)?;
+                match self.tm(ti).reset_policy(actor) {
                     Ok(p) => Done::ok().detail(format!("policy: {}", self.policy_text(&p))),
                     Err(e) => Done::from_error(&e),
                 }
             }
             Action::GetPolicy { actor } => {
-                let actor = self.need_user(actor)?;
-                match self.tenant.policy(actor) {
+                let (ti, actor) = self.need_user(actor)?;
+                match self.t(ti).policy(actor) {
                     Ok(p) => {
                         let p = p.clone();
                         Done::ok().detail(format!("policy: {}", self.policy_text(&p)))
@@ -1006,7 +1307,7 @@ impl Runner {
                 lifetime_in_minutes,
                 is_usable_once,
             } => {
-                let (actor, user) = (self.need_user(actor)?, self.need_user(user)?);
+                let ((ti, actor), (_, user)) = (self.need_user(actor)?, self.need_user(user)?);
                 let mut options = PassOptions::new();
                 if let Some(s) = start {
                     let at = match s {
@@ -1024,7 +1325,7 @@ impl Runner {
                 if let Some(o) = is_usable_once {
                     options = options.usable_once(*o);
                 }
-                match self.tenant.create_pass(actor, user, options) {
+                match self.tm(ti).create_pass(actor, user, options) {
                     Ok(issued) => {
                         let mut d = Done::ok().detail(Runner::pass_text(&issued.pass));
                         d.observed.usability = Some(issued.pass.method_usability_reason);
@@ -1033,6 +1334,7 @@ impl Runner {
                             self.passes.insert(
                                 n.clone(),
                                 NamedPass {
+                                    tenant: ti,
                                     user,
                                     id: issued.pass.id,
                                     secret: issued.secret,
@@ -1045,8 +1347,8 @@ impl Runner {
                 }
             }
             Action::ListPasses { actor, user } => {
-                let (actor, user) = (self.need_user(actor)?, self.need_user(user)?);
-                match self.tenant.list_passes(actor, user) {
+                let ((ti, actor), (_, user)) = (self.need_user(actor)?, self.need_user(user)?);
+                match self.t(ti).list_passes(actor, user) {
                     Ok(list) => {
                         let mut d = Done::ok();
                         if list.is_empty() {
@@ -1063,9 +1365,9 @@ impl Runner {
                 }
             }
             Action::GetPass { actor, pass } => {
-                let actor = self.need_user(actor)?;
-                let (user, id) = self.need_pass(pass)?;
-                match self.tenant.get_pass(actor, user, id) {
+                let (_, actor) = self.need_user(actor)?;
+                let (ti, user, id) = self.need_pass(pass)?;
+                match self.t(ti).get_pass(actor, user, id) {
                     Ok(p) => {
                         let mut d = Done::ok().detail(Runner::pass_text(&p));
                         d.observed.usability = Some(p.method_usability_reason);
@@ -1075,22 +1377,25 @@ impl Runner {
                 }
             }
             Action::DeletePass { actor, pass } => {
-                let actor = self.need_user(actor)?;
-                let (user, id) = self.need_pass(pass)?;
-                t_done(self.tenant.delete_pass(actor, user, id))
+                let (_, actor) = self.need_user(actor)?;
+                let (ti, user, id) = self.need_pass(pass)?;
+                t_done(self.tm(ti).delete_pass(actor, user, id))
             }
             Action::SignIn {
                 user,
                 with,
                 session,
-            } => self.sign_in(user, with, session.as_deref())?,
+            } => self.sign_in(user, with, session.as_deref(), tenant)?,
             Action::SignOut { session } => {
                 let id = self.need_session(session)?;
-                t_done(self.tenant.sign_out(id))
+                let ti = self.session_tenant(id);
+                t_done(self.tm(ti).sign_out(id))
             }
             Action::CheckSession { session } => {
                 let id = self.need_session(session)?;
-                match self.tenant.session_status(id) {
+                let tid = self.ids[self.session_tenant(id)];
+                // The world sees a guest's home session too (spec R11, R15).
+                match self.world.session_status(tid, id) {
                     Ok(status) => {
                         let mut d = Done::ok().detail(session_text(status));
                         d.observed.session = Some(status);
@@ -1106,7 +1411,11 @@ impl Runner {
                 device,
             } => {
                 let id = self.need_session(session)?;
-                match self.tenant.register_method(id, *kind, display_name.clone()) {
+                let ti = self.session_tenant(id);
+                match self
+                    .world
+                    .register_method(self.ids[ti], id, *kind, display_name.clone())
+                {
                     Ok(handle) => {
                         let user = handle.user();
                         let d = Done::ok().detail(format!(
@@ -1116,6 +1425,7 @@ impl Runner {
                         self.devices.insert(
                             device.clone(),
                             NamedDevice {
+                                tenant: ti,
                                 user,
                                 method: handle.method(),
                                 kind: *kind,
@@ -1128,16 +1438,16 @@ impl Runner {
                 }
             }
             Action::RemoveMethod { actor, device } => {
-                let actor = self.need_user(actor)?;
-                let (user, method) = {
+                let (_, actor) = self.need_user(actor)?;
+                let (ti, user, method) = {
                     let d = self.need_device(device)?;
-                    (d.user, d.method)
+                    (d.tenant, d.user, d.method)
                 };
-                t_done(self.tenant.remove_method(actor, user, method))
+                t_done(self.tm(ti).remove_method(actor, user, method))
             }
             Action::ListMethods { actor, user } => {
-                let (actor, user) = (self.need_user(actor)?, self.need_user(user)?);
-                match self.tenant.list_methods(actor, user) {
+                let ((ti, actor), (_, user)) = (self.need_user(actor)?, self.need_user(user)?);
+                match self.t(ti).list_methods(actor, user) {
                     Ok(list) => {
                         let mut d = Done::ok();
                         if list.is_empty() {
@@ -1175,15 +1485,18 @@ impl Runner {
             }
             Action::AddToGroup { group, member } | Action::RemoveFromGroup { group, member } => {
                 let gid = self.need_group(group)?;
+                let ti = (0..self.ids.len())
+                    .find(|i| self.t(*i).directory().group(gid).is_some())
+                    .unwrap_or(0);
                 let m = match member {
-                    MemberName::User(u) => Member::User(self.need_user(u)?),
+                    MemberName::User(u) => Member::User(self.need_user(u)?.1),
                     MemberName::Group(g) => Member::Group(self.need_group(g)?),
                 };
                 let adding = matches!(action, Action::AddToGroup { .. });
                 let r = if adding {
-                    self.tenant.add_member(gid, m)
+                    self.tm(ti).add_member(gid, m)
                 } else {
-                    self.tenant.remove_member(gid, m)
+                    self.tm(ti).remove_member(gid, m)
                 };
                 match r {
                     Ok(true) => Done::ok(),
@@ -1193,30 +1506,58 @@ impl Runner {
                 }
             }
             Action::AssignRole { user, role } => {
-                let u = self.need_user(user)?;
-                t_done(self.tenant.assign_role(u, *role))
+                let (ti, u) = self.need_user(user)?;
+                t_done(self.tm(ti).assign_role(u, *role))
             }
             Action::RemoveRole { user, role } => {
-                let u = self.need_user(user)?;
-                t_done(self.tenant.remove_role(u, *role))
+                let (ti, u) = self.need_user(user)?;
+                t_done(self.tm(ti).remove_role(u, *role))
             }
             Action::SetAccountEnabled { user, enabled } => {
-                let u = self.need_user(user)?;
-                t_done(self.tenant.set_account_enabled(u, *enabled))
+                let (ti, u) = self.need_user(user)?;
+                t_done(self.tm(ti).set_account_enabled(u, *enabled))
             }
             Action::SetPassword { user, password } => {
-                let u = self.need_user(user)?;
-                t_done(self.tenant.set_password(u, password.clone()))
+                let (ti, u) = self.need_user(user)?;
+                t_done(self.tm(ti).set_password(u, password.clone()))
             }
             Action::PrintLog { log } => {
+                let t = self.t(tenant.unwrap_or(0));
                 let n = match log {
-                    LogKind::SignIn => self.tenant.sign_in_log().len(),
-                    LogKind::Audit => self.tenant.audit_log().len(),
+                    LogKind::SignIn => t.sign_in_log().len(),
+                    LogKind::Audit => t.audit_log().len(),
                 };
                 let mut d = Done::ok();
                 d.printed_log = Some((*log, n));
                 d.observed.count = Some(n);
                 d
+            }
+            Action::RevokeSessions { actor, user } => {
+                let ((ti, actor), (_, user)) = (self.need_user(actor)?, self.need_user(user)?);
+                match self.tm(ti).revoke_sign_in_sessions(actor, user) {
+                    Ok(n) => Done::ok().detail(match n {
+                        1 => "1 session ended".to_owned(),
+                        n => format!("{n} sessions ended"),
+                    }),
+                    Err(e) => Done::from_error(&e),
+                }
+            }
+            Action::SetMfaTrust { from, trusted } => {
+                let ti = tenant.unwrap_or(0);
+                let home =
+                    self.ids.get(*from).copied().ok_or_else(|| {
+                        CannotRun::new(format!("the scenario has no tenant #{from}"))
+                    })?;
+                self.tm(ti).set_inbound_mfa_trust(home, *trusted);
+                let (here, there) = (
+                    self.names.get(ti).map_or("?", String::as_str),
+                    self.names.get(*from).map_or("?", String::as_str),
+                );
+                Done::ok().detail(if *trusted {
+                    format!("{here} counts MFA done in {there} as its own")
+                } else {
+                    format!("{here} asks guests from {there} for MFA of its own")
+                })
             }
         })
     }
@@ -1226,7 +1567,15 @@ impl Runner {
         upn: &str,
         with: &SignInWith,
         session: Option<&str>,
+        tenant: Option<usize>,
     ) -> Result<Done, CannotRun> {
+        // The tenant signed in to: the one the step names, else the user's own. A guest
+        // types their home name in the resource tenant, and the world sends the
+        // credential home (spec S10, R11).
+        let into = tenant.unwrap_or_else(|| self.user(upn).map_or(0, |(t, _)| t));
+        let into_id = self.ids[into];
+        let n = self.ids.len();
+        let sign_ins_before: Vec<usize> = (0..n).map(|i| self.t(i).sign_in_log().len()).collect();
         let no_device = |name: &str| {
             CannotRun::new(format!(
                 "the user does not hold device `{name}`: it was lost or never registered"
@@ -1239,22 +1588,24 @@ impl Runner {
                         "pass `{name}` was never created: the step that names it did not succeed"
                     ))
                 })?;
-                self.tenant
-                    .sign_in(upn, Credential::Pass(p.secret.danger_reveal()))
+                self.world
+                    .sign_in(into_id, upn, Credential::Pass(p.secret.danger_reveal()))
             }
-            SignInWith::PassValue(v) => self
-                .tenant
-                .sign_in(upn, Credential::Pass(v.danger_reveal())),
-            SignInWith::Password(pw) => self
-                .tenant
-                .sign_in(upn, Credential::Password(pw.danger_reveal())),
+            SignInWith::PassValue(v) => {
+                self.world
+                    .sign_in(into_id, upn, Credential::Pass(v.danger_reveal()))
+            }
+            SignInWith::Password(pw) => {
+                self.world
+                    .sign_in(into_id, upn, Credential::Password(pw.danger_reveal()))
+            }
             SignInWith::Device(name) => {
                 let d = self
                     .devices
                     .get(name)
                     .and_then(|d| d.held.as_ref())
                     .ok_or_else(|| no_device(name))?;
-                self.tenant.sign_in(upn, Credential::Device(d))
+                self.world.sign_in(into_id, upn, Credential::Device(d))
             }
             SignInWith::PasswordAndDevice { password, device } => {
                 let d = self
@@ -1262,12 +1613,14 @@ impl Runner {
                     .get(device)
                     .and_then(|d| d.held.as_ref())
                     .ok_or_else(|| no_device(device))?;
-                self.tenant.sign_in(
+                self.world.sign_in(
+                    into_id,
                     upn,
                     Credential::PasswordAndDevice(password.danger_reveal(), d),
                 )
             }
-        };
+        }
+        .map_err(|e| CannotRun::new(e.to_string()))?;
         let mut done = match outcome.session() {
             Some(s) => {
                 if let Some(name) = session {
@@ -1305,20 +1658,56 @@ impl Runner {
                 })
             }
         };
-        if let Some(r) = self
-            .tenant
-            .sign_in_log()
-            .iter()
-            .rev()
-            .find(|r| r.id == outcome.log_record)
-        {
+        // With several tenants, every tenant's new record (a guest's home tenant logs
+        // the attempt too); with one, the record of the attempt.
+        let records: Vec<(usize, &tapsim::SignInRecord)> = if self.multi {
+            // The home tenant decides first: the tenant signed in to is listed last.
+            (0..n)
+                .filter(|i| *i != into)
+                .chain([into])
+                .flat_map(|i| {
+                    self.t(i)
+                        .sign_in_log()
+                        .get(sign_ins_before[i]..)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(move |r| (i, r))
+                })
+                .collect()
+        } else {
+            self.t(into)
+                .sign_in_log()
+                .iter()
+                .rev()
+                .find(|r| r.id == outcome.log_record)
+                .map(|r| (into, r))
+                .into_iter()
+                .collect()
+        };
+        for (i, r) in records {
             let methods: Vec<&str> = r
                 .authentication_details
                 .iter()
                 .map(|d| d.authentication_method.as_str())
                 .collect();
+            let (of, home) = if self.multi {
+                let home = if r.home_tenant_id == self.ids[i] {
+                    String::new()
+                } else {
+                    let name = self
+                        .ids
+                        .iter()
+                        .position(|id| *id == r.home_tenant_id)
+                        .and_then(|h| self.names.get(h))
+                        .map_or_else(|| r.home_tenant_id.to_string(), Clone::clone);
+                    format!(", homeTenantId {name}")
+                };
+                (format!(" of {}", self.names[i]), home)
+            } else {
+                (String::new(), String::new())
+            };
             done.details.push(format!(
-                "sign-in log: {} with {}, {}{}",
+                "sign-in log{of}: {} with {}, {}{}{home}",
                 if r.succeeded() { "success" } else { "failure" },
                 methods.join(" + "),
                 r.authentication_requirement,
@@ -1334,7 +1723,12 @@ impl Runner {
         Ok(done)
     }
 
-    fn evaluate(&self, step: &Step, done: &Done, new_audit: Range<usize>) -> Vec<ExpectationCheck> {
+    fn evaluate(
+        &self,
+        step: &Step,
+        done: &Done,
+        new_audit: &[Range<usize>],
+    ) -> Vec<ExpectationCheck> {
         let e = &step.expect;
         let obs = &done.observed;
         let mut checks = Vec::new();
@@ -1451,8 +1845,18 @@ impl Runner {
         checks
     }
 
-    fn check_audit(&self, a: &AuditExpectation, new: Range<usize>) -> ExpectationCheck {
-        let records = self.tenant.audit_log().get(new).unwrap_or_default();
+    fn check_audit(&self, a: &AuditExpectation, new: &[Range<usize>]) -> ExpectationCheck {
+        let records: Vec<&tapsim::AuditRecord> = new
+            .iter()
+            .enumerate()
+            .flat_map(|(i, range)| {
+                self.t(i)
+                    .audit_log()
+                    .get(range.clone())
+                    .unwrap_or_default()
+                    .iter()
+            })
+            .collect();
         let actual = if records.is_empty() {
             "no audit record".to_owned()
         } else {
@@ -1525,7 +1929,10 @@ impl Runner {
     }
 
     fn check_sign_in_log(&self, l: &SignInLogExpectation, id: Option<Guid>) -> ExpectationCheck {
-        let record = id.and_then(|id| self.tenant.sign_in_log().iter().rev().find(|r| r.id == id));
+        let record = id.and_then(|id| {
+            (0..self.ids.len())
+                .find_map(|i| self.t(i).sign_in_log().iter().rev().find(|r| r.id == id))
+        });
         let mut want = Vec::new();
         if let Some(x) = &l.method {
             want.push(format!("method \"{x}\""));
@@ -1673,4 +2080,9 @@ fn expected_session_text(s: ExpectedSession) -> String {
                 .unwrap_or_default()
         ),
     }
+}
+
+/// A tenant index the scenario does not have (parsing makes this impossible).
+fn unknown_tenant(i: usize) -> Error {
+    Error::InvalidConfig(format!("the scenario has no tenant #{i}"))
 }

@@ -38,8 +38,9 @@ impl Format {
     }
 }
 
-/// A training scenario: a tenant, its users and groups, an optional initial policy, and
-/// a timeline of steps with what each should do.
+/// A training scenario: a tenant (or several, with external guests linked to their home
+/// accounts), its users and groups, an optional initial policy, and a timeline of steps
+/// with what each should do.
 ///
 /// Parse one with [`Scenario::parse`] (or [`Scenario::from_toml`],
 /// [`Scenario::from_json`]); run it with [`Scenario::run`](Scenario::run). Parsing checks
@@ -56,14 +57,20 @@ pub struct Scenario {
     pub about: Option<String>,
     /// Where the scenario came from (a file name), for messages and reports.
     pub origin: Option<String>,
-    /// The tenant's settings.
+    /// The tenant's settings: the only tenant, or the first of `[[tenants]]`.
     pub tenant: TenantSpec,
+    /// The tenants after the first, when the scenario declares several (`[[tenants]]`,
+    /// spec S10): empty for a single tenant.
+    pub other_tenants: Vec<TenantSpec>,
     /// The users, in the order they are created.
     pub users: Vec<UserSpec>,
     /// The groups.
     pub groups: Vec<GroupSpec>,
     /// The policy set before the timeline starts, if any.
     pub policy: Option<PolicySpec>,
+    /// External guests linked to their home accounts (`[[guests]]`, spec S10). Each is
+    /// also in `users`, as an external guest of its resource tenant.
+    pub guests: Vec<GuestSpec>,
     /// The timeline.
     pub steps: Vec<Step>,
 }
@@ -94,6 +101,18 @@ impl Scenario {
         Scenario::parse(source, Format::Json)
     }
 
+    /// Every tenant, in declaration order: [`Scenario::tenant`] first, then
+    /// [`Scenario::other_tenants`]. A user's or step's `tenant` is an index into it.
+    pub fn tenants(&self) -> impl Iterator<Item = &TenantSpec> {
+        std::iter::once(&self.tenant).chain(&self.other_tenants)
+    }
+
+    /// Whether the scenario declares more than one tenant: reports then say which
+    /// tenant each user, record and log belongs to.
+    pub fn is_multi_tenant(&self) -> bool {
+        !self.other_tenants.is_empty()
+    }
+
     /// The same scenario, saying where it came from (shown in reports).
     pub fn with_origin(mut self, origin: impl Into<String>) -> Scenario {
         self.origin = Some(origin.into());
@@ -101,10 +120,16 @@ impl Scenario {
     }
 }
 
-/// The tenant's settings (`[tenant]`).
+/// The tenant's settings (`[tenant]`, or one of `[[tenants]]`).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct TenantSpec {
+    /// The name users, groups, guests and steps use for it (`[[tenants]]`); `None` for
+    /// the single `[tenant]`.
+    pub name: Option<String>,
+    /// The tenants whose MFA this one trusts for its external guests (cross-tenant
+    /// access settings, spec S10), by index into [`Scenario::tenants`].
+    pub trust_mfa_from: Vec<usize>,
     /// The RNG seed (default 0): the same seed gives the same ids, passes and logs.
     pub seed: u64,
     /// The behaviour profile (default `Current`).
@@ -187,6 +212,22 @@ pub struct UserSpec {
     pub password: Option<Secret>,
     /// Methods the user already holds when the scenario starts.
     pub methods: Vec<MethodSpec>,
+    /// The user's tenant, by index into [`Scenario::tenants`] (0: the first).
+    pub tenant: usize,
+}
+
+/// An external guest of a resource tenant, linked to their account in another tenant
+/// (`[[guests]]`, spec S10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GuestSpec {
+    /// The guest's principal name in the resource tenant, such as
+    /// `bob_fabrikam.com#EXT#@contoso.com`.
+    pub upn: String,
+    /// The resource tenant, by index into [`Scenario::tenants`].
+    pub tenant: usize,
+    /// The home account's principal name (a user of another tenant).
+    pub home: String,
 }
 
 /// A method a user holds from the start, as a named device.
@@ -211,6 +252,8 @@ pub struct GroupSpec {
     pub users: Vec<String>,
     /// Member groups (nested), by name.
     pub groups: Vec<String>,
+    /// The group's tenant, by index into [`Scenario::tenants`] (0: the first).
+    pub tenant: usize,
 }
 
 /// The policy set before the timeline (`[policy]`), by an actor who may change it.
@@ -266,6 +309,11 @@ pub struct Step {
     pub say: Option<String>,
     /// The spec rules the step shows, such as `T6`.
     pub rules: Vec<String>,
+    /// The tenant the step acts in when it names one (`tenant = "..."`: the tenant a
+    /// `sign_in` signs in to, whose log a `print_log` prints, whose trust a
+    /// `set_mfa_trust` sets), by index into [`Scenario::tenants`]. Other steps act in
+    /// the tenant of the users they name.
+    pub tenant: Option<usize>,
     /// What happens.
     pub action: Action,
     /// What should come of it.
@@ -484,11 +532,27 @@ pub enum Action {
         /// Which.
         log: LogKind,
     },
+    /// Ends every session of a user (Graph's `revokeSignInSessions`, spec R15), and the
+    /// sessions of other tenants that rest on them.
+    RevokeSessions {
+        /// Who revokes.
+        actor: String,
+        /// Whose sessions.
+        user: String,
+    },
+    /// Sets whether the step's tenant trusts MFA done in another tenant (cross-tenant
+    /// access settings, spec S10, R14).
+    SetMfaTrust {
+        /// The home tenant, by index into [`Scenario::tenants`].
+        from: usize,
+        /// Trusted or not.
+        trusted: bool,
+    },
 }
 
 impl Action {
     /// Every step name, as written after `do =`.
-    pub const NAMES: [&'static str; 24] = [
+    pub const NAMES: [&'static str; 26] = [
         "advance_clock",
         "set_clock",
         "update_policy",
@@ -513,6 +577,8 @@ impl Action {
         "disable_account",
         "set_password",
         "print_log",
+        "revoke_sessions",
+        "set_mfa_trust",
     ];
 
     /// The step's name, as written after `do =`.
@@ -542,6 +608,8 @@ impl Action {
             Action::SetAccountEnabled { enabled: false, .. } => "disable_account",
             Action::SetPassword { .. } => "set_password",
             Action::PrintLog { .. } => "print_log",
+            Action::RevokeSessions { .. } => "revoke_sessions",
+            Action::SetMfaTrust { .. } => "set_mfa_trust",
         }
     }
 

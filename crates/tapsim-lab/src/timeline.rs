@@ -212,6 +212,8 @@ impl Recorder {
     pub(crate) fn after_step(
         &mut self,
         tenant: &Tenant,
+        status: &dyn Fn(SessionId) -> tapsim::Result<SessionStatus>,
+        label: Option<&str>,
         number: usize,
         action: &Action,
         outcome: &Outcome,
@@ -223,11 +225,19 @@ impl Recorder {
         let t = &mut self.timeline;
         t.steps.push(StepTime { number, at: before });
         t.end = now;
+        // With several tenants, a lane per user and tenant, the tenant first (a long
+        // lane label is cut at its end): `fabrikam: bob@fabrikam.com`.
+        let lane = |upn: String| match label {
+            Some(l) => format!("{l}: {upn}"),
+            None => upn,
+        };
         let upn = |id: UserId| {
-            tenant
-                .directory()
-                .user(id)
-                .map_or_else(|| id.to_string(), |u| u.user_principal_name().to_owned())
+            lane(
+                tenant
+                    .directory()
+                    .user(id)
+                    .map_or_else(|| id.to_string(), |u| u.user_principal_name().to_owned()),
+            )
         };
         // Markers.
         let marker = match (action, outcome) {
@@ -264,7 +274,15 @@ impl Recorder {
             t.attempts.push(Attempt {
                 step: number,
                 at: r.created_date_time,
-                user: r.user_principal_name.clone(),
+                // Several tenants: the account the record is about (a guest's record in
+                // a resource tenant shares the guest's lane with the guest's sessions).
+                user: match label
+                    .and(r.user_id.to_string().parse::<UserId>().ok())
+                    .and_then(|id| tenant.directory().user(id))
+                {
+                    Some(u) => lane(u.user_principal_name().to_owned()),
+                    None => lane(r.user_principal_name.clone()),
+                },
                 allowed: r.succeeded(),
                 reason: if r.succeeded() { None } else { reason },
             });
@@ -285,7 +303,7 @@ impl Recorder {
             self.live_sessions.push((t.sessions.len() - 1, id));
         }
         self.live_sessions.retain(|(i, id)| {
-            let Ok(SessionStatus::Ended { at, reason }) = tenant.session_status(*id) else {
+            let Ok(SessionStatus::Ended { at, reason }) = status(*id) else {
                 return true;
             };
             if let Some(span) = t.sessions.get_mut(*i) {
@@ -357,4 +375,28 @@ impl Recorder {
     pub(crate) fn finish(self) -> Timeline {
         self.timeline
     }
+}
+
+/// One timeline from the recorders of every tenant of a run: the first tenant's steps and
+/// markers (clock moves and policy changes are seen by every recorder), everyone's passes,
+/// sessions and attempts in step order.
+pub(crate) fn merge(recorders: Vec<Recorder>) -> Timeline {
+    let mut timelines = recorders.into_iter().map(Recorder::finish);
+    let Some(mut first) = timelines.next() else {
+        return Recorder::new(DateTime::<Utc>::MIN_UTC).finish();
+    };
+    let mut any = false;
+    for t in timelines {
+        any = true;
+        first.passes.extend(t.passes);
+        first.sessions.extend(t.sessions);
+        first.attempts.extend(t.attempts);
+    }
+    if any {
+        // Stable: within a step, the first tenant's entries stay first.
+        first.passes.sort_by_key(|p| p.created_step);
+        first.sessions.sort_by_key(|s| s.opened_step);
+        first.attempts.sort_by_key(|a| a.step);
+    }
+    first
 }

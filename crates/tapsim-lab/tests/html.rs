@@ -308,3 +308,74 @@ session = "s"
     assert!(page.contains("the clock is set back"));
     assert!(page.contains("pass p · one-time · spent"));
 }
+
+#[test]
+fn every_builtin_lab_page_has_each_tenants_logs_and_resolving_links() {
+    for lab in builtin_labs() {
+        let reports = lab_reports(lab.id);
+        let page = html_report(&reports);
+        for banned in ["<script", "<link", "<img", "<iframe"] {
+            assert!(!page.contains(banned), "{}: `{banned}`", lab.id);
+        }
+        // One pair of log tables per tenant of every scenario, named when there are
+        // several (the guests lab has two tenants).
+        let tenants: usize = reports.iter().map(|r| r.tenants().len()).sum();
+        assert_eq!(
+            page.matches("<h3>Sign-in log").count(),
+            tenants,
+            "{}",
+            lab.id
+        );
+        assert_eq!(page.matches("<h3>Audit log").count(), tenants, "{}", lab.id);
+        for r in &reports {
+            for name in &r.tenant_names {
+                assert!(
+                    page.contains(&format!("<h3>Sign-in log of {name} (")),
+                    "{}: {name}",
+                    lab.id
+                );
+            }
+        }
+        let ids: Vec<&str> = page
+            .match_indices(" id=\"")
+            .map(|(i, _)| {
+                let rest = &page[i + 5..];
+                &rest[..rest.find('"').unwrap()]
+            })
+            .collect();
+        for (i, _) in page.match_indices("href=\"#") {
+            let rest = &page[i + 7..];
+            let target = &rest[..rest.find('"').unwrap()];
+            assert!(ids.contains(&target), "{}: a link to #{target}", lab.id);
+        }
+    }
+    let guests = lab_reports("guests-across-tenants");
+    assert_eq!(guests[0].tenant_names, ["contoso", "fabrikam"]);
+}
+
+#[test]
+fn tenant_names_are_escaped_in_the_page() {
+    let report = run_toml(
+        r#"
+[[tenants]]
+name = "<b>a</b>"
+domain = "a.com"
+[[tenants]]
+name = "b&c"
+domain = "b.com"
+[[users]]
+upn = "x@b.com"
+tenant = "b&c"
+password = "pw"
+[[steps]]
+do = "sign_in"
+user = "x@b.com"
+password = "pw"
+"#,
+    );
+    let page = report.to_html();
+    assert!(!page.contains("<b>a</b>"));
+    assert!(page.contains("Sign-in log of &lt;b&gt;a&lt;/b&gt; (0 records)"));
+    assert!(page.contains("Sign-in log of b&amp;c (1 records)"));
+    assert!(page.contains("b&amp;c: x@b.com"));
+}

@@ -96,9 +96,9 @@ fn every_builtin_lab_runs_green() {
             scenarios += 1;
         }
     }
-    assert_eq!(builtin_labs().len(), 6);
+    assert_eq!(builtin_labs().len(), 7);
     assert_eq!(
-        scenarios, 9,
+        scenarios, 10,
         "passwordless-onboarding has two parts (Current, Docs2025)"
     );
 }

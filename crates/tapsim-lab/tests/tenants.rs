@@ -1,0 +1,957 @@
+//! Tests: several tenants in one lab (`[[tenants]]`, `[[guests]]`, spec S10, R11, R15,
+//! B2, T7), their errors, and the built-in lab `guests-across-tenants`.
+
+#![allow(missing_docs)]
+
+use tapsim::{DenialReason, ErrorCode, HashCost};
+use tapsim_lab::*;
+
+fn fast() -> RunOptions {
+    RunOptions::new().hash_cost(HashCost::Minimum)
+}
+
+fn run_toml(src: &str) -> Report {
+    Scenario::from_toml(src)
+        .unwrap_or_else(|e| panic!("scenario should parse:\n{e}"))
+        .run(&fast())
+        .unwrap()
+}
+
+fn one_error(src: &str) -> Diagnostic {
+    match Scenario::from_toml(src) {
+        Ok(_) => panic!("scenario should not parse:\n{src}"),
+        Err(e) => {
+            assert_eq!(
+                e.diagnostics.len(),
+                1,
+                "expected one diagnostic, got {:#?}",
+                e.diagnostics
+            );
+            e.diagnostics.into_iter().next().unwrap()
+        }
+    }
+}
+
+/// Two tenants: Contoso (resource, first) and Fabrikam (home), an admin in each, Bob at
+/// Fabrikam and his guest account in Contoso. `{profile}` and `{trust}` are filled in.
+fn two_tenants(profile: &str, trust: &str, steps: &str) -> String {
+    format!(
+        r#"
+title = "two tenants"
+[[tenants]]
+name = "contoso"
+seed = 1
+profile = "{profile}"
+trust_mfa_from = [{trust}]
+[[tenants]]
+name = "fabrikam"
+seed = 2
+profile = "{profile}"
+[[users]]
+upn = "pat@contoso.com"
+roles = ["Authentication Policy Administrator", "Authentication Administrator"]
+[[users]]
+upn = "fiona@fabrikam.com"
+tenant = "fabrikam"
+roles = ["Authentication Policy Administrator", "Privileged Authentication Administrator"]
+[[users]]
+upn = "bob@fabrikam.com"
+tenant = "fabrikam"
+password = "bob-password"
+[[guests]]
+tenant = "contoso"
+home = "bob@fabrikam.com"
+[policy]
+actor = "fiona@fabrikam.com"
+state = "enabled"
+{steps}"#
+    )
+}
+
+const ISSUE_ONCE: &str = r#"
+[[steps]]
+do = "create_pass"
+actor = "fiona@fabrikam.com"
+user = "bob@fabrikam.com"
+is_usable_once = true
+name = "once"
+"#;
+
+const GUEST_SIGN_IN: &str = r#"
+[[steps]]
+do = "sign_in"
+tenant = "contoso"
+user = "bob@fabrikam.com"
+pass = "once"
+session = "guest"
+"#;
+
+fn assert_green(report: &Report) {
+    assert!(
+        report.passed(),
+        "{}",
+        report.to_text(TextOptions::new().quiet(true))
+    );
+}
+
+// ---- Running ---------------------------------------------------------------------
+
+#[test]
+fn s10_a_two_tenant_lab_runs_green() {
+    let src = two_tenants(
+        "Current",
+        "",
+        &format!("{ISSUE_ONCE}{GUEST_SIGN_IN}expect = {{ mfa = false, strength = [] }}\n"),
+    );
+    let report = run_toml(&src);
+    assert_green(&report);
+    assert_eq!(report.tenant_names, ["contoso", "fabrikam"]);
+    assert_eq!(report.other_tenants.len(), 1);
+    assert_eq!(report.settings.name.as_deref(), Some("contoso"));
+    assert_eq!(report.settings.other_tenants.len(), 1);
+    assert_eq!(report.settings.other_tenants[0].domain, "fabrikam.com");
+    assert_ne!(
+        report.settings.tenant_id,
+        report.settings.other_tenants[0].tenant_id
+    );
+    // Who lives where.
+    let (contoso, fabrikam) = (&report.tenant, &report.other_tenants[0]);
+    assert!(contoso.user_by_upn("pat@contoso.com").is_some());
+    assert!(contoso.user_by_upn("bob@fabrikam.com").is_none());
+    assert!(fabrikam.user_by_upn("bob@fabrikam.com").is_some());
+    let guest = contoso
+        .user_by_upn("bob_fabrikam.com#EXT#@contoso.com")
+        .expect("the guest, named after the home account");
+    assert_eq!(guest.user_type(), tapsim::UserType::ExternalGuest);
+    assert_eq!(
+        guest.home_account().map(|h| h.tenant),
+        Some(fabrikam.id()),
+        "linked to the home tenant"
+    );
+    let setup = report.setup.join("\n");
+    assert!(setup.contains("tenant fabrikam: fabrikam.com"), "{setup}");
+    assert!(
+        setup.contains("user bob@fabrikam.com \"bob\" in fabrikam"),
+        "{setup}"
+    );
+    assert!(setup.contains("home account bob@fabrikam.com"), "{setup}");
+}
+
+#[test]
+fn r11_the_home_tenant_consumes_the_pass_and_both_tenants_log() {
+    let src = two_tenants(
+        "Current",
+        "",
+        &format!(
+            "{ISSUE_ONCE}{GUEST_SIGN_IN}{}",
+            r#"
+[[steps]]
+do = "sign_in"
+tenant = "contoso"
+user = "bob@fabrikam.com"
+pass = "once"
+expect = { denied = "passOneTimeUsed" }
+[[steps]]
+do = "sign_in"
+user = "bob@fabrikam.com"
+pass = "once"
+expect = { denied = "passOneTimeUsed" }
+[[steps]]
+do = "print_log"
+tenant = "fabrikam"
+log = "sign_in"
+expect = { count = 3 }
+[[steps]]
+do = "print_log"
+log = "sign_in"
+expect = { count = 2 }
+"#
+        ),
+    );
+    let report = run_toml(&src);
+    assert_green(&report);
+    let (contoso, fabrikam) = (&report.tenant, &report.other_tenants[0]);
+    // The resource tenant's records name the home tenant; the home tenant's, itself.
+    assert_eq!(contoso.sign_in_log().len(), 2);
+    for r in contoso.sign_in_log() {
+        assert_eq!(r.home_tenant_id, fabrikam.id());
+        assert_eq!(r.resource_tenant_id, contoso.id());
+    }
+    assert_eq!(fabrikam.sign_in_log().len(), 3);
+    assert!(
+        fabrikam
+            .sign_in_log()
+            .iter()
+            .all(|r| r.home_tenant_id == fabrikam.id())
+    );
+    // The sign-in step says so, tenant by tenant.
+    let details = report.steps[1].details.join("\n");
+    assert!(
+        details.contains("sign-in log of fabrikam: success with Temporary Access Pass"),
+        "{details}"
+    );
+    assert!(
+        details.contains(
+            "sign-in log of contoso: success with Temporary Access Pass, singleFactorAuthentication, homeTenantId fabrikam"
+        ),
+        "{details}"
+    );
+    assert!(
+        report.steps[1]
+            .description
+            .ends_with("(session `guest`) in contoso")
+    );
+    // A print_log in another tenant shows that tenant's log.
+    assert_eq!(report.steps[4].printed_log, Some((LogKind::SignIn, 3)));
+    assert_eq!(report.printed_tenant(&report.steps[4]).id(), fabrikam.id());
+    assert_eq!(report.printed_tenant(&report.steps[5]).id(), contoso.id());
+}
+
+#[test]
+fn s10_mfa_counts_in_the_resource_tenant_only_with_trust() {
+    let steps = format!("{ISSUE_ONCE}{GUEST_SIGN_IN}expect = {{ mfa = true }}\n");
+    let trusted = run_toml(&two_tenants("Current", "\"fabrikam\"", &steps));
+    assert_green(&trusted);
+    assert!(trusted.setup[0].contains("trusts MFA from fabrikam"));
+    let untrusted = run_toml(&two_tenants("Current", "", &steps));
+    assert!(!untrusted.passed());
+    assert_eq!(
+        untrusted.steps[1].outcome,
+        Outcome::Allowed {
+            mfa: false,
+            session: Some("guest".to_owned())
+        }
+    );
+    // A step turns the trust on (and off) at run time (R14).
+    let src = two_tenants(
+        "Current",
+        "",
+        &format!(
+            "{}{ISSUE_ONCE}{}",
+            r#"
+[[steps]]
+do = "set_mfa_trust"
+tenant = "contoso"
+from = "fabrikam"
+"#,
+            r#"
+[[steps]]
+do = "sign_in"
+tenant = "contoso"
+user = "bob@fabrikam.com"
+pass = "once"
+expect = { mfa = true, sign_in_log = { requirement = "multiFactorAuthentication" } }
+[[steps]]
+do = "set_mfa_trust"
+from = "fabrikam"
+trusted = false
+[[steps]]
+do = "create_pass"
+actor = "fiona@fabrikam.com"
+user = "bob@fabrikam.com"
+is_usable_once = false
+name = "multi"
+[[steps]]
+do = "sign_in"
+tenant = "contoso"
+user = "bob@fabrikam.com"
+pass = "multi"
+expect = { mfa = false, sign_in_log = { requirement = "singleFactorAuthentication" } }
+"#
+        ),
+    );
+    let report = run_toml(&src);
+    assert_green(&report);
+    assert_eq!(
+        report.steps[0].description,
+        "contoso now trusts MFA done in fabrikam"
+    );
+    assert_eq!(
+        report.steps[3].description,
+        "contoso stops trusting MFA done in fabrikam"
+    );
+}
+
+#[test]
+fn t7_no_pass_for_an_external_guest_in_the_resource_tenant() {
+    let src = two_tenants(
+        "Current",
+        "",
+        r#"
+[[steps]]
+do = "update_policy"
+actor = "pat@contoso.com"
+state = "enabled"
+[[steps]]
+do = "create_pass"
+actor = "pat@contoso.com"
+user = "bob_fabrikam.com#EXT#@contoso.com"
+expect = { error = "badRequest", message = "Temporary Access Pass cannot be added to an external guest user.", audit = false }
+"#,
+    );
+    let report = run_toml(&src);
+    assert_green(&report);
+    match &report.steps[1].outcome {
+        Outcome::Error { code, status, .. } => {
+            assert_eq!(*code, ErrorCode::BadRequest);
+            assert_eq!(*status, 400);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        report
+            .tenant
+            .pass_record(
+                report
+                    .tenant
+                    .user_by_upn("bob_fabrikam.com#EXT#@contoso.com")
+                    .unwrap()
+                    .id()
+            )
+            .is_none()
+    );
+}
+
+const REVOKE_STORY: &str = r#"
+[[steps]]
+do = "create_pass"
+actor = "fiona@fabrikam.com"
+user = "bob@fabrikam.com"
+is_usable_once = false
+name = "multi"
+[[steps]]
+do = "sign_in"
+tenant = "contoso"
+user = "bob@fabrikam.com"
+pass = "multi"
+session = "guest"
+[[steps]]
+do = "delete_pass"
+actor = "fiona@fabrikam.com"
+pass = "multi"
+[[steps]]
+do = "check_session"
+session = "guest"
+expect = "any"
+"#;
+
+#[test]
+fn r15_revoking_the_home_sessions_ends_the_guest_session_and_the_resource_cannot() {
+    let src = two_tenants(
+        "Current",
+        "",
+        &format!(
+            "{REVOKE_STORY}{}",
+            r#"
+[[steps]]
+do = "revoke_sessions"
+actor = "pat@contoso.com"
+user = "bob_fabrikam.com#EXT#@contoso.com"
+expect = { audit = { activity = "Invalidate all refresh tokens for user" } }
+[[steps]]
+do = "check_session"
+session = "guest"
+expect = { session = "active" }
+[[steps]]
+do = "revoke_sessions"
+actor = "fiona@fabrikam.com"
+user = "bob@fabrikam.com"
+[[steps]]
+do = "check_session"
+session = "guest"
+expect = { session = "ended" }
+"#
+        ),
+    );
+    let report = run_toml(&src);
+    assert_green(&report);
+    // B2 (Current): deleting the home pass ended nothing.
+    assert_eq!(report.steps[3].details, ["active"]);
+    assert_eq!(report.steps[4].details[0], "0 sessions ended");
+    assert_eq!(report.steps[6].details[0], "1 session ended");
+    // The guest's session is in the resource tenant; the world sees its home end.
+    let ended = report
+        .timeline
+        .sessions
+        .iter()
+        .filter(|s| s.ended.is_some())
+        .count();
+    assert_eq!(ended, 2, "{:#?}", report.timeline.sessions);
+    let lanes: Vec<&str> = report
+        .timeline
+        .sessions
+        .iter()
+        .map(|s| s.user.as_str())
+        .collect();
+    assert_eq!(
+        lanes,
+        [
+            "contoso: bob_fabrikam.com#EXT#@contoso.com",
+            "fabrikam: bob@fabrikam.com"
+        ],
+        "the guest's session and the home session it rests on"
+    );
+}
+
+#[test]
+fn b2_deleting_the_home_pass_ends_the_guest_session_only_under_the_older_rules() {
+    let report = run_toml(&two_tenants("Docs2025", "", REVOKE_STORY));
+    assert_green(&report);
+    match report.steps[3].outcome {
+        Outcome::Ok => {}
+        ref other => panic!("{other:?}"),
+    }
+    // Under Docs2025 the pass's deletion ends the home session, and the guest's with it.
+    assert!(
+        report.steps[3].details[0].contains("ended"),
+        "{:?}",
+        report.steps[3].details
+    );
+    let current = run_toml(&two_tenants("Current", "", REVOKE_STORY));
+    assert_eq!(current.steps[3].details, ["active"]);
+}
+
+#[test]
+fn a_guest_typing_their_home_name_without_a_tenant_signs_in_at_home() {
+    let src = two_tenants(
+        "Current",
+        "",
+        &format!(
+            "{ISSUE_ONCE}{}",
+            r#"
+[[steps]]
+do = "sign_in"
+pass = "once"
+expect = { mfa = true }
+"#
+        ),
+    );
+    let report = run_toml(&src);
+    assert_green(&report);
+    assert!(report.tenant.sign_in_log().is_empty());
+    assert_eq!(report.other_tenants[0].sign_in_log().len(), 1);
+}
+
+#[test]
+fn a_disabled_guest_is_refused_by_the_resource_tenant_before_home_is_asked() {
+    let src = two_tenants(
+        "Current",
+        "",
+        &format!(
+            "{ISSUE_ONCE}{}",
+            r#"
+[[steps]]
+do = "disable_account"
+user = "bob_fabrikam.com#EXT#@contoso.com"
+[[steps]]
+do = "sign_in"
+tenant = "contoso"
+user = "bob@fabrikam.com"
+pass = "once"
+expect = { denied = "accountDisabled" }
+[[steps]]
+do = "sign_in"
+user = "bob@fabrikam.com"
+pass = "once"
+expect = { mfa = true }
+"#
+        ),
+    );
+    let report = run_toml(&src);
+    assert_green(&report);
+    assert!(matches!(
+        report.steps[2].outcome,
+        Outcome::Denied {
+            reason: DenialReason::AccountDisabled,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn several_tenants_are_deterministic_and_an_overriding_seed_keeps_them_apart() {
+    let src = two_tenants(
+        "Current",
+        "",
+        &format!("{ISSUE_ONCE}{GUEST_SIGN_IN}expect = \"allowed\"\n"),
+    );
+    let a = run_toml(&src);
+    let b = run_toml(&src);
+    assert_eq!(a.to_json_lines(false), b.to_json_lines(false));
+    assert_eq!(a.to_html(), b.to_html());
+    let seeded = Scenario::from_toml(&src)
+        .unwrap()
+        .run(&fast().seed(7))
+        .unwrap();
+    assert_green(&seeded);
+    assert_eq!(seeded.settings.seed, 7);
+    assert_eq!(seeded.settings.other_tenants[0].seed, 8);
+}
+
+#[test]
+fn a_scenario_of_several_tenants_reports_each_tenant() {
+    let src = two_tenants(
+        "Current",
+        "",
+        &format!("{ISSUE_ONCE}{GUEST_SIGN_IN}expect = \"allowed\"\n"),
+    );
+    let report = run_toml(&src);
+    let text = report.to_text(TextOptions::new());
+    assert!(
+        text.contains("tenants contoso (seed 1), fabrikam (seed 2) · profile Current"),
+        "{text}"
+    );
+    for heading in [
+        "Sign-in log of contoso (1 records",
+        "Audit log of contoso (0 records",
+        "Sign-in log of fabrikam (1 records",
+        "Audit log of fabrikam (2 records",
+    ] {
+        assert!(text.contains(heading), "`{heading}` in\n{text}");
+    }
+    assert!(!text.contains("\nSign-in log ("));
+    let json = report.to_json_lines(false);
+    let records: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["type"] == "signIn" || v["type"] == "audit")
+        .collect();
+    assert_eq!(records.len(), 4);
+    let tenants: Vec<&str> = records
+        .iter()
+        .map(|v| v["tenant"].as_str().unwrap())
+        .collect();
+    assert_eq!(tenants, ["contoso", "fabrikam", "fabrikam", "fabrikam"]);
+    let scenario: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(scenario["settings"]["name"], "contoso");
+    assert_eq!(
+        scenario["settings"]["otherTenants"][0]["domain"],
+        "fabrikam.com"
+    );
+    let html = report.to_html();
+    assert!(html.contains("tenants contoso (seed 1), fabrikam (seed 2)"));
+    assert!(html.contains("<h3>Sign-in log of contoso (1 records)</h3>"));
+    assert!(html.contains("<h3>Audit log of fabrikam (2 records)</h3>"));
+    // Timeline lanes say whose tenant: Bob at home, and his guest account in Contoso.
+    assert!(html.contains("fabrikam: bob@fabrikam.com"));
+    assert!(html.contains("contoso: bob_fabrikam.com#EXT#@contoso.com"));
+    let lanes: Vec<&str> = report
+        .timeline
+        .attempts
+        .iter()
+        .map(|a| a.user.as_str())
+        .collect();
+    // In step order; within a step, the first tenant's first.
+    assert_eq!(
+        lanes,
+        [
+            "contoso: bob_fabrikam.com#EXT#@contoso.com",
+            "fabrikam: bob@fabrikam.com"
+        ]
+    );
+}
+
+#[test]
+fn a_single_tenant_report_names_no_tenant() {
+    let report = run_toml(
+        r#"
+[[users]]
+upn = "ada@contoso.com"
+password = "pw"
+[[steps]]
+do = "sign_in"
+user = "ada@contoso.com"
+password = "pw"
+"#,
+    );
+    assert!(report.tenant_names.is_empty());
+    assert!(report.other_tenants.is_empty());
+    let json = report.to_json_lines(false);
+    assert!(!json.contains("\"tenant\""), "{json}");
+    assert!(!json.contains("otherTenants"), "{json}");
+    let text = report.to_text(TextOptions::new());
+    assert!(text.contains("\nSign-in log (1 records"), "{text}");
+    assert_eq!(report.timeline.attempts[0].user, "ada@contoso.com");
+    // One `[[tenants]]` entry is a single tenant too.
+    let one = run_toml(
+        r#"
+[[tenants]]
+name = "contoso"
+[[users]]
+upn = "ada@contoso.com"
+password = "pw"
+[[steps]]
+do = "sign_in"
+user = "ada@contoso.com"
+password = "pw"
+"#,
+    );
+    assert_green(&one);
+    assert!(one.tenant_names.is_empty());
+    assert_eq!(one.settings.domain, "contoso.com");
+}
+
+#[test]
+fn several_tenants_read_the_same_from_json() {
+    let json = r#"{
+        "tenants": [
+            {"name": "contoso", "seed": 1, "trust_mfa_from": ["fabrikam"]},
+            {"name": "fabrikam", "seed": 2}
+        ],
+        "users": [
+            {"upn": "fiona@fabrikam.com", "tenant": "fabrikam",
+             "roles": ["Authentication Policy Administrator", "Authentication Administrator"]},
+            {"upn": "bob@fabrikam.com", "tenant": "fabrikam"}
+        ],
+        "guests": [{"home": "bob@fabrikam.com"}],
+        "policy": {"actor": "fiona@fabrikam.com", "state": "enabled"},
+        "steps": [
+            {"do": "create_pass", "actor": "fiona@fabrikam.com", "user": "bob@fabrikam.com", "name": "p"},
+            {"do": "sign_in", "tenant": "contoso", "pass": "p", "expect": {"mfa": true}}
+        ]
+    }"#;
+    let scenario = Scenario::from_json(json).unwrap();
+    assert_eq!(scenario.guests[0].upn, "bob_fabrikam.com#EXT#@contoso.com");
+    assert_eq!(scenario.tenant.trust_mfa_from, [1]);
+    let report = scenario.run(&fast()).unwrap();
+    assert_green(&report);
+    let err =
+        Scenario::from_json(&json.replace("\"tenant\": \"contoso\"", "\"tenant\": \"contosso\""))
+            .unwrap_err();
+    assert_eq!(err.diagnostics[0].message, "unknown tenant `contosso`");
+    assert_eq!(err.diagnostics[0].path, "step 2.tenant");
+}
+
+// ---- The built-in lab --------------------------------------------------------------
+
+#[test]
+fn s10_the_guests_lab_runs_and_teaches_what_it_says() {
+    let lab = builtin_lab("guests-across-tenants").expect("the guests lab is built in");
+    assert_eq!(lab.scenarios.len(), 1);
+    assert_eq!(
+        lab.scenarios[0].file,
+        "docs/labs/guests-across-tenants.toml"
+    );
+    let scenario = lab.scenarios[0].scenario().unwrap();
+    assert!(scenario.is_multi_tenant());
+    let report = scenario.run(&fast()).unwrap();
+    assert_green(&report);
+    let outcome = |action: &str, n: usize| {
+        report
+            .steps
+            .iter()
+            .filter(|s| s.action == action)
+            .nth(n)
+            .map(|s| s.outcome.clone())
+            .unwrap_or_else(|| panic!("no {action} #{n}"))
+    };
+    // T7: the resource tenant cannot issue the guest a pass.
+    assert!(matches!(
+        outcome("create_pass", 0),
+        Outcome::Error {
+            code: ErrorCode::BadRequest,
+            ..
+        }
+    ));
+    // S10: single factor without trust, MFA with it; the one-time pass is spent at home.
+    assert!(matches!(
+        outcome("sign_in", 0),
+        Outcome::Allowed { mfa: false, .. }
+    ));
+    assert!(matches!(
+        outcome("sign_in", 1),
+        Outcome::Denied {
+            reason: DenialReason::PassOneTimeUsed,
+            ..
+        }
+    ));
+    assert!(matches!(
+        outcome("sign_in", 2),
+        Outcome::Allowed { mfa: true, .. }
+    ));
+    // R11: both tenants logged every attempt.
+    let (contoso, fabrikam) = (&report.tenant, &report.other_tenants[0]);
+    assert_eq!(contoso.sign_in_log().len(), 3);
+    assert_eq!(fabrikam.sign_in_log().len(), 3);
+    assert!(
+        contoso
+            .sign_in_log()
+            .iter()
+            .all(|r| r.home_tenant_id == fabrikam.id())
+    );
+    // R15, B2: deleting the home pass left the session; home revocation ended it.
+    let checks: Vec<&StepReport> = report
+        .steps
+        .iter()
+        .filter(|s| s.action == "check_session")
+        .collect();
+    assert_eq!(checks.len(), 3);
+    assert_eq!(checks[0].details, ["active"]);
+    assert_eq!(checks[1].details, ["active"]);
+    assert!(
+        checks[2].details[0].contains("(revoked)"),
+        "{:?}",
+        checks[2].details
+    );
+    // Narrated like the other labs: every step that teaches says why.
+    let said = report.steps.iter().filter(|s| s.say.is_some()).count();
+    assert!(
+        said * 4 >= report.steps.len() * 3,
+        "{said} of {}",
+        report.steps.len()
+    );
+    // Its HTML report has both tenants' logs.
+    let html = report.to_html();
+    assert!(html.contains("Sign-in log of contoso (3 records)"));
+    assert!(html.contains("Sign-in log of fabrikam (3 records)"));
+}
+
+// ---- Errors ------------------------------------------------------------------------
+
+const TWO: &str = r#"
+[[tenants]]
+name = "contoso"
+[[tenants]]
+name = "fabrikam"
+"#;
+
+#[test]
+fn an_unknown_tenant_is_a_located_error_with_a_suggestion() {
+    let src = format!("{TWO}[[users]]\nupn = \"bob@fabrikam.com\"\ntenant = \"fabrikan\"\n");
+    let d = one_error(&src);
+    assert_eq!(d.kind, DiagnosticKind::UnknownName);
+    assert_eq!(d.message, "unknown tenant `fabrikan`");
+    assert_eq!(d.help.as_deref(), Some("did you mean `fabrikam`?"));
+    assert_eq!(d.path, "users[0].tenant");
+    assert_eq!(d.location.map(|l| l.line), Some(8));
+    // Far from every name: the list.
+    let d = one_error(&format!(
+        "{TWO}[[users]]\nupn = \"bob@fabrikam.com\"\ntenant = \"zzzzzz\"\n"
+    ));
+    assert_eq!(
+        d.help.as_deref(),
+        Some("the tenants are `contoso`, `fabrikam`")
+    );
+    // A misspelt key gets a suggestion, in users and steps.
+    let d = one_error(&format!(
+        "{TWO}[[users]]\nupn = \"bob@fabrikam.com\"\ntenat = \"fabrikam\"\n"
+    ));
+    assert_eq!(d.message, "unknown field `tenat`");
+    assert_eq!(d.help.as_deref(), Some("did you mean `tenant`?"));
+    let d = one_error(&format!(
+        "{TWO}[[steps]]\ndo = \"print_log\"\nlog = \"audit\"\ntenat = \"fabrikam\"\n"
+    ));
+    assert_eq!(d.help.as_deref(), Some("did you mean `tenant`?"));
+    // A single-tenant file has no tenant to name.
+    let d = one_error("[[users]]\nupn = \"ada@contoso.com\"\ntenant = \"contoso\"\n");
+    assert_eq!(d.message, "unknown tenant `contoso`");
+    assert!(d.help.unwrap().contains("`[[tenants]]`"));
+}
+
+#[test]
+fn more_tenants_than_the_limit_are_refused_naming_the_bound() {
+    let mut src = String::new();
+    for i in 0..=MAX_TENANTS {
+        src.push_str(&format!("[[tenants]]\nname = \"t{i}\"\n"));
+    }
+    let err = Scenario::from_toml(&src).unwrap_err();
+    assert_eq!(err.diagnostics[0].kind, DiagnosticKind::LimitExceeded);
+    assert_eq!(
+        err.diagnostics[0].message,
+        format!("the scenario has 17 tenants, over the limit of {MAX_TENANTS}")
+    );
+    assert_eq!(MAX_TENANTS, 16);
+    // At the limit: fine.
+    let mut src = String::new();
+    for i in 0..MAX_TENANTS {
+        src.push_str(&format!("[[tenants]]\nname = \"t{i}\"\n"));
+    }
+    assert_eq!(Scenario::from_toml(&src).unwrap().tenants().count(), 16);
+}
+
+#[test]
+fn tenant_declarations_that_cannot_work_are_errors() {
+    let cases: [(&str, &str); 8] = [
+        (
+            "[tenant]\nseed = 1\n[[tenants]]\nname = \"a\"\n",
+            "declare one tenant with `[tenant]` or several with `[[tenants]]`, not both",
+        ),
+        (
+            "[[tenants]]\nname = \"a\"\n[[tenants]]\nname = \"a\"\ndomain = \"b.com\"\nseed = 5\n",
+            "tenant `a` is declared twice",
+        ),
+        (
+            "[[tenants]]\nname = \"a\"\nseed = 3\n[[tenants]]\nname = \"b\"\nseed = 3\n",
+            "tenants `a` and `b` have the same seed 3: a tenant's id comes from its seed",
+        ),
+        (
+            "[[tenants]]\nname = \"a\"\ndomain = \"x.com\"\n[[tenants]]\nname = \"b\"\ndomain = \"X.com\"\n",
+            "tenants `a` and `b` have the same domain `X.com`",
+        ),
+        (
+            "[[tenants]]\nname = \"a\"\ntrust_mfa_from = [\"a\"]\n[[tenants]]\nname = \"b\"\n",
+            "tenant `a` cannot trust itself: its own MFA counts already",
+        ),
+        (
+            "[[tenants]]\nname = \"a\"\n[[tenants]]\nname = \"b\"\nstart = \"2026-02-01T00:00:00Z\"\n",
+            "all tenants share one clock: set `start` on the first tenant only",
+        ),
+        (
+            "tenants = []\n",
+            "`tenants` is empty: declare at least one tenant",
+        ),
+        (
+            "[[tenants]]\nname = \"a\"\n[[users]]\nupn = \"b@a.com\"\n[[guests]]\nhome = \"b@a.com\"\n",
+            "a guest's home is another tenant: `[[guests]]` needs at least two `[[tenants]]`",
+        ),
+    ];
+    for (src, message) in cases {
+        let d = one_error(src);
+        assert_eq!(d.message, message, "{src}");
+    }
+    // An unknown key in a tenant is reported like any other.
+    let d = one_error("[[tenants]]\nname = \"a\"\nsed = 1\n");
+    assert_eq!(d.message, "unknown field `sed`");
+    assert_eq!(d.help.as_deref(), Some("did you mean `seed`?"));
+    assert_eq!(d.path, "tenants[0]");
+    // A missing name.
+    let d = one_error("[[tenants]]\nseed = 1\n");
+    assert_eq!(d.message, "missing field `name`");
+}
+
+#[test]
+fn guests_that_cannot_be_linked_are_errors() {
+    let base = format!("{TWO}[[users]]\nupn = \"bob@fabrikam.com\"\ntenant = \"fabrikam\"\n");
+    let d = one_error(&format!(
+        "{base}[[guests]]\ntenant = \"fabrikam\"\nhome = \"bob@fabrikam.com\"\n"
+    ));
+    assert_eq!(
+        d.message,
+        "`bob@fabrikam.com` is a user of `fabrikam` already: a guest's home is another tenant"
+    );
+    let d = one_error(&format!("{base}[[guests]]\nhome = \"bob@fabrikam.co\"\n"));
+    assert_eq!(d.message, "unknown user `bob@fabrikam.co`");
+    assert_eq!(d.help.as_deref(), Some("did you mean `bob@fabrikam.com`?"));
+    let d = one_error(&format!(
+        "{base}[[guests]]\nhome = \"bob@fabrikam.com\"\n[[guests]]\nhome = \"bob@fabrikam.com\"\nupn = \"bob2#EXT#@contoso.com\"\n"
+    ));
+    assert_eq!(
+        d.message,
+        "`bob@fabrikam.com` is a guest of `contoso` already"
+    );
+    let d = one_error(&format!(
+        "{base}[[users]]\nupn = \"bob_fabrikam.com#EXT#@contoso.com\"\n[[guests]]\nhome = \"bob@fabrikam.com\"\n"
+    ));
+    assert!(d.message.contains("is declared twice"), "{}", d.message);
+}
+
+#[test]
+fn steps_that_cross_tenants_are_errors() {
+    let base = format!(
+        "{TWO}[[users]]\nupn = \"pat@contoso.com\"\nroles = [\"Global Administrator\"]\n[[users]]\nupn = \"bob@fabrikam.com\"\ntenant = \"fabrikam\"\n[[groups]]\nname = \"Staff\"\n"
+    );
+    let cases: [(&str, &str); 6] = [
+        (
+            "[[steps]]\ndo = \"create_pass\"\nactor = \"pat@contoso.com\"\nuser = \"bob@fabrikam.com\"\n",
+            "pat@contoso.com is an admin of `contoso`, but bob@fabrikam.com is a user of `fabrikam`: an admin acts in their own tenant",
+        ),
+        (
+            "[[steps]]\ndo = \"revoke_sessions\"\nactor = \"pat@contoso.com\"\nuser = \"bob@fabrikam.com\"\n",
+            "pat@contoso.com is an admin of `contoso`, but bob@fabrikam.com is a user of `fabrikam`: an admin acts in their own tenant",
+        ),
+        (
+            "[[steps]]\ndo = \"sign_in\"\ntenant = \"contoso\"\nuser = \"bob@fabrikam.com\"\npassword = \"x\"\n",
+            "bob@fabrikam.com is neither a user of `contoso` nor the home account of one of its guests",
+        ),
+        (
+            "[[steps]]\ndo = \"add_to_group\"\ngroup = \"Staff\"\nuser = \"bob@fabrikam.com\"\n",
+            "group \"Staff\" is in `contoso`, but bob@fabrikam.com is in `fabrikam`",
+        ),
+        (
+            "[[steps]]\ndo = \"set_mfa_trust\"\nfrom = \"contoso\"\n",
+            "tenant `contoso` cannot trust itself: name the guests' home tenant in `from`",
+        ),
+        (
+            "[[steps]]\ndo = \"list_passes\"\ntenant = \"fabrikam\"\nactor = \"pat@contoso.com\"\nuser = \"pat@contoso.com\"\n",
+            "a `list_passes` step acts in the tenant of the users it names: only `sign_in`, `print_log` and `set_mfa_trust` name a tenant",
+        ),
+    ];
+    for (steps, message) in cases {
+        let src = format!("{base}{steps}");
+        let d = one_error(&src);
+        assert_eq!(d.message, message, "{steps}");
+        assert_eq!(d.kind, DiagnosticKind::Inconsistent);
+        // At the key that does not fit, else at the step.
+        let step_line = src.lines().position(|l| l == "[[steps]]").unwrap() + 1;
+        let at = if steps.contains("list_passes") {
+            step_line + 2
+        } else {
+            step_line
+        };
+        assert_eq!(d.location.map(|l| l.line), Some(at), "{steps}");
+    }
+    // A pass is read or deleted in the tenant of its user.
+    let d = one_error(&format!(
+        "{base}[[steps]]\ndo = \"create_pass\"\nactor = \"bob@fabrikam.com\"\nuser = \"bob@fabrikam.com\"\nname = \"bobs\"\nexpect = \"any\"\n[[steps]]\ndo = \"delete_pass\"\nactor = \"pat@contoso.com\"\npass = \"bobs\"\n"
+    ));
+    assert_eq!(
+        d.message,
+        "pat@contoso.com is an admin of `contoso`, but bob@fabrikam.com is a user of `fabrikam`: an admin acts in their own tenant"
+    );
+    assert_eq!(d.path, "step 2");
+    // An admin acting on the home account of one of their guests is told the guest's name.
+    let d = one_error(&format!(
+        "{base}[[guests]]\nhome = \"bob@fabrikam.com\"\n[[steps]]\ndo = \"revoke_sessions\"\nactor = \"pat@contoso.com\"\nuser = \"bob@fabrikam.com\"\n"
+    ));
+    assert_eq!(
+        d.help.as_deref(),
+        Some("in `contoso`, bob@fabrikam.com is the guest `bob_fabrikam.com#EXT#@contoso.com`")
+    );
+    // Group members live in the group's tenant, in the setup too.
+    let d = one_error(&format!(
+        "{base}[[groups]]\nname = \"Fabrikam staff\"\nusers = [\"bob@fabrikam.com\"]\n"
+    ));
+    assert_eq!(
+        d.message,
+        "group \"Fabrikam staff\" is in `contoso`, but `bob@fabrikam.com` is a user of `fabrikam`"
+    );
+    assert_eq!(d.path, "groups[1]");
+    // `set_mfa_trust` needs `from`, naming a tenant.
+    let d = one_error(&format!("{base}[[steps]]\ndo = \"set_mfa_trust\"\n"));
+    assert_eq!(d.message, "missing field `from`");
+    let d = one_error(&format!(
+        "{base}[[steps]]\ndo = \"set_mfa_trust\"\nfrom = \"fabrikan\"\n"
+    ));
+    assert_eq!(d.message, "unknown tenant `fabrikan`");
+    assert_eq!(d.path, "step 1.from");
+}
+
+#[test]
+fn revoke_sessions_works_in_a_single_tenant_too() {
+    let report = run_toml(
+        r#"
+[[users]]
+upn = "root@contoso.com"
+roles = ["Global Administrator"]
+[[users]]
+upn = "ada@contoso.com"
+password = "pw"
+[[steps]]
+do = "sign_in"
+user = "ada@contoso.com"
+password = "pw"
+session = "s"
+[[steps]]
+do = "revoke_sessions"
+actor = "root@contoso.com"
+user = "ada@contoso.com"
+expect = { audit = { activity = "Invalidate all refresh tokens for user", target = "ada@contoso.com" } }
+[[steps]]
+do = "check_session"
+session = "s"
+expect = { session = "ended" }
+"#,
+    );
+    assert_green(&report);
+    assert_eq!(report.steps[1].details[0], "1 session ended");
+}
