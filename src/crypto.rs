@@ -376,6 +376,19 @@ impl fmt::Debug for Proofs {
 }
 
 impl Proofs {
+    /// These proofs, with every verification of `request` they lack made now: so that a
+    /// caller who checks a credential twice (proof first, then the sign-in) hashes once.
+    pub(crate) fn completed(&self, request: ProofRequest) -> Proofs {
+        let mut results = self.results.clone();
+        for (secret, hash) in request.checks {
+            if self.get(&secret, &hash).is_none() {
+                let ok = verify_stored(&secret, &hash);
+                results.push((secret, hash, ok));
+            }
+        }
+        Proofs { results }
+    }
+
     /// The result computed for this pair, if any.
     pub(crate) fn get(&self, secret: &str, hash: &PhcHash) -> Option<bool> {
         self.results

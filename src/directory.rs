@@ -253,6 +253,10 @@ pub struct Directory {
     upn_keys: RandomState,
     /// ...and the users whose UPN hash collided with another's (searched in full).
     upn_overflow: Vec<u32>,
+    /// External guests by their home account (spec S10), each list in slot order: how
+    /// [`crate::World`] finds the guest a home user principal name belongs to without
+    /// scanning the users. Rebuilt on load like the other indexes.
+    guest_index: HashMap<HomeAccount, Vec<u32>, RandomState>,
 }
 
 impl PartialEq for Directory {
@@ -449,8 +453,45 @@ impl Directory {
                 v.insert(i);
             }
         }
+        if let Some(home) = user.home_account() {
+            self.guest_index.entry(home).or_default().push(i);
+        }
         self.users.push(user);
         slot
+    }
+
+    /// Links user `id` to `home` (or unlinks it, with `None`), keeping the guest index in
+    /// step. Returns false for an unknown user.
+    pub(crate) fn set_home(&mut self, id: UserId, home: Option<HomeAccount>) -> bool {
+        let Some(i) = self.slot(id) else {
+            return false;
+        };
+        let Some(user) = self.users.get_mut(i) else {
+            return false;
+        };
+        let slot = i as u32;
+        if let Some(old) = user.home_account()
+            && let Some(list) = self.guest_index.get_mut(&old)
+        {
+            list.retain(|s| *s != slot);
+            if list.is_empty() {
+                self.guest_index.remove(&old);
+            }
+        }
+        user.home = home.map(Box::new);
+        if let Some(new) = home {
+            let list = self.guest_index.entry(new).or_default();
+            // Slot order: the first guest added wins, as a scan in directory order would.
+            let at = list.partition_point(|s| *s < slot);
+            list.insert(at, slot);
+        }
+        true
+    }
+
+    /// The first external guest (in the order users were added) linked to `home`.
+    pub fn guest_of(&self, home: HomeAccount) -> Option<&User> {
+        let first = self.guest_index.get(&home)?.first()?;
+        self.users.get(*first as usize)
     }
 
     fn push_group(&mut self, group: Group) {
