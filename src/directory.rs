@@ -373,6 +373,29 @@ pub fn validate_upn(upn: &str) -> Result<()> {
     }
 }
 
+/// The longest `displayName` of a user, in characters: Entra's limit.
+pub const MAX_USER_DISPLAY_NAME_CHARS: usize = 256;
+/// The longest `displayName` of a group, in characters: Entra's limit.
+pub const MAX_GROUP_DISPLAY_NAME_CHARS: usize = 256;
+
+/// Checks that `name` has at most `max` characters, counting without reading further
+/// than the bound.
+///
+/// # Errors
+/// [`Error::NameTooLong`] naming `field` and the bound.
+pub(crate) fn check_name_length(field: &'static str, name: &str, max: usize) -> Result<()> {
+    // Bytes bound characters from above: most names are settled without counting.
+    if name.len() <= max || name.chars().nth(max).is_none() {
+        Ok(())
+    } else {
+        Err(Error::NameTooLong {
+            field,
+            max,
+            got: name.chars().count(),
+        })
+    }
+}
+
 impl Directory {
     /// A user by id.
     pub fn user(&self, id: UserId) -> Option<&User> {

@@ -330,6 +330,43 @@ impl World {
         }
     }
 
+    /// The first of [`World::register_method`]'s three phases (see
+    /// [`Tenant::prepare_register_method`]), seeing the home session a guest's session
+    /// rests on.
+    ///
+    /// # Errors
+    /// As [`World::register_method`].
+    pub fn prepare_register_method(
+        &mut self,
+        tenant: TenantId,
+        session: SessionId,
+        kind: MethodKind,
+        display_name: impl Into<String>,
+    ) -> Result<crate::MethodDraft> {
+        let home = self.home_status(tenant, session)?;
+        self.tenants
+            .get_mut(&tenant)
+            .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{tenant}` in this world")))?
+            .prepare_register_method_with(session, home, kind, display_name.into())
+    }
+
+    /// The last of [`World::register_method`]'s three phases: every check again, the
+    /// home session's status included, as it is now.
+    ///
+    /// # Errors
+    /// As [`World::register_method`].
+    pub fn commit_register_method(
+        &mut self,
+        tenant: TenantId,
+        draft: crate::MethodDraft,
+    ) -> Result<crate::Device> {
+        let home = self.home_status(tenant, draft.session())?;
+        self.tenants
+            .get_mut(&tenant)
+            .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{tenant}` in this world")))?
+            .commit_register_method_with(draft, home)
+    }
+
     /// The external guest of `resource` whose home account has principal name `upn`:
     /// one keyed name lookup in each other tenant, then one in the resource tenant's
     /// index of guests by home account (no scan of the users). When guests of several
