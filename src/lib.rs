@@ -98,11 +98,11 @@ pub use signin::{
     SignInStatus,
 };
 pub use strength::AuthenticationStrength;
-pub use tenant::PasswordDraft;
 pub use tenant::{
     DEFAULT_LOG_CAPACITY, LogDrops, MAX_LOG_CAPACITY, Tenant, TenantBuilder, TenantConfig,
     TenantState,
 };
+pub use tenant::{PasswordDraft, UserDraft};
 pub use world::World;
 
 /// The README's examples, compiled and run as doctests.

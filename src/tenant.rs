@@ -593,6 +593,34 @@ impl Tenant {
     /// [`Error::NameTooLong`] for a `displayName` over Entra's 256 characters
     /// ([`crate::MAX_USER_DISPLAY_NAME_CHARS`]), [`Error::InvalidPassword`].
     pub fn add_user(&mut self, new: NewUser) -> Result<UserId> {
+        let mut draft = self.prepare_add_user(new)?;
+        if let Some(hash) = &mut draft.hash {
+            hash.run();
+        }
+        self.commit_add_user(draft)
+    }
+
+    /// The first of [`Tenant::add_user`]'s three phases (see
+    /// [`Tenant::prepare_create_pass`]): the checks, then the user's id and the
+    /// password's salt drawn from the tenant's RNG as `add_user` draws them. Run the
+    /// draft's hash (if it has a password) with no lock held, then
+    /// [`Tenant::commit_add_user`].
+    ///
+    /// ```
+    /// # use tapsim::*;
+    /// # let mut t = Tenant::builder().hash_cost(HashCost::Minimum).build()?;
+    /// let mut draft = t.prepare_add_user(NewUser::member("ada@contoso.com", "Ada").password("pw"))?;
+    /// if let Some(hash) = &mut draft.hash {
+    ///     hash.run(); // with no lock held
+    /// }
+    /// let ada = t.commit_add_user(draft)?;
+    /// assert!(t.sign_in("ada@contoso.com", Credential::Password("pw")).is_allowed());
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Tenant::add_user`].
+    pub fn prepare_add_user(&mut self, new: NewUser) -> Result<UserDraft> {
         self.state
             .directory
             .check_new_user(&new.user_principal_name)?;
@@ -604,18 +632,43 @@ impl Tenant {
         if let Some(p) = &new.password {
             check_password(p)?;
         }
-        let rng_before = self.state.rng.clone();
+        let before = self.state.rng.clone();
         let id = UserId(Guid::random(&mut self.state.rng));
-        let password = match new
-            .password
-            .as_ref()
-            .map(|p| self.hasher.hash(&mut self.state.rng, p.danger_reveal()))
-            .transpose()
+        let hash = new.password.as_ref().map(|p| {
+            crate::crypto::PendingHash::draw(&self.hasher, &mut self.state.rng, p.danger_reveal())
+        });
+        Ok(UserDraft {
+            id,
+            new,
+            hash,
+            rng: crate::lifecycle::RngMark {
+                before,
+                after: self.state.rng.clone(),
+            },
+        })
+    }
+
+    /// The last of [`Tenant::add_user`]'s three phases: the name must still be free (a
+    /// user added in between may have taken it); then the user is added.
+    ///
+    /// # Errors
+    /// [`Error::DuplicateUpn`]; [`Error::HashFailed`]. Nothing changes then (the RNG goes
+    /// back to before the draft if nothing drew since).
+    pub fn commit_add_user(&mut self, draft: UserDraft) -> Result<UserId> {
+        let UserDraft { id, new, hash, rng } = draft;
+        if let Err(e) = self
+            .state
+            .directory
+            .check_new_user(&new.user_principal_name)
         {
+            self.rewind(&rng);
+            return Err(e);
+        }
+        let password = match hash.map(crate::crypto::PendingHash::finish).transpose() {
             Ok(p) => p,
             Err(e) => {
                 // argon2 could not get its memory: nothing changes, the RNG included.
-                self.state.rng = rng_before;
+                self.rewind(&rng);
                 return Err(e);
             }
         };
@@ -998,6 +1051,34 @@ impl Tenant {
             user_principal_name: u.map(|u| u.user_principal_name().to_owned()),
             modified_properties: props,
         }
+    }
+}
+
+/// A user being added in three phases ([`Tenant::prepare_add_user`]). Holds the
+/// password and the RNG's position: not `Clone`, not `Serialize`; `Debug` redacts both.
+pub struct UserDraft {
+    id: UserId,
+    new: NewUser,
+    /// The argon2id hash of the password, if one is given: run it
+    /// ([`crate::PendingHash::run`]) with no lock held.
+    pub hash: Option<crate::crypto::PendingHash>,
+    rng: crate::lifecycle::RngMark,
+}
+
+impl fmt::Debug for UserDraft {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserDraft")
+            .field("id", &self.id)
+            .field("user_principal_name", &self.new.user_principal_name)
+            .field("hash", &self.hash)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserDraft {
+    /// The id the user will have.
+    pub fn id(&self) -> UserId {
+        self.id
     }
 }
 

@@ -224,6 +224,14 @@ fn store_secrets(split: bool) -> (Fx, Vec<String>) {
     } else {
         fx.tenant.set_password(fx.bob, "bob's new one").unwrap();
     }
+    let carol = NewUser::member("carol@contoso.com", "Carol").password("carol-pw");
+    if split {
+        let mut draft = fx.tenant.prepare_add_user(carol).unwrap();
+        draft.hash.as_mut().unwrap().run();
+        fx.tenant.commit_add_user(draft).unwrap();
+    } else {
+        fx.tenant.add_user(carol).unwrap();
+    }
     let session = fx.sign_in_pass(ADA, &issued.secret).session().unwrap().id();
     let device = if split {
         let mut draft = fx
@@ -367,6 +375,25 @@ fn r1_commits_recheck_the_actor_the_user_and_the_session() {
         Error::UserNotFound(carol.to_string())
     );
     assert!(fx.tenant.directory().user(carol).is_none());
+    // The name is taken in between: the second user is refused at commit.
+    let mut fx = Fx::enabled();
+    let draft = fx
+        .tenant
+        .prepare_add_user(NewUser::member("dan@contoso.com", "Dan").password("d"))
+        .unwrap();
+    let first = fx
+        .tenant
+        .add_user(NewUser::member("DAN@contoso.com", "Dan 1"))
+        .unwrap();
+    assert_ne!(first, draft.id(), "fresh draws, never reused");
+    assert_eq!(
+        fx.tenant.commit_add_user(draft).unwrap_err(),
+        Error::DuplicateUpn("dan@contoso.com".to_owned())
+    );
+    assert_eq!(
+        fx.tenant.user_by_upn("dan@contoso.com").unwrap().id(),
+        first
+    );
     // The session is revoked in between: the method is not registered.
     let mut fx = Fx::enabled();
     let issued = fx.issue(fx.ada, PassOptions::default());

@@ -309,15 +309,43 @@ async fn add_user(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
     if let Some(p) = b.password {
         new = new.password(p);
     }
+    let (tid, groups, step) = {
+        let mut sim = state.lock();
+        let tid = sim.tenant_named(b.tenant.as_deref())?;
+        let groups = b
+            .groups
+            .iter()
+            .map(|g| group_by_name(sim.at(tid)?, g))
+            .collect::<ApiResult<Vec<_>>>()?;
+        let tenant = sim.at_mut(tid)?;
+        let cheap = tenant.config().hash_cost.memory_kib() <= INLINE_KIB as u32;
+        let step = if new.password.is_none() || cheap {
+            Step::Done(tenant.add_user(new)?)
+        } else {
+            // A password at a real cost: hashed with no lock held, as sign-ins are.
+            Step::Hash(tenant.prepare_add_user(new)?)
+        };
+        (tid, groups, step)
+    };
+    let step = match step {
+        Step::Done(id) => Step::Done(id),
+        Step::Hash(draft) => Step::Hash(
+            off_lock(move || {
+                let mut draft = draft;
+                if let Some(hash) = &mut draft.hash {
+                    hash.run();
+                }
+                draft
+            })
+            .await?,
+        ),
+    };
     let mut sim = state.lock();
-    let tid = sim.tenant_named(b.tenant.as_deref())?;
-    let groups = b
-        .groups
-        .iter()
-        .map(|g| group_by_name(sim.at(tid)?, g))
-        .collect::<ApiResult<Vec<_>>>()?;
     let tenant = sim.at_mut(tid)?;
-    let id = tenant.add_user(new)?;
+    let id = match step {
+        Step::Done(id) => id,
+        Step::Hash(draft) => tenant.commit_add_user(draft)?,
+    };
     for g in groups {
         tenant.add_member(g, id)?;
     }

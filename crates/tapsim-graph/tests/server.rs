@@ -1730,6 +1730,23 @@ async fn t5_three_phase_creations_and_registrations_off_the_lock() {
     let admin = s.token("admin@contoso.com").await;
     s.user("alex@contoso.com", &[]).await;
     s.enable_policy(&admin).await;
+    // A user added with a password, hashed off the lock, signs in with it.
+    let added = s
+        .control(
+            Method::POST,
+            "/users",
+            json!({"userPrincipalName": "pat@contoso.com", "password": "pat-pw"}),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{}", added.text);
+    let pat = s
+        .control(
+            Method::POST,
+            "/signIns",
+            json!({"userPrincipalName": "pat@contoso.com", "password": "pat-pw"}),
+        )
+        .await;
+    assert_eq!(pat.body["decision"], "allowed", "{}", pat.text);
     let mut tasks = Vec::new();
     for _ in 0..4 {
         let (app, token) = (s.app.clone(), admin.clone());
