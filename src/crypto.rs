@@ -178,7 +178,7 @@ pub(crate) fn check_stored_hash(hash: &PhcHash) -> Result<(), String> {
 /// An argon2id hash in PHC string format (`$argon2id$v=19$m=...`). Holds no secret.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct PhcHash(String);
+pub struct PhcHash(Box<str>);
 
 impl PhcHash {
     /// The PHC string.
@@ -229,7 +229,8 @@ impl Hasher {
             .argon
             .hash_password_with_salt(secret.as_bytes(), salt)
             .map_err(|e| crate::Error::HashFailed(e.to_string()))?;
-        Ok(PhcHash(hash.to_string()))
+        // Boxed at its exact length: the string grows in steps while it is written.
+        Ok(PhcHash(hash.to_string().into_boxed_str()))
     }
 
     /// Whether `secret` matches `hash`. The parameters come from the stored PHC string,
@@ -595,21 +596,22 @@ mod tests {
                 other
                     .hash_password_with_rng(&mut rng, b"right")
                     .unwrap()
-                    .to_string(),
+                    .to_string()
+                    .into(),
             );
             assert!(!h.verify("right", &phc), "{algorithm:?}");
             assert!(check_stored_hash(&phc).unwrap_err().contains("argon2id"));
         }
         let old = good.as_str().replace("v=19", "v=16");
-        assert!(!h.verify("right", &PhcHash(old)));
-        assert!(!h.verify("right", &PhcHash("right".to_owned())));
+        assert!(!h.verify("right", &PhcHash(old.into())));
+        assert!(!h.verify("right", &PhcHash("right".into())));
         // 4 GiB and 2^32 passes are refused by the bounds, at once.
         for (from, to, bound) in [
             ("m=8", "m=4194304", "memory"),
             ("t=1", "t=4294967295", "iterations"),
             ("p=1", "p=255", "lanes"),
         ] {
-            let huge = PhcHash(good.as_str().replacen(from, to, 1));
+            let huge = PhcHash(good.as_str().replacen(from, to, 1).into());
             let started = std::time::Instant::now();
             assert!(!h.verify("right", &huge));
             assert!(started.elapsed() < std::time::Duration::from_secs(1));
