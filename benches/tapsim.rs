@@ -13,7 +13,9 @@
 //! 5. (memory: `cargo run --release --example memory`, which needs a counting allocator
 //!    and so a binary of its own);
 //! 6. model-test throughput: operations per second that the model test's harness
-//!    applies at minimum cost (target >= 50,000).
+//!    applies at minimum cost (target >= 50,000);
+//! 7. how long `World` takes to find the external guest a home user principal name
+//!    belongs to, in tenants of 100,000 users.
 //!
 //! Criterion gives each figure on its own; at the end a paired, interleaved measurement
 //! prints the ratios (A and B alternate in short batches, and the median of the
@@ -661,6 +663,62 @@ fn ratios(fixtures: &[(usize, ScopeFixture)], sequences: &[(model::Model, Vec<mo
     }
 }
 
+/// A home tenant and a resource tenant of `n` users each, every tenth resource user an
+/// external guest linked to its home account: what `World` looks through to find the
+/// guest a home user principal name belongs to (issue 11).
+fn world_fixture(n: usize) -> (tapsim::World, tapsim::TenantId, String, String) {
+    let clock: std::sync::Arc<dyn tapsim::Clock> = std::sync::Arc::new(ManualClock::new(t0()));
+    let build = |seed, domain: &str| {
+        Tenant::builder()
+            .seed(seed)
+            .domain(domain)
+            .shared_clock(clock.clone())
+            .hash_cost(HashCost::Minimum)
+            .build()
+            .unwrap()
+    };
+    let (mut home, mut resource) = (build(1, "fabrikam.com"), build(2, "contoso.com"));
+    let mut links = Vec::new();
+    for i in 0..n {
+        let h = home
+            .add_user(NewUser::member(format!("u{i}@fabrikam.com"), "U"))
+            .unwrap();
+        let kind = if i % 10 == 0 {
+            tapsim::UserType::ExternalGuest
+        } else {
+            tapsim::UserType::Member
+        };
+        let r = resource
+            .add_user(NewUser::member(format!("u{i}_x@contoso.com"), "U").user_type(kind))
+            .unwrap();
+        if i % 10 == 0 {
+            links.push((r, h));
+        }
+    }
+    let mut world = tapsim::World::new();
+    let (hid, rid) = (world.add(home).unwrap(), world.add(resource).unwrap());
+    for (r, h) in links {
+        world.link_guest(rid, r, hid, h).unwrap();
+    }
+    let last_guest = format!("u{}@fabrikam.com", (n - 1) / 10 * 10);
+    (world, rid, last_guest, "nobody@fabrikam.com".to_owned())
+}
+
+fn world_benches(c: &mut Criterion, n: usize) {
+    let (world, rid, guest, nobody) = world_fixture(n);
+    let mut g = c.benchmark_group(format!("7 world guest lookup/{n} users"));
+    for (name, upn) in [("linked guest", &guest), ("unknown name", &nobody)] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                world
+                    .proofs_needed(rid, black_box(upn), Credential::Password("pw"))
+                    .unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
 fn main() {
     let mut c = criterion();
     let test_mode = std::env::args().any(|a| a == "--test" || a == "--list");
@@ -692,6 +750,9 @@ fn main() {
     }
     if !sequences.is_empty() {
         model_benches(&mut c, &sequences);
+    }
+    if wanted("7 world guest lookup") {
+        world_benches(&mut c, if test_mode { 2_000 } else { 100_000 });
     }
     c.final_summary();
     if !test_mode && filter.is_none() {

@@ -178,7 +178,7 @@ pub(crate) fn check_stored_hash(hash: &PhcHash) -> Result<(), String> {
 /// An argon2id hash in PHC string format (`$argon2id$v=19$m=...`). Holds no secret.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct PhcHash(String);
+pub struct PhcHash(Box<str>);
 
 impl PhcHash {
     /// The PHC string.
@@ -218,11 +218,19 @@ impl Hasher {
     /// for inputs tapsim never gives it (secrets over 4 GiB, salts outside 8..=64 bytes:
     /// the crate draws 16).
     pub(crate) fn hash(&self, rng: &mut ChaCha8Rng, secret: &str) -> crate::Result<PhcHash> {
+        let salt = draw_salt(rng);
+        self.hash_with_salt(secret, &salt)
+    }
+
+    /// Hashes `secret` with `salt` (drawn beforehand by [`draw_salt`]): the slow half
+    /// of [`Hasher::hash`], which needs no RNG and so no lock.
+    fn hash_with_salt(&self, secret: &str, salt: &[u8; SALT_LEN]) -> crate::Result<PhcHash> {
         let hash = self
             .argon
-            .hash_password_with_rng(rng, secret.as_bytes())
+            .hash_password_with_salt(secret.as_bytes(), salt)
             .map_err(|e| crate::Error::HashFailed(e.to_string()))?;
-        Ok(PhcHash(hash.to_string()))
+        // Boxed at its exact length: the string grows in steps while it is written.
+        Ok(PhcHash(hash.to_string().into_boxed_str()))
     }
 
     /// Whether `secret` matches `hash`. The parameters come from the stored PHC string,
@@ -232,6 +240,74 @@ impl Hasher {
     /// mismatch, never a panic.
     pub(crate) fn verify(&self, secret: &str, hash: &PhcHash) -> bool {
         verify_phc(secret, hash)
+    }
+}
+
+/// The salt length: password-hash's recommended 16 bytes, as
+/// `hash_password_with_rng` draws.
+const SALT_LEN: usize = 16;
+
+/// Draws a salt from `rng` exactly as argon2's `hash_password_with_rng` does (16 bytes,
+/// one `fill_bytes`), so that hashing in two phases leaves the RNG where hashing in one
+/// does.
+fn draw_salt(rng: &mut ChaCha8Rng) -> [u8; SALT_LEN] {
+    let mut salt = [0u8; SALT_LEN];
+    rng.fill_bytes(&mut salt);
+    salt
+}
+
+/// A secret to store, with its salt already drawn from the tenant's RNG under the
+/// caller's lock, waiting for its argon2id hash: the slow part of creating a pass,
+/// setting a password or registering a method, which [`PendingHash::run`] does with no
+/// lock held, on any thread (design.md, "Serving many callers"). Holds a copy of the
+/// secret (zeroized on drop); `Debug` redacts it.
+#[derive(Clone)]
+pub struct PendingHash {
+    secret: Zeroizing<String>,
+    salt: [u8; SALT_LEN],
+    hasher: Hasher,
+    result: Option<crate::Result<PhcHash>>,
+}
+
+impl fmt::Debug for PendingHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingHash")
+            .field("hashed", &self.result.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PendingHash {
+    /// Draws the salt for `secret` from `rng`, as [`Hasher::hash`] would.
+    pub(crate) fn draw(hasher: &Hasher, rng: &mut ChaCha8Rng, secret: &str) -> PendingHash {
+        PendingHash {
+            secret: Zeroizing::new(secret.to_owned()),
+            salt: draw_salt(rng),
+            hasher: hasher.clone(),
+            result: None,
+        }
+    }
+
+    /// The argon2 memory the hash takes, in KiB: a caller can hash cheap ones inline and
+    /// send costly ones to another thread.
+    pub fn memory_kib(&self) -> u64 {
+        u64::from(self.hasher.argon.params().m_cost())
+    }
+
+    /// Computes the hash (once; later calls do nothing): the slow part, meant to run
+    /// with no lock held.
+    pub fn run(&mut self) {
+        if self.result.is_none() {
+            self.result = Some(self.hasher.hash_with_salt(&self.secret, &self.salt));
+        }
+    }
+
+    /// The hash: computed by [`PendingHash::run`] beforehand, or now.
+    pub(crate) fn finish(mut self) -> crate::Result<PhcHash> {
+        self.run();
+        self.result
+            .take()
+            .unwrap_or_else(|| self.hasher.hash_with_salt(&self.secret, &self.salt))
     }
 }
 
@@ -376,6 +452,19 @@ impl fmt::Debug for Proofs {
 }
 
 impl Proofs {
+    /// These proofs, with every verification of `request` they lack made now: so that a
+    /// caller who checks a credential twice (proof first, then the sign-in) hashes once.
+    pub(crate) fn completed(&self, request: ProofRequest) -> Proofs {
+        let mut results = self.results.clone();
+        for (secret, hash) in request.checks {
+            if self.get(&secret, &hash).is_none() {
+                let ok = verify_stored(&secret, &hash);
+                results.push((secret, hash, ok));
+            }
+        }
+        Proofs { results }
+    }
+
     /// The result computed for this pair, if any.
     pub(crate) fn get(&self, secret: &str, hash: &PhcHash) -> Option<bool> {
         self.results
@@ -507,21 +596,22 @@ mod tests {
                 other
                     .hash_password_with_rng(&mut rng, b"right")
                     .unwrap()
-                    .to_string(),
+                    .to_string()
+                    .into(),
             );
             assert!(!h.verify("right", &phc), "{algorithm:?}");
             assert!(check_stored_hash(&phc).unwrap_err().contains("argon2id"));
         }
         let old = good.as_str().replace("v=19", "v=16");
-        assert!(!h.verify("right", &PhcHash(old)));
-        assert!(!h.verify("right", &PhcHash("right".to_owned())));
+        assert!(!h.verify("right", &PhcHash(old.into())));
+        assert!(!h.verify("right", &PhcHash("right".into())));
         // 4 GiB and 2^32 passes are refused by the bounds, at once.
         for (from, to, bound) in [
             ("m=8", "m=4194304", "memory"),
             ("t=1", "t=4294967295", "iterations"),
             ("p=1", "p=255", "lanes"),
         ] {
-            let huge = PhcHash(good.as_str().replacen(from, to, 1));
+            let huge = PhcHash(good.as_str().replacen(from, to, 1).into());
             let started = std::time::Instant::now();
             assert!(!h.verify("right", &huge));
             assert!(started.elapsed() < std::time::Duration::from_secs(1));

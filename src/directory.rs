@@ -3,6 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use ahash::RandomState;
+use hashbrown::HashTable;
 use std::hash::{BuildHasher, Hasher as _};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -245,14 +246,20 @@ pub struct Directory {
     /// (`ahash::RandomState`): ids and names from a snapshot cannot be chosen to collide
     /// and make loading quadratic. Only lookups use them, never iteration, so nothing
     /// that reaches an output depends on the keys.
-    user_index: HashMap<UserId, u32, RandomState>,
+    /// Users by id: each entry is a slot, and the key is read from the user there.
+    user_index: HashTable<u32>,
+    /// The key of the id hash.
+    id_keys: RandomState,
     group_index: HashMap<GroupId, u32, RandomState>,
-    /// A keyed hash of the lower-cased UPN to the first user with that hash...
-    upn_index: HashMap<u64, u32, RandomState>,
+    /// Users by lower-cased UPN: each entry is a slot, compared by the user's name
+    /// there (so colliding hashes are told apart).
+    upn_index: HashTable<u32>,
     /// The key of the UPN hash.
     upn_keys: RandomState,
-    /// ...and the users whose UPN hash collided with another's (searched in full).
-    upn_overflow: Vec<u32>,
+    /// External guests by their home account (spec S10), each list in slot order: how
+    /// [`crate::World`] finds the guest a home user principal name belongs to without
+    /// scanning the users. Rebuilt on load like the other indexes.
+    guest_index: HashMap<HomeAccount, Vec<u32>, RandomState>,
 }
 
 impl PartialEq for Directory {
@@ -304,9 +311,7 @@ impl<'de> Deserialize<'de> for Directory {
             // snapshot says.
             u.member_of.sort();
             u.member_of.dedup();
-            if dir.user_index.contains_key(&u.id)
-                || dir.user_by_upn(&u.user_principal_name).is_some()
-            {
+            if dir.slot(u.id).is_some() || dir.user_by_upn(&u.user_principal_name).is_some() {
                 return Err(serde::de::Error::custom(format!(
                     "user `{}` (`{}`) appears twice",
                     u.id, u.user_principal_name
@@ -322,12 +327,17 @@ impl Directory {
     /// The index key of a UPN: a keyed hash of its ASCII-lower-cased bytes (UPNs are
     /// ASCII).
     fn upn_key(&self, upn: &str) -> u64 {
-        let mut h = self.upn_keys.build_hasher();
-        for b in upn.bytes() {
-            h.write_u8(b.to_ascii_lowercase());
-        }
-        h.finish()
+        upn_hash_with(&self.upn_keys, upn)
     }
+}
+
+/// The keyed hash of a UPN's ASCII-lower-cased bytes.
+fn upn_hash_with(keys: &RandomState, upn: &str) -> u64 {
+    let mut h = keys.build_hasher();
+    for b in upn.bytes() {
+        h.write_u8(b.to_ascii_lowercase());
+    }
+    h.finish()
 }
 
 /// Checks a user principal name as Entra does: `name@domain`, the name 1 to 64
@@ -369,6 +379,29 @@ pub fn validate_upn(upn: &str) -> Result<()> {
     }
 }
 
+/// The longest `displayName` of a user, in characters: Entra's limit.
+pub const MAX_USER_DISPLAY_NAME_CHARS: usize = 256;
+/// The longest `displayName` of a group, in characters: Entra's limit.
+pub const MAX_GROUP_DISPLAY_NAME_CHARS: usize = 256;
+
+/// Checks that `name` has at most `max` characters, counting without reading further
+/// than the bound.
+///
+/// # Errors
+/// [`Error::NameTooLong`] naming `field` and the bound.
+pub(crate) fn check_name_length(field: &'static str, name: &str, max: usize) -> Result<()> {
+    // Bytes bound characters from above: most names are settled without counting.
+    if name.len() <= max || name.chars().nth(max).is_none() {
+        Ok(())
+    } else {
+        Err(Error::NameTooLong {
+            field,
+            max,
+            got: name.chars().count(),
+        })
+    }
+}
+
 impl Directory {
     /// A user by id.
     pub fn user(&self, id: UserId) -> Option<&User> {
@@ -378,20 +411,23 @@ impl Directory {
     /// The position of a user in [`Directory::users`], which is also the user's slot in
     /// the tenant's per-user tables.
     pub(crate) fn slot(&self, id: UserId) -> Option<usize> {
-        self.user_index.get(&id).map(|i| *i as usize)
+        let users = &self.users;
+        self.user_index
+            .find(self.id_keys.hash_one(id), |i| {
+                users.get(*i as usize).is_some_and(|u| u.id == id)
+            })
+            .map(|i| *i as usize)
     }
 
     /// A user by principal name, ignoring case.
     pub fn user_by_upn(&self, upn: &str) -> Option<&User> {
-        let matches = |i: &u32| {
-            self.users
+        let users = &self.users;
+        let slot = self.upn_index.find(self.upn_key(upn), |i| {
+            users
                 .get(*i as usize)
-                .filter(|u| u.user_principal_name.eq_ignore_ascii_case(upn))
-        };
-        self.upn_index
-            .get(&self.upn_key(upn))
-            .and_then(matches)
-            .or_else(|| self.upn_overflow.iter().find_map(matches))
+                .is_some_and(|u| u.user_principal_name.eq_ignore_ascii_case(upn))
+        })?;
+        users.get(*slot as usize)
     }
 
     /// A group by id.
@@ -441,16 +477,61 @@ impl Directory {
         let slot = self.users.len();
         // u32 slots: four billion users is beyond any machine this runs on.
         let i = u32::try_from(slot).unwrap_or(u32::MAX);
-        self.user_index.insert(user.id, i);
-        let key = self.upn_key(&user.user_principal_name);
-        match self.upn_index.entry(key) {
-            std::collections::hash_map::Entry::Occupied(_) => self.upn_overflow.push(i),
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(i);
-            }
+        let (id_hash, upn_hash) = (
+            self.id_keys.hash_one(user.id),
+            self.upn_key(&user.user_principal_name),
+        );
+        let users = &self.users;
+        let (id_keys, upn_keys) = (&self.id_keys, &self.upn_keys);
+        // The rehash closures see only users already in place: the new one is pushed
+        // after, at slot `i`.
+        self.user_index.insert_unique(id_hash, i, |j| {
+            users.get(*j as usize).map_or(0, |u| id_keys.hash_one(u.id))
+        });
+        self.upn_index.insert_unique(upn_hash, i, |j| {
+            users
+                .get(*j as usize)
+                .map_or(0, |u| upn_hash_with(upn_keys, &u.user_principal_name))
+        });
+        if let Some(home) = user.home_account() {
+            self.guest_index.entry(home).or_default().push(i);
         }
         self.users.push(user);
         slot
+    }
+
+    /// Links user `id` to `home` (or unlinks it, with `None`), keeping the guest index in
+    /// step. Returns false for an unknown user.
+    pub(crate) fn set_home(&mut self, id: UserId, home: Option<HomeAccount>) -> bool {
+        let Some(i) = self.slot(id) else {
+            return false;
+        };
+        let Some(user) = self.users.get_mut(i) else {
+            return false;
+        };
+        let slot = i as u32;
+        if let Some(old) = user.home_account()
+            && let Some(list) = self.guest_index.get_mut(&old)
+        {
+            list.retain(|s| *s != slot);
+            if list.is_empty() {
+                self.guest_index.remove(&old);
+            }
+        }
+        user.home = home.map(Box::new);
+        if let Some(new) = home {
+            let list = self.guest_index.entry(new).or_default();
+            // Slot order: the first guest added wins, as a scan in directory order would.
+            let at = list.partition_point(|s| *s < slot);
+            list.insert(at, slot);
+        }
+        true
+    }
+
+    /// The first external guest (in the order users were added) linked to `home`.
+    pub fn guest_of(&self, home: HomeAccount) -> Option<&User> {
+        let first = self.guest_index.get(&home)?.first()?;
+        self.users.get(*first as usize)
     }
 
     fn push_group(&mut self, group: Group) {
@@ -675,11 +756,16 @@ mod tests {
     fn upn_lookups_survive_hash_collisions() {
         let mut dir = Directory::default();
         dir.insert_user(user(1, "a@contoso.com"));
-        // Force a collision: make b's key already taken (by a), as a real collision would.
+        // Force a collision: an entry for a under b's hash, as a real collision would
+        // leave, then b itself: lookups compare the names, so each finds its own.
         let key = dir.upn_key("b@contoso.com");
-        dir.upn_index.insert(key, 0);
+        let keys = dir.upn_keys.clone();
+        let users = dir.users.clone();
+        dir.upn_index.insert_unique(key, 0, |j| {
+            upn_hash_with(&keys, &users[*j as usize].user_principal_name)
+        });
         dir.insert_user(user(2, "b@contoso.com"));
-        assert_eq!(dir.upn_overflow, [1]);
+        assert_eq!(dir.upn_index.len(), 3);
         assert_eq!(
             dir.user_by_upn("B@Contoso.com").map(|u| u.id()),
             Some(UserId(crate::Guid::from_bytes([2; 16])))

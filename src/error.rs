@@ -180,6 +180,16 @@ pub enum Invalid {
     BadTarget(String),
     /// A JSON body that does not parse, has an unknown field, or a mistyped value (spec R3).
     Body(String),
+    /// A target collection holds more targets than tapsim's bound
+    /// ([`crate::MAX_POLICY_TARGETS`]) \[sim\].
+    TooManyTargets {
+        /// `includeTargets` or `excludeTargets`.
+        field: &'static str,
+        /// The bound.
+        max: usize,
+        /// The targets given.
+        got: usize,
+    },
 }
 
 impl fmt::Display for Invalid {
@@ -206,6 +216,9 @@ impl fmt::Display for Invalid {
                 write!(f, "target group `{g}` does not exist in this tenant")
             }
             Invalid::BadTarget(msg) | Invalid::Body(msg) => f.write_str(msg),
+            Invalid::TooManyTargets { field, max, got } => {
+                write!(f, "`{field}` holds at most {max} targets, got {got}")
+            }
         }
     }
 }
@@ -281,6 +294,17 @@ pub enum Error {
     /// its complexity policy is not simulated \[sim\].
     #[error("a password must have between 1 and 256 characters, got {0}")]
     InvalidPassword(usize),
+    /// A name is longer than its bound (`badRequest`): a user's or a group's
+    /// `displayName` (Entra's 256 characters), a method's display name.
+    #[error("`{field}` must have at most {max} characters, got {got}")]
+    NameTooLong {
+        /// What was named, such as `displayName`.
+        field: &'static str,
+        /// The bound, in characters.
+        max: usize,
+        /// The characters given.
+        got: usize,
+    },
     /// The group would contain itself, directly or through nested groups (`badRequest`).
     #[error("group `{group}` cannot contain group `{member}`: the group would contain itself")]
     GroupCycle {
@@ -336,6 +360,7 @@ impl Error {
             | Error::DuplicateUpn(_)
             | Error::InvalidUpn(_)
             | Error::InvalidPassword(_)
+            | Error::NameTooLong { .. }
             | Error::GroupCycle { .. }
             | Error::NotRegistrable(_)
             | Error::MethodKindSwitchedOff { .. }

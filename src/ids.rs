@@ -17,8 +17,17 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// assert_eq!(id.to_string(), "071cc716-8147-4397-a5ba-b2105951cc0b");
 /// assert!("not-a-guid".parse::<Guid>().is_err());
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Guid([u8; 16]);
+
+/// One 128-bit word, not a length and 16 bytes: the indexes' keyed hash takes a word in
+/// one step, and every id lookup (users, groups, and each group of a scope walk) hashes
+/// a GUID. Equal GUIDs give equal words, as `Hash` requires.
+impl std::hash::Hash for Guid {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u128(u128::from_le_bytes(self.0));
+    }
+}
 
 impl Guid {
     /// The all-zero GUID.

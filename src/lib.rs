@@ -69,16 +69,22 @@ pub use audit::{
     KeyValue, ModifiedProperty, TargetResource, UserIdentity,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use crypto::{HashCost, PhcHash, ProofRequest, Proofs, Secret};
-pub use directory::{Directory, Group, HomeAccount, Member, NewUser, User, UserType, validate_upn};
+pub use crypto::{HashCost, PendingHash, PhcHash, ProofRequest, Proofs, Secret};
+pub use directory::{
+    Directory, Group, HomeAccount, MAX_GROUP_DISPLAY_NAME_CHARS, MAX_USER_DISPLAY_NAME_CHARS,
+    Member, NewUser, User, UserType, validate_upn,
+};
 pub use error::{Denial, Error, ErrorCode, Invalid, Result};
 pub use ids::{GroupId, Guid, MethodId, ParseGuidError, PassId, SessionId, TenantId, UserId};
 pub use methods::{AUTHENTICATOR_PASSKEY_AAGUID, AUTHENTICATOR_PASSKEY_MODEL};
+pub use lifecycle::PassDraft;
+pub use methods::{MAX_METHOD_NAME_CHARS, MethodDraft};
 pub use methods::{Device, MethodKind, MethodRecord, MethodView, REGISTRATION_WINDOW_MINUTES};
 pub use pass::{
     IssuedPass, Lifetime, PASS_ODATA_TYPE, PassOptions, PassRecord, TemporaryAccessPass,
     UsabilityReason, usability,
 };
+pub use policy::MAX_POLICY_TARGETS;
 pub use policy::{
     ExcludeTarget, IncludeTarget, LENGTH_RANGE, LIFETIME_RANGE, POLICY_ID, POLICY_ODATA_TYPE,
     PolicyPatch, PolicyState, Scope, TapPolicy, TargetId, TargetType,
@@ -96,6 +102,7 @@ pub use tenant::{
     DEFAULT_LOG_CAPACITY, LogDrops, MAX_LOG_CAPACITY, Tenant, TenantBuilder, TenantConfig,
     TenantState,
 };
+pub use tenant::{PasswordDraft, UserDraft};
 pub use world::World;
 
 /// The README's examples, compiled and run as doctests.

@@ -2,7 +2,7 @@
 
 use crate::audit::{Activity, ModifiedProperty};
 use crate::authz::{self, PassOperation};
-use crate::crypto::{Secret, generate_secret};
+use crate::crypto::{PendingHash, Secret, generate_secret};
 use crate::directory::UserType;
 use crate::error::{Error, Result};
 use crate::ids::{Guid, PassId, UserId};
@@ -47,8 +47,163 @@ impl Tenant {
         user: UserId,
         options: impl Into<PassOptions>,
     ) -> Result<IssuedPass> {
+        let mut draft = self.prepare_create_pass(actor, user, options)?;
+        draft.hash.run();
+        self.commit_create_pass(draft)
+    }
+
+    /// The first of [`Tenant::create_pass`]'s three phases, for callers that share the
+    /// tenant behind a lock (design.md, "Serving many callers"): every check of
+    /// `create_pass`, then the pass's id, secret and salt drawn from the tenant's RNG, in
+    /// the order `create_pass` draws them. Run [`PassDraft::hash`] with the lock released,
+    /// then lock again and call [`Tenant::commit_create_pass`]. Nothing is stored yet.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use tapsim::*;
+    /// # let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap());
+    /// # let mut t = Tenant::builder().clock(clock).hash_cost(HashCost::Minimum).build()?;
+    /// # let pol = t.add_user(NewUser::member("pol@contoso.com", "Pol").role(Role::AuthenticationPolicyAdministrator))?;
+    /// # t.update_policy(pol, &PolicyPatch::new().state(PolicyState::Enabled))?;
+    /// let hd = t.add_user(NewUser::member("hd@contoso.com", "HD").role(Role::AuthenticationAdministrator))?;
+    /// let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada"))?;
+    /// let tenant = std::sync::Mutex::new(t);
+    /// // 1. Under the lock: checks, and the secret and salt drawn.
+    /// let mut draft = tenant.lock().unwrap().prepare_create_pass(hd, ada, PassOptions::default())?;
+    /// // 2. No lock: argon2id.
+    /// draft.hash.run();
+    /// // 3. Under the lock again: the checks against the tenant as it is now, then stored.
+    /// let issued = tenant.lock().unwrap().commit_create_pass(draft)?;
+    /// assert!(issued.pass.is_usable);
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Tenant::create_pass`].
+    pub fn prepare_create_pass(
+        &mut self,
+        actor: UserId,
+        user: UserId,
+        options: impl Into<PassOptions>,
+    ) -> Result<PassDraft> {
         let options = options.into();
+        let checked = self.check_create_pass(actor, user, &options, self.now())?;
+        let before = self.state.rng.clone();
+        let id = PassId(Guid::random(&mut self.state.rng));
+        let secret = generate_secret(&mut self.state.rng, checked.length);
+        let hash = PendingHash::draw(&self.hasher, &mut self.state.rng, &secret);
+        Ok(PassDraft {
+            actor,
+            user,
+            options,
+            length: checked.length,
+            id,
+            secret,
+            hash,
+            rng: RngMark {
+                before,
+                after: self.state.rng.clone(),
+            },
+        })
+    }
+
+    /// The last of [`Tenant::create_pass`]'s three phases (see
+    /// [`Tenant::prepare_create_pass`]): every check again, against the tenant as it is
+    /// now (the actor, the user and the permission still there, the policy as it is, an
+    /// existing pass replaced now, spec T5), then the pass stored, exactly as
+    /// `create_pass` would. A draft whose hash was not run is hashed here. When the
+    /// policy's `defaultLength` changed in between, the secret drawn no longer fits: the
+    /// pass is drawn again and hashed here.
+    ///
+    /// # Errors
+    /// As [`Tenant::create_pass`], from the checks made now. A refused commit changes
+    /// nothing; if nothing else drew from the tenant's RNG since the draft, the RNG goes
+    /// back to where it was before it, as after a refused `create_pass`.
+    pub fn commit_create_pass(&mut self, draft: PassDraft) -> Result<IssuedPass> {
         let now = self.now();
+        let checked = match self.check_create_pass(draft.actor, draft.user, &draft.options, now) {
+            Ok(c) => c,
+            Err(e) => {
+                self.rewind(&draft.rng);
+                return Err(e);
+            }
+        };
+        if checked.length != draft.length {
+            self.rewind(&draft.rng);
+            let (actor, user, options) = (draft.actor, draft.user, draft.options.clone());
+            let again = self.prepare_create_pass(actor, user, options)?;
+            return self.store_pass(again, checked, now);
+        }
+        self.store_pass(draft, checked, now)
+    }
+
+    /// Stores a checked draft's pass: replaces the user's pass (T5), leaves the audit
+    /// record, returns the secret.
+    fn store_pass(
+        &mut self,
+        draft: PassDraft,
+        checked: CheckedPass,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<IssuedPass> {
+        let PassDraft {
+            actor,
+            user,
+            id,
+            secret,
+            hash,
+            rng,
+            ..
+        } = draft;
+        let hash = match hash.finish() {
+            Ok(hash) => hash,
+            Err(e) => {
+                // argon2 could not get its memory: nothing changes, the RNG included.
+                self.rewind(&rng);
+                return Err(e);
+            }
+        };
+        if let Some(old) = self.pass_slot_mut(user).and_then(Option::take) {
+            self.end_sessions_of_pass(old.id, now);
+        }
+        let record = PassRecord {
+            id,
+            created: now,
+            start: checked.start,
+            lifetime_in_minutes: checked.lifetime,
+            is_usable_once: checked.is_usable_once,
+            used: false,
+            last_used: None,
+            hash,
+        };
+        let props = pass_properties(&record, false);
+        let reason = record.usability(self.scope_of(user), self.state.policy.is_usable_once, now);
+        let view = record.view(reason);
+        if let Some(slot) = self.pass_slot_mut(user) {
+            *slot = Some(record);
+        }
+        let target = self.user_target(user, props);
+        self.audit(actor, Activity::AdminRegisteredPass, target, Vec::new());
+        Ok(IssuedPass {
+            pass: view,
+            secret: Secret::new(secret),
+        })
+    }
+
+    /// Puts the RNG back to before a draft, if nothing drew from it since.
+    pub(crate) fn rewind(&mut self, mark: &RngMark) {
+        if self.state.rng == mark.after {
+            self.state.rng = mark.before.clone();
+        }
+    }
+
+    /// Every check of [`Tenant::create_pass`], in its order, against the tenant as it is.
+    fn check_create_pass(
+        &self,
+        actor: UserId,
+        user: UserId,
+        options: &PassOptions,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<CheckedPass> {
         let actor_user = self.actor(actor)?;
         let target = self.target(user)?;
         authz::check_pass_access(actor_user, target, PassOperation::Create)?;
@@ -96,44 +251,11 @@ impl Tenant {
             ))
             .into());
         }
-        let length = policy.default_length as usize;
-
-        // Valid as a whole: from here on the request succeeds, unless argon2 cannot get
-        // its memory; then nothing changes, the RNG's position included.
-        let rng_before = self.state.rng.clone();
-        let id = PassId(Guid::random(&mut self.state.rng));
-        let secret = generate_secret(&mut self.state.rng, length);
-        let hash = match self.hasher.hash(&mut self.state.rng, &secret) {
-            Ok(hash) => hash,
-            Err(e) => {
-                self.state.rng = rng_before;
-                return Err(e);
-            }
-        };
-        if let Some(old) = self.pass_slot_mut(user).and_then(Option::take) {
-            self.end_sessions_of_pass(old.id, now);
-        }
-        let record = PassRecord {
-            id,
-            created: now,
+        Ok(CheckedPass {
             start,
-            lifetime_in_minutes: lifetime,
+            lifetime,
             is_usable_once,
-            used: false,
-            last_used: None,
-            hash,
-        };
-        let props = pass_properties(&record, false);
-        let reason = record.usability(self.scope_of(user), self.state.policy.is_usable_once, now);
-        let view = record.view(reason);
-        if let Some(slot) = self.pass_slot_mut(user) {
-            *slot = Some(record);
-        }
-        let target = self.user_target(user, props);
-        self.audit(actor, Activity::AdminRegisteredPass, target, Vec::new());
-        Ok(IssuedPass {
-            pass: view,
-            secret: Secret::new(secret),
+            length: policy.default_length as usize,
         })
     }
 
@@ -173,6 +295,26 @@ impl Tenant {
         )?;
         let options = PassOptions::from_graph_json(body)?;
         self.create_pass(actor, user, options)
+    }
+
+    /// [`Tenant::prepare_create_pass`] from a Graph create body, with
+    /// [`Tenant::create_pass_json`]'s order of checks (the permission before the body).
+    ///
+    /// # Errors
+    /// As [`Tenant::create_pass_json`].
+    pub fn prepare_create_pass_json(
+        &mut self,
+        actor: UserId,
+        user: UserId,
+        body: &str,
+    ) -> Result<PassDraft> {
+        authz::check_pass_access(
+            self.actor(actor)?,
+            self.target(user)?,
+            PassOperation::Create,
+        )?;
+        let options = PassOptions::from_graph_json(body)?;
+        self.prepare_create_pass(actor, user, options)
     }
 
     /// Lists `user`'s passes as `actor`: at most one (spec T12), with usability computed
@@ -251,6 +393,56 @@ impl Tenant {
     /// The user's stored pass record (an observer's view; holds only the hash).
     pub fn pass_record(&self, user: UserId) -> Option<&PassRecord> {
         self.pass_of(user)
+    }
+}
+
+/// What [`Tenant::create_pass`]'s checks settle.
+struct CheckedPass {
+    start: chrono::DateTime<chrono::Utc>,
+    lifetime: u32,
+    is_usable_once: bool,
+    length: usize,
+}
+
+/// The tenant's RNG before and after a draft drew from it: a refused commit puts it
+/// back, when nothing else drew in between.
+#[derive(Clone)]
+pub(crate) struct RngMark {
+    pub(crate) before: rand_chacha::ChaCha8Rng,
+    pub(crate) after: rand_chacha::ChaCha8Rng,
+}
+
+/// A pass being created in three phases ([`Tenant::prepare_create_pass`]): checked,
+/// its id, secret and salt drawn, its hash to run with no lock held
+/// ([`PassDraft::hash`]), then committed ([`Tenant::commit_create_pass`]). Holds the
+/// secret and the RNG's position: not `Clone`, not `Serialize`; `Debug` redacts both.
+pub struct PassDraft {
+    actor: UserId,
+    user: UserId,
+    options: PassOptions,
+    length: usize,
+    id: PassId,
+    secret: zeroize::Zeroizing<String>,
+    /// The argon2id hash of the secret: run it ([`PendingHash::run`]) with no lock held.
+    pub hash: PendingHash,
+    rng: RngMark,
+}
+
+impl std::fmt::Debug for PassDraft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PassDraft")
+            .field("actor", &self.actor)
+            .field("user", &self.user)
+            .field("id", &self.id)
+            .field("hash", &self.hash)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PassDraft {
+    /// The user the pass is for.
+    pub fn user(&self) -> UserId {
+        self.user
     }
 }
 

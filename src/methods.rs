@@ -350,6 +350,20 @@ impl Tenant {
         kind: MethodKind,
         display_name: String,
     ) -> Result<Device> {
+        let mut draft = self.prepare_register_method_with(session, home, kind, display_name)?;
+        draft.hash.run();
+        self.commit_register_method_with(draft, home)
+    }
+
+    /// Every check of [`Tenant::register_method`], in R9's order, against the tenant as
+    /// it is now; the session's user.
+    fn check_registration(
+        &self,
+        session: SessionId,
+        home: Option<SessionStatus>,
+        kind: MethodKind,
+        display_name: &str,
+    ) -> Result<UserId> {
         let now = self.now();
         let s = self.live_session(session, home)?;
         // A disabled user's sessions register nothing until the account is enabled (R15).
@@ -384,7 +398,105 @@ impl Tenant {
                 return Err(Denial::RegistrationWindowClosed.into());
             }
         }
-        let (device, props) = self.insert_method(user, kind, display_name)?;
+        check_method_name(display_name)?;
+        Ok(user)
+    }
+
+    /// The first of [`Tenant::register_method`]'s three phases (see
+    /// [`Tenant::prepare_create_pass`]): every check, then the method's id, the device's
+    /// secret and the salt drawn from the tenant's RNG as `register_method` draws them.
+    /// Run the draft's hash with no lock held, then [`Tenant::commit_register_method`].
+    ///
+    /// # Errors
+    /// As [`Tenant::register_method`].
+    pub fn prepare_register_method(
+        &mut self,
+        session: SessionId,
+        kind: MethodKind,
+        display_name: impl Into<String>,
+    ) -> Result<MethodDraft> {
+        self.prepare_register_method_with(session, None, kind, display_name.into())
+    }
+
+    /// The last of [`Tenant::register_method`]'s three phases: every check again,
+    /// against the tenant as it is now (the session still valid, the user still there
+    /// and enabled, MFA still fresh), then the method stored. A draft whose hash was not
+    /// run is hashed here.
+    ///
+    /// # Errors
+    /// As [`Tenant::register_method`], from the checks made now. A refused commit changes
+    /// nothing (the RNG goes back to before the draft if nothing drew since).
+    pub fn commit_register_method(&mut self, draft: MethodDraft) -> Result<Device> {
+        self.commit_register_method_with(draft, None)
+    }
+
+    /// [`Tenant::prepare_register_method`], seeing the home session a guest's session
+    /// rests on.
+    pub(crate) fn prepare_register_method_with(
+        &mut self,
+        session: SessionId,
+        home: Option<SessionStatus>,
+        kind: MethodKind,
+        display_name: String,
+    ) -> Result<MethodDraft> {
+        let user = self.check_registration(session, home, kind, &display_name)?;
+        let before = self.state.rng.clone();
+        let id = MethodId(Guid::random(&mut self.state.rng));
+        let secret = crate::crypto::generate_secret(&mut self.state.rng, 32);
+        let hash = crate::crypto::PendingHash::draw(&self.hasher, &mut self.state.rng, &secret);
+        Ok(MethodDraft {
+            session,
+            user,
+            kind,
+            display_name,
+            id,
+            secret,
+            hash,
+            rng: crate::lifecycle::RngMark {
+                before,
+                after: self.state.rng.clone(),
+            },
+        })
+    }
+
+    /// [`Tenant::commit_register_method`], seeing the home session a guest's session
+    /// rests on.
+    pub(crate) fn commit_register_method_with(
+        &mut self,
+        draft: MethodDraft,
+        home: Option<SessionStatus>,
+    ) -> Result<Device> {
+        let checked = self.check_registration(draft.session, home, draft.kind, &draft.display_name);
+        let user = match checked {
+            Ok(user) if user == draft.user => user,
+            Ok(user) => {
+                // Sessions keep their user: unreachable, refused rather than mixed up.
+                self.rewind(&draft.rng);
+                return Err(Error::UserNotFound(user.to_string()));
+            }
+            Err(e) => {
+                self.rewind(&draft.rng);
+                return Err(e);
+            }
+        };
+        let MethodDraft {
+            kind,
+            display_name,
+            id,
+            secret,
+            hash,
+            rng,
+            ..
+        } = draft;
+        let hash = match hash.finish() {
+            Ok(hash) => hash,
+            Err(e) => {
+                // argon2 could not get its memory: nothing changes, the RNG included.
+                self.rewind(&rng);
+                return Err(e);
+            }
+        };
+        let (device, props) = self.store_method(user, kind, display_name, id, secret, hash);
         let target = self.user_target(user, props);
         self.audit(user, Activity::UserRegisteredMethod, target, Vec::new());
         Ok(device)
@@ -408,7 +520,9 @@ impl Tenant {
             return Err(Error::NotRegistrable(kind.display_name()));
         }
         self.check_kind_switched_on(kind)?;
-        let (device, _) = self.insert_method(user, kind, display_name.into())?;
+        let display_name = display_name.into();
+        check_method_name(&display_name)?;
+        let (device, _) = self.insert_method(user, kind, display_name)?;
         Ok(device)
     }
 
@@ -429,6 +543,19 @@ impl Tenant {
                 return Err(e);
             }
         };
+        Ok(self.store_method(user, kind, display_name, id, secret, hash))
+    }
+
+    /// Stores a method whose secret is hashed; returns the device that proves it.
+    fn store_method(
+        &mut self,
+        user: UserId,
+        kind: MethodKind,
+        display_name: String,
+        id: MethodId,
+        secret: zeroize::Zeroizing<String>,
+        hash: PhcHash,
+    ) -> (Device, Vec<ModifiedProperty>) {
         let record = MethodRecord {
             id,
             kind,
@@ -449,7 +576,7 @@ impl Tenant {
             kind,
             secret: Secret::new(secret),
         };
-        Ok((device, props))
+        (device, props)
     }
 
     /// Lists `user`'s registered methods as `actor` (spec T9's read rules).
@@ -506,6 +633,49 @@ impl Tenant {
         self.audit(actor, activity, target, Vec::new());
         Ok(())
     }
+}
+
+/// A method being registered in three phases ([`Tenant::prepare_register_method`]).
+/// Holds the device's secret and the RNG's position: not `Clone`, not `Serialize`;
+/// `Debug` redacts both.
+pub struct MethodDraft {
+    session: SessionId,
+    user: UserId,
+    kind: MethodKind,
+    display_name: String,
+    id: MethodId,
+    secret: zeroize::Zeroizing<String>,
+    /// The argon2id hash of the device's secret: run it ([`crate::PendingHash::run`])
+    /// with no lock held.
+    pub hash: crate::crypto::PendingHash,
+    rng: crate::lifecycle::RngMark,
+}
+
+impl fmt::Debug for MethodDraft {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MethodDraft")
+            .field("session", &self.session)
+            .field("user", &self.user)
+            .field("kind", &self.kind)
+            .field("hash", &self.hash)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MethodDraft {
+    /// The session the method is being registered in.
+    pub fn session(&self) -> SessionId {
+        self.session
+    }
+}
+
+/// The longest display name (or phone number) a registered method keeps, in characters
+/// \[sim\]: Entra's display-name length.
+pub const MAX_METHOD_NAME_CHARS: usize = 256;
+
+/// Checks a method's display name against [`MAX_METHOD_NAME_CHARS`].
+fn check_method_name(name: &str) -> Result<()> {
+    crate::directory::check_name_length("method displayName", name, MAX_METHOD_NAME_CHARS)
 }
 
 fn method_properties(m: &MethodRecord, deleted: bool) -> Vec<ModifiedProperty> {

@@ -158,6 +158,11 @@ impl ExcludeTarget {
     }
 }
 
+/// The most targets `includeTargets`, and `excludeTargets`, may each hold \[sim\]:
+/// Entra documents no number for an authentication method policy's targets, so tapsim
+/// bounds them (each sign-in and pass read looks through them all).
+pub const MAX_POLICY_TARGETS: usize = 500;
+
 /// The Temporary Access Pass policy. Serializes to Graph v1.0's JSON (spec G1).
 ///
 /// ```
@@ -297,6 +302,19 @@ impl TapPolicy {
         );
         if !(min <= default && default <= max) {
             return Err(Invalid::DefaultLifetimeOutsideBounds { min, default, max }.into());
+        }
+        for (field, got) in [
+            ("includeTargets", self.include_targets.len()),
+            ("excludeTargets", self.exclude_targets.len()),
+        ] {
+            if got > MAX_POLICY_TARGETS {
+                return Err(Invalid::TooManyTargets {
+                    field,
+                    max: MAX_POLICY_TARGETS,
+                    got,
+                }
+                .into());
+            }
         }
         let targets = self
             .include_targets

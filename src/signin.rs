@@ -906,6 +906,51 @@ impl Tenant {
         self.attempt(upn, credential, None, proofs)
     }
 
+    /// Whether `credential` proves `upn`'s identity here, with nothing changed: the user
+    /// exists, is not locked out, and every secret presented matches (the pass, the
+    /// password, the registered device). Another tenant asks this before it says anything
+    /// about its own view of the account (spec R5, R15: a disabled guest).
+    pub(crate) fn proves_credential(
+        &self,
+        upn: &str,
+        credential: Credential<'_>,
+        proofs: &Proofs,
+    ) -> bool {
+        let Some(user) = self.state.directory.user_by_upn(upn) else {
+            return false;
+        };
+        let id = user.id();
+        if self
+            .locked_until(id)
+            .is_some_and(|until| self.now() < until)
+        {
+            return false;
+        }
+        let password = |pw: &str| {
+            user.password
+                .as_ref()
+                .is_some_and(|h| self.verified(proofs, pw, h))
+        };
+        let device = |d: &Device| {
+            d.user() == id
+                && self
+                    .methods_of(id)
+                    .iter()
+                    .find(|m| m.id == d.method())
+                    .is_some_and(|m| {
+                        self.verified(proofs, d.danger_secret().danger_reveal(), &m.hash)
+                    })
+        };
+        match credential {
+            Credential::Pass(secret) => self
+                .pass_of(id)
+                .is_some_and(|r| self.verified(proofs, secret, &r.hash)),
+            Credential::Password(pw) => password(pw),
+            Credential::Device(d) => device(d),
+            Credential::PasswordAndDevice(pw, d) => password(pw) && device(d),
+        }
+    }
+
     /// Whether `secret` matches `hash`: from the proofs when they hold this very pair,
     /// else verified now.
     fn verified(&self, proofs: &Proofs, secret: &str, hash: &crate::crypto::PhcHash) -> bool {

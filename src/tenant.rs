@@ -590,26 +590,85 @@ impl Tenant {
     ///
     /// # Errors
     /// [`Error::InvalidUpn`], [`Error::DuplicateUpn`] (case-insensitive),
-    /// [`Error::InvalidPassword`].
+    /// [`Error::NameTooLong`] for a `displayName` over Entra's 256 characters
+    /// ([`crate::MAX_USER_DISPLAY_NAME_CHARS`]), [`Error::InvalidPassword`].
     pub fn add_user(&mut self, new: NewUser) -> Result<UserId> {
+        let mut draft = self.prepare_add_user(new)?;
+        if let Some(hash) = &mut draft.hash {
+            hash.run();
+        }
+        self.commit_add_user(draft)
+    }
+
+    /// The first of [`Tenant::add_user`]'s three phases (see
+    /// [`Tenant::prepare_create_pass`]): the checks, then the user's id and the
+    /// password's salt drawn from the tenant's RNG as `add_user` draws them. Run the
+    /// draft's hash (if it has a password) with no lock held, then
+    /// [`Tenant::commit_add_user`].
+    ///
+    /// ```
+    /// # use tapsim::*;
+    /// # let mut t = Tenant::builder().hash_cost(HashCost::Minimum).build()?;
+    /// let mut draft = t.prepare_add_user(NewUser::member("ada@contoso.com", "Ada").password("pw"))?;
+    /// if let Some(hash) = &mut draft.hash {
+    ///     hash.run(); // with no lock held
+    /// }
+    /// let ada = t.commit_add_user(draft)?;
+    /// assert!(t.sign_in("ada@contoso.com", Credential::Password("pw")).is_allowed());
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Tenant::add_user`].
+    pub fn prepare_add_user(&mut self, new: NewUser) -> Result<UserDraft> {
         self.state
             .directory
             .check_new_user(&new.user_principal_name)?;
+        crate::directory::check_name_length(
+            "displayName",
+            &new.display_name,
+            crate::directory::MAX_USER_DISPLAY_NAME_CHARS,
+        )?;
         if let Some(p) = &new.password {
             check_password(p)?;
         }
-        let rng_before = self.state.rng.clone();
+        let before = self.state.rng.clone();
         let id = UserId(Guid::random(&mut self.state.rng));
-        let password = match new
-            .password
-            .as_ref()
-            .map(|p| self.hasher.hash(&mut self.state.rng, p.danger_reveal()))
-            .transpose()
+        let hash = new.password.as_ref().map(|p| {
+            crate::crypto::PendingHash::draw(&self.hasher, &mut self.state.rng, p.danger_reveal())
+        });
+        Ok(UserDraft {
+            id,
+            new,
+            hash,
+            rng: crate::lifecycle::RngMark {
+                before,
+                after: self.state.rng.clone(),
+            },
+        })
+    }
+
+    /// The last of [`Tenant::add_user`]'s three phases: the name must still be free (a
+    /// user added in between may have taken it); then the user is added.
+    ///
+    /// # Errors
+    /// [`Error::DuplicateUpn`]; [`Error::HashFailed`]. Nothing changes then (the RNG goes
+    /// back to before the draft if nothing drew since).
+    pub fn commit_add_user(&mut self, draft: UserDraft) -> Result<UserId> {
+        let UserDraft { id, new, hash, rng } = draft;
+        if let Err(e) = self
+            .state
+            .directory
+            .check_new_user(&new.user_principal_name)
         {
+            self.rewind(&rng);
+            return Err(e);
+        }
+        let password = match hash.map(crate::crypto::PendingHash::finish).transpose() {
             Ok(p) => p,
             Err(e) => {
                 // argon2 could not get its memory: nothing changes, the RNG included.
-                self.state.rng = rng_before;
+                self.rewind(&rng);
                 return Err(e);
             }
         };
@@ -646,19 +705,72 @@ impl Tenant {
     /// # Errors
     /// [`Error::UserNotFound`], [`Error::InvalidPassword`].
     pub fn set_password(&mut self, user: UserId, password: impl Into<crate::Secret>) -> Result<()> {
+        let mut draft = self.prepare_set_password(user, password)?;
+        draft.hash.run();
+        self.commit_set_password(draft)
+    }
+
+    /// The first of [`Tenant::set_password`]'s three phases (see
+    /// [`Tenant::prepare_create_pass`]): the checks, and the salt drawn from the tenant's
+    /// RNG as `set_password` draws it. Run the draft's hash with no lock held, then
+    /// [`Tenant::commit_set_password`].
+    ///
+    /// ```
+    /// # use tapsim::*;
+    /// # let mut t = Tenant::builder().hash_cost(HashCost::Minimum).build()?;
+    /// let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada"))?;
+    /// let mut draft = t.prepare_set_password(ada, "new password")?;
+    /// draft.hash.run(); // with no lock held
+    /// t.commit_set_password(draft)?;
+    /// assert!(t.sign_in("ada@contoso.com", Credential::Password("new password")).is_allowed());
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Tenant::set_password`].
+    pub fn prepare_set_password(
+        &mut self,
+        user: UserId,
+        password: impl Into<crate::Secret>,
+    ) -> Result<PasswordDraft> {
         if self.state.directory.user(user).is_none() {
             return Err(Error::UserNotFound(user.to_string()));
         }
         let password = password.into();
         check_password(&password)?;
-        let rng_before = self.state.rng.clone();
-        let hash = match self
-            .hasher
-            .hash(&mut self.state.rng, password.danger_reveal())
-        {
+        let before = self.state.rng.clone();
+        let hash = crate::crypto::PendingHash::draw(
+            &self.hasher,
+            &mut self.state.rng,
+            password.danger_reveal(),
+        );
+        Ok(PasswordDraft {
+            user,
+            hash,
+            rng: crate::lifecycle::RngMark {
+                before,
+                after: self.state.rng.clone(),
+            },
+        })
+    }
+
+    /// The last of [`Tenant::set_password`]'s three phases: the user must still exist;
+    /// then the password is stored. A draft whose hash was not run is hashed here.
+    ///
+    /// # Errors
+    /// [`Error::UserNotFound`] when the user is gone; [`Error::HashFailed`]. Nothing
+    /// changes then (the RNG goes back to before the draft if nothing drew since).
+    pub fn commit_set_password(&mut self, draft: PasswordDraft) -> Result<()> {
+        let PasswordDraft { user, hash, rng } = draft;
+        if self.state.directory.user(user).is_none() {
+            self.rewind(&rng);
+            return Err(Error::UserNotFound(user.to_string()));
+        }
+        let hash = match hash.finish() {
             Ok(hash) => hash,
             Err(e) => {
-                self.state.rng = rng_before;
+                // argon2 could not get its memory: nothing changes, the RNG included.
+                self.rewind(&rng);
                 return Err(e);
             }
         };
@@ -710,11 +822,36 @@ impl Tenant {
         Ok(())
     }
 
-    /// Adds an empty group.
+    /// Adds an empty group, named by trusted setup code: the name's length is not
+    /// checked. Names that come from outside go through [`Tenant::try_add_group`].
     pub fn add_group(&mut self, display_name: impl Into<String>) -> GroupId {
         let id = GroupId(Guid::random(&mut self.state.rng));
         self.state.directory.insert_group(id, display_name.into());
         id
+    }
+
+    /// Adds an empty group, refusing a `displayName` over Entra's 256 characters
+    /// ([`crate::MAX_GROUP_DISPLAY_NAME_CHARS`]).
+    ///
+    /// ```
+    /// # use tapsim::*;
+    /// # let mut t = Tenant::builder().hash_cost(HashCost::Minimum).build()?;
+    /// assert!(t.try_add_group("a".repeat(256)).is_ok());
+    /// let err = t.try_add_group("a".repeat(257)).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::BadRequest);
+    /// # Ok::<(), tapsim::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NameTooLong`]; nothing changes then.
+    pub fn try_add_group(&mut self, display_name: impl Into<String>) -> Result<GroupId> {
+        let name = display_name.into();
+        crate::directory::check_name_length(
+            "displayName",
+            &name,
+            crate::directory::MAX_GROUP_DISPLAY_NAME_CHARS,
+        )?;
+        Ok(self.add_group(name))
     }
 
     /// Adds a user or a group to a group. Returns whether it was newly added.
@@ -914,6 +1051,53 @@ impl Tenant {
             user_principal_name: u.map(|u| u.user_principal_name().to_owned()),
             modified_properties: props,
         }
+    }
+}
+
+/// A user being added in three phases ([`Tenant::prepare_add_user`]). Holds the
+/// password and the RNG's position: not `Clone`, not `Serialize`; `Debug` redacts both.
+pub struct UserDraft {
+    id: UserId,
+    new: NewUser,
+    /// The argon2id hash of the password, if one is given: run it
+    /// ([`crate::PendingHash::run`]) with no lock held.
+    pub hash: Option<crate::crypto::PendingHash>,
+    rng: crate::lifecycle::RngMark,
+}
+
+impl fmt::Debug for UserDraft {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserDraft")
+            .field("id", &self.id)
+            .field("user_principal_name", &self.new.user_principal_name)
+            .field("hash", &self.hash)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserDraft {
+    /// The id the user will have.
+    pub fn id(&self) -> UserId {
+        self.id
+    }
+}
+
+/// A password being set in three phases ([`Tenant::prepare_set_password`]). Holds the
+/// password and the RNG's position: not `Clone`, not `Serialize`; `Debug` redacts both.
+pub struct PasswordDraft {
+    user: UserId,
+    /// The argon2id hash of the password: run it ([`crate::PendingHash::run`]) with no
+    /// lock held.
+    pub hash: crate::crypto::PendingHash,
+    rng: crate::lifecycle::RngMark,
+}
+
+impl fmt::Debug for PasswordDraft {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordDraft")
+            .field("user", &self.user)
+            .field("hash", &self.hash)
+            .finish_non_exhaustive()
     }
 }
 

@@ -117,10 +117,14 @@ impl World {
                 "user `{guest}` is not an external guest"
             )));
         }
-        g.home = Some(Box::new(HomeAccount {
-            tenant: home,
-            user: home_user,
-        }));
+        // Through the directory, which keeps its index of guests by home account.
+        r.state.directory.set_home(
+            guest,
+            Some(HomeAccount {
+                tenant: home,
+                user: home_user,
+            }),
+        );
         Ok(())
     }
 
@@ -203,21 +207,54 @@ impl World {
             .directory()
             .user(guest)
             .is_some_and(|g| g.account_enabled());
+        // A disabled guest is told "disabled" only once the home tenant has proven the
+        // credential (spec R5, R15): a wrong one goes to the home tenant as any attempt
+        // does (invalid credential, counted toward its lockout, logged there).
+        if !guest_enabled {
+            let h = self.get(home)?;
+            let proofs = proofs.completed(h.proofs_needed(upn, credential));
+            if !h.proves_credential(upn, credential, &proofs) {
+                let home_outcome = self
+                    .tenants
+                    .get_mut(&home)
+                    .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{home}`")))?
+                    .sign_in_with_proofs(upn, credential, &proofs);
+                // Not proven, so the home tenant denies it (were it to allow it, the
+                // disabled guest would still be refused below).
+                if !home_outcome.is_allowed() {
+                    let r = self
+                        .tenants
+                        .get_mut(&resource)
+                        .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{resource}`")))?;
+                    let methods = credential.methods();
+                    return Ok(r.guest_sign_in(guest, home, upn, &methods, home_outcome));
+                }
+            }
+        }
         let home_outcome = if guest_enabled {
             self.tenants
                 .get_mut(&home)
                 .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{home}`")))?
                 .sign_in_with_proofs(upn, credential, proofs)
         } else {
-            // The resource tenant blocks its disabled guest before the home tenant is
-            // asked: nothing is consumed or counted at home.
+            // The home tenant proved the credential; the resource tenant blocks its
+            // disabled guest: nothing is consumed or counted at home.
             SignInOutcome {
                 decision: Decision::Denied(DenialReason::AccountDisabled),
-                trace: vec![Check {
-                    name: Cow::Borrowed("account"),
-                    passed: false,
-                    detail: Cow::Borrowed("the guest's account is disabled in the resource tenant"),
-                }],
+                trace: vec![
+                    Check {
+                        name: Cow::Borrowed("credential"),
+                        passed: true,
+                        detail: Cow::Borrowed("the home tenant verified the credential"),
+                    },
+                    Check {
+                        name: Cow::Borrowed("account"),
+                        passed: false,
+                        detail: Cow::Borrowed(
+                            "the guest's account is disabled in the resource tenant",
+                        ),
+                    },
+                ],
                 log_record: Guid::NIL,
             }
         };
@@ -293,14 +330,62 @@ impl World {
         }
     }
 
-    /// The external guest of `resource` whose home account has principal name `upn`.
+    /// The first of [`World::register_method`]'s three phases (see
+    /// [`Tenant::prepare_register_method`]), seeing the home session a guest's session
+    /// rests on.
+    ///
+    /// # Errors
+    /// As [`World::register_method`].
+    pub fn prepare_register_method(
+        &mut self,
+        tenant: TenantId,
+        session: SessionId,
+        kind: MethodKind,
+        display_name: impl Into<String>,
+    ) -> Result<crate::MethodDraft> {
+        let home = self.home_status(tenant, session)?;
+        self.tenants
+            .get_mut(&tenant)
+            .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{tenant}` in this world")))?
+            .prepare_register_method_with(session, home, kind, display_name.into())
+    }
+
+    /// The last of [`World::register_method`]'s three phases: every check again, the
+    /// home session's status included, as it is now.
+    ///
+    /// # Errors
+    /// As [`World::register_method`].
+    pub fn commit_register_method(
+        &mut self,
+        tenant: TenantId,
+        draft: crate::MethodDraft,
+    ) -> Result<crate::Device> {
+        let home = self.home_status(tenant, draft.session())?;
+        self.tenants
+            .get_mut(&tenant)
+            .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{tenant}` in this world")))?
+            .commit_register_method_with(draft, home)
+    }
+
+    /// The external guest of `resource` whose home account has principal name `upn`:
+    /// one keyed name lookup in each other tenant, then one in the resource tenant's
+    /// index of guests by home account (no scan of the users). When guests of several
+    /// home tenants match, the one added first to `resource` wins.
     fn find_guest(&self, resource: TenantId, upn: &str) -> Option<(UserId, TenantId)> {
         let r = self.tenants.get(&resource)?;
-        r.directory().users().find_map(|g| {
-            let h = g.home_account()?;
-            let home_user = self.tenants.get(&h.tenant)?.user_by_upn(upn)?;
-            (home_user.id() == h.user).then_some((g.id(), h.tenant))
-        })
+        self.tenants
+            .iter()
+            .filter(|(id, _)| **id != resource)
+            .filter_map(|(id, t)| {
+                let home = HomeAccount {
+                    tenant: *id,
+                    user: t.user_by_upn(upn)?.id(),
+                };
+                let guest = r.directory().guest_of(home)?;
+                Some((r.directory().slot(guest.id())?, guest.id(), *id))
+            })
+            .min_by_key(|(slot, ..)| *slot)
+            .map(|(_, guest, home)| (guest, home))
     }
 }
 

@@ -193,3 +193,292 @@ fn s3_every_interleaving_of_two_attempts_signs_in_once() {
         );
     }
 }
+
+// ---- Storing secrets in three phases (issue 11) -----------------------------------------
+
+/// The same operations, one call each or in three phases, from the same seed.
+fn store_secrets(split: bool) -> (Fx, Vec<String>) {
+    let mut fx = Fx::enabled();
+    let (aa, ada) = (fx.auth_admin, fx.ada);
+    let mut secrets = Vec::new();
+    let issued = if split {
+        let mut draft = fx
+            .tenant
+            .prepare_create_pass(aa, ada, PassOptions::new().usable_once(true))
+            .unwrap();
+        draft.hash.run();
+        fx.tenant.commit_create_pass(draft).unwrap()
+    } else {
+        fx.tenant
+            .create_pass(aa, ada, PassOptions::new().usable_once(true))
+            .unwrap()
+    };
+    secrets.push(issued.secret.danger_reveal().to_owned());
+    if split {
+        let mut draft = fx
+            .tenant
+            .prepare_set_password(fx.bob, "bob's new one")
+            .unwrap();
+        draft.hash.run();
+        fx.tenant.commit_set_password(draft).unwrap();
+    } else {
+        fx.tenant.set_password(fx.bob, "bob's new one").unwrap();
+    }
+    let carol = NewUser::member("carol@contoso.com", "Carol").password("carol-pw");
+    if split {
+        let mut draft = fx.tenant.prepare_add_user(carol).unwrap();
+        draft.hash.as_mut().unwrap().run();
+        fx.tenant.commit_add_user(draft).unwrap();
+    } else {
+        fx.tenant.add_user(carol).unwrap();
+    }
+    let session = fx.sign_in_pass(ADA, &issued.secret).session().unwrap().id();
+    let device = if split {
+        let mut draft = fx
+            .tenant
+            .prepare_register_method(session, MethodKind::Fido2SecurityKey, "key")
+            .unwrap();
+        draft.hash.run();
+        fx.tenant.commit_register_method(draft).unwrap()
+    } else {
+        fx.tenant
+            .register_method(session, MethodKind::Fido2SecurityKey, "key")
+            .unwrap()
+    };
+    secrets.push(device.danger_secret().danger_reveal().to_owned());
+    // A second pass replaces the first (T5), the same way on both paths.
+    let second = if split {
+        // Not hashed beforehand: the commit hashes it.
+        let draft = fx
+            .tenant
+            .prepare_create_pass(aa, ada, PassOptions::default())
+            .unwrap();
+        fx.tenant.commit_create_pass(draft).unwrap()
+    } else {
+        fx.tenant
+            .create_pass(aa, ada, PassOptions::default())
+            .unwrap()
+    };
+    secrets.push(second.secret.danger_reveal().to_owned());
+    (fx, secrets)
+}
+
+#[test]
+fn t4_three_phase_storage_gives_the_one_call_secrets_and_state_for_a_seed() {
+    let (one, one_secrets) = store_secrets(false);
+    let (split, split_secrets) = store_secrets(true);
+    assert_eq!(one_secrets, split_secrets);
+    assert_eq!(
+        one.state_json(),
+        split.state_json(),
+        "hashes, ids, logs, RNG"
+    );
+    let mut fx = split;
+    assert!(
+        fx.tenant
+            .sign_in("bob@contoso.com", Credential::Password("bob's new one"))
+            .is_allowed()
+    );
+    let second = Secret::from(split_secrets[2].as_str());
+    assert!(fx.sign_in_pass(ADA, &second).is_allowed());
+    // Drafts redact their secrets.
+    let draft = fx
+        .tenant
+        .prepare_create_pass(fx.auth_admin, fx.ada, PassOptions::default())
+        .unwrap();
+    let text = format!("{draft:?}");
+    assert!(
+        text.contains("PassDraft") && !text.contains("secret"),
+        "{text}"
+    );
+}
+
+#[test]
+fn t5_a_pass_created_between_the_phases_is_replaced_at_commit() {
+    let mut fx = Fx::enabled();
+    let (aa, ada) = (fx.auth_admin, fx.ada);
+    let mut draft = fx
+        .tenant
+        .prepare_create_pass(aa, ada, PassOptions::default())
+        .unwrap();
+    draft.hash.run();
+    // Another caller creates a pass in between.
+    let other = fx
+        .tenant
+        .create_pass(aa, ada, PassOptions::default())
+        .unwrap();
+    let mine = fx.tenant.commit_create_pass(draft).unwrap();
+    // T5 at commit: the pass in place is replaced.
+    assert_eq!(fx.tenant.pass_record(ada).unwrap().id(), mine.pass.id);
+    assert_ne!(mine.pass.id, other.pass.id, "fresh draws, never reused");
+    assert!(fx.sign_in_pass(ADA, &other.secret).denial().is_some());
+    assert!(fx.sign_in_pass(ADA, &mine.secret).is_allowed());
+    assert_eq!(
+        fx.tenant
+            .audit_records_for(ada)
+            .filter(|r| r.activity() == Some(Activity::AdminRegisteredPass))
+            .count(),
+        2
+    );
+    // Under the delete-first switch the commit finds the pass in place: conflict.
+    let mut fx = Fx::enabled_with(Switches::current().delete_before_create(true));
+    let draft = fx
+        .tenant
+        .prepare_create_pass(fx.auth_admin, fx.ada, PassOptions::default())
+        .unwrap();
+    let other = fx.issue(fx.ada, PassOptions::default());
+    let before = fx.state_json();
+    assert_eq!(
+        fx.tenant.commit_create_pass(draft).unwrap_err(),
+        Error::PassAlreadyExists
+    );
+    assert_eq!(fx.state_json(), before, "a refused commit changes nothing");
+    assert!(fx.sign_in_pass(ADA, &other.secret).is_allowed());
+}
+
+#[test]
+fn r1_commits_recheck_the_actor_the_user_and_the_session() {
+    // The actor loses the role in between: refused, and the tenant is as before the
+    // draft, its RNG included (nothing else drew from it).
+    let mut fx = Fx::enabled();
+    let before = fx.state_json();
+    let draft = fx
+        .tenant
+        .prepare_create_pass(fx.auth_admin, fx.ada, PassOptions::default())
+        .unwrap();
+    fx.tenant
+        .remove_role(fx.auth_admin, Role::AuthenticationAdministrator)
+        .unwrap();
+    let e = fx.tenant.commit_create_pass(draft).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AccessDenied);
+    fx.tenant
+        .assign_role(fx.auth_admin, Role::AuthenticationAdministrator)
+        .unwrap();
+    assert_eq!(fx.state_json(), before);
+    // The user is gone when the commit comes (a snapshot from before the user existed
+    // was restored in between).
+    let mut fx = Fx::enabled();
+    let early = fx.tenant.snapshot();
+    let carol = fx.user("carol@contoso.com");
+    let pass = fx
+        .tenant
+        .prepare_create_pass(fx.auth_admin, carol, PassOptions::default())
+        .unwrap();
+    let password = fx.tenant.prepare_set_password(carol, "carol-pw").unwrap();
+    fx.tenant = Tenant::from_snapshot(early, std::sync::Arc::new(fx.clock.clone())).unwrap();
+    assert_eq!(
+        fx.tenant.commit_create_pass(pass).unwrap_err(),
+        Error::UserNotFound(carol.to_string())
+    );
+    assert_eq!(
+        fx.tenant.commit_set_password(password).unwrap_err(),
+        Error::UserNotFound(carol.to_string())
+    );
+    assert!(fx.tenant.directory().user(carol).is_none());
+    // The name is taken in between: the second user is refused at commit.
+    let mut fx = Fx::enabled();
+    let draft = fx
+        .tenant
+        .prepare_add_user(NewUser::member("dan@contoso.com", "Dan").password("d"))
+        .unwrap();
+    let first = fx
+        .tenant
+        .add_user(NewUser::member("DAN@contoso.com", "Dan 1"))
+        .unwrap();
+    assert_ne!(first, draft.id(), "fresh draws, never reused");
+    assert_eq!(
+        fx.tenant.commit_add_user(draft).unwrap_err(),
+        Error::DuplicateUpn("dan@contoso.com".to_owned())
+    );
+    assert_eq!(
+        fx.tenant.user_by_upn("dan@contoso.com").unwrap().id(),
+        first
+    );
+    // The session is revoked in between: the method is not registered.
+    let mut fx = Fx::enabled();
+    let issued = fx.issue(fx.ada, PassOptions::default());
+    let session = fx.sign_in_pass(ADA, &issued.secret).session().unwrap().id();
+    let mut draft = fx
+        .tenant
+        .prepare_register_method(session, MethodKind::Passkey, "phone")
+        .unwrap();
+    draft.hash.run();
+    fx.tenant.revoke_sign_in_sessions(fx.ada, fx.ada).unwrap();
+    let e = fx.tenant.commit_register_method(draft).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AccessDenied);
+    assert!(fx.tenant.methods_of(fx.ada).is_empty());
+}
+
+#[test]
+fn p2_a_pass_length_changed_between_the_phases_is_drawn_again_at_commit() {
+    let mut fx = Fx::enabled();
+    let (aa, ada) = (fx.auth_admin, fx.ada);
+    let draft = fx
+        .tenant
+        .prepare_create_pass(aa, ada, PassOptions::default())
+        .unwrap();
+    fx.patch(PolicyPatch::new().default_length(12));
+    let issued = fx.tenant.commit_create_pass(draft).unwrap();
+    assert_eq!(issued.secret.danger_reveal().len(), 12);
+    let state = fx.state_json();
+    assert!(fx.sign_in_pass(ADA, &issued.secret).is_allowed());
+    // Deterministic: the same calls from the same seed draw the same pass again.
+    let mut again = Fx::enabled();
+    let draft = again
+        .tenant
+        .prepare_create_pass(aa, ada, PassOptions::default())
+        .unwrap();
+    again.patch(PolicyPatch::new().default_length(12));
+    let same = again.tenant.commit_create_pass(draft).unwrap();
+    assert_eq!(same.secret, issued.secret);
+    assert!(again.state_json() == state, "the same state");
+}
+
+#[test]
+fn t5_passes_created_in_three_phases_from_many_threads_leave_one_pass_and_a_record_each() {
+    for run in 0..20 {
+        let fx = Fx::enabled();
+        let (aa, ada) = (fx.auth_admin, fx.ada);
+        let tenant = Arc::new(Mutex::new(fx.tenant));
+        let threads = 6;
+        let barrier = Arc::new(Barrier::new(threads));
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (tenant, barrier) = (tenant.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let mut draft = tenant
+                        .lock()
+                        .unwrap()
+                        .prepare_create_pass(aa, ada, PassOptions::default())
+                        .unwrap();
+                    draft.hash.run();
+                    tenant.lock().unwrap().commit_create_pass(draft).unwrap()
+                })
+            })
+            .collect();
+        let issued: Vec<IssuedPass> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let mut t = tenant.lock().unwrap();
+        let mut ids: Vec<_> = issued.iter().map(|i| i.pass.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), threads, "run {run}: every draw is fresh");
+        let kept = t.pass_record(ada).unwrap().id();
+        assert_eq!(
+            t.audit_records_for(ada).count(),
+            threads,
+            "run {run}: one record per creation"
+        );
+        // Exactly the pass kept signs in.
+        let allowed: Vec<bool> = issued
+            .iter()
+            .map(|i| {
+                t.sign_in(ADA, Credential::Pass(i.secret.danger_reveal()))
+                    .is_allowed()
+            })
+            .collect();
+        assert_eq!(allowed.iter().filter(|a| **a).count(), 1, "run {run}");
+        let winner = issued.iter().position(|i| i.pass.id == kept).unwrap();
+        assert!(allowed[winner], "run {run}");
+    }
+}

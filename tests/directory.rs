@@ -423,3 +423,99 @@ fn p2_a_snapshot_with_a_pass_lifetime_outside_p2_is_refused() {
     // The untouched snapshot restores.
     assert!(restore_edited(&fx.tenant, |_| {}).is_ok());
 }
+
+#[test]
+fn directory_display_names_have_at_most_256_characters() {
+    let mut fx = Fx::new();
+    let before = fx.state_json();
+    // Characters, not bytes: 257 two-byte characters are refused, 256 accepted.
+    let long = fx
+        .tenant
+        .add_user(NewUser::member("long@contoso.com", "é".repeat(257)))
+        .unwrap_err();
+    assert_eq!(
+        long,
+        Error::NameTooLong {
+            field: "displayName",
+            max: MAX_USER_DISPLAY_NAME_CHARS,
+            got: 257
+        }
+    );
+    assert_eq!(
+        (long.code(), long.http_status()),
+        (ErrorCode::BadRequest, 400)
+    );
+    assert_eq!(
+        long.to_string(),
+        "`displayName` must have at most 256 characters, got 257"
+    );
+    let group = fx.tenant.try_add_group("g".repeat(257)).unwrap_err();
+    assert!(matches!(
+        group,
+        Error::NameTooLong {
+            max: 256,
+            got: 257,
+            ..
+        }
+    ));
+    assert_eq!(fx.state_json(), before, "rejected calls change nothing");
+    let ok = fx
+        .tenant
+        .add_user(NewUser::member("long@contoso.com", "é".repeat(256)))
+        .unwrap();
+    assert_eq!(
+        fx.tenant
+            .directory()
+            .user(ok)
+            .unwrap()
+            .display_name()
+            .chars()
+            .count(),
+        256
+    );
+    let g = fx
+        .tenant
+        .try_add_group("g".repeat(MAX_GROUP_DISPLAY_NAME_CHARS))
+        .unwrap();
+    assert_eq!(fx.tenant.group(g).unwrap().display_name().len(), 256);
+}
+
+#[test]
+fn m2_method_display_names_have_at_most_256_characters() {
+    let mut fx = Fx::enabled();
+    let issued = fx.issue(fx.ada, PassOptions::default());
+    let session = fx.sign_in_pass(ADA, &issued.secret).session().unwrap().id();
+    let before = fx.state_json();
+    let e = fx
+        .tenant
+        .register_method(
+            session,
+            MethodKind::Passkey,
+            "k".repeat(MAX_METHOD_NAME_CHARS + 1),
+        )
+        .unwrap_err();
+    assert_eq!(
+        e,
+        Error::NameTooLong {
+            field: "method displayName",
+            max: 256,
+            got: 257
+        }
+    );
+    let e = fx
+        .tenant
+        .provision_method(fx.bob, MethodKind::Sms, "5".repeat(257))
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::BadRequest);
+    assert_eq!(fx.state_json(), before, "rejected calls change nothing");
+    let key = fx
+        .tenant
+        .register_method(session, MethodKind::Passkey, "k".repeat(256))
+        .unwrap();
+    assert_eq!(fx.tenant.methods_of(fx.ada)[0].display_name().len(), 256);
+    assert!(
+        fx.tenant
+            .sign_in(ADA, Credential::Device(&key))
+            .is_allowed()
+    );
+}

@@ -755,3 +755,56 @@ fn p5_r4_is_registration_required_is_stored_not_enforced() {
             .is_allowed()
     );
 }
+
+#[test]
+fn p5_each_target_collection_holds_at_most_500_targets() {
+    let mut fx = Fx::enabled();
+    let groups: Vec<GroupId> = (0..=MAX_POLICY_TARGETS)
+        .map(|i| fx.tenant.add_group(format!("g{i}")))
+        .collect();
+    let include = |n: usize| {
+        groups[..n]
+            .iter()
+            .map(|g| IncludeTarget::group(*g))
+            .collect()
+    };
+    let exclude = |n: usize| {
+        groups[..n]
+            .iter()
+            .map(|g| ExcludeTarget::group(*g))
+            .collect()
+    };
+    let before = fx.state_json();
+    let pa = fx.policy_admin;
+    let msg = bad_request(
+        fx.tenant
+            .update_policy(pa, &PolicyPatch::new().include_targets(include(501))),
+    );
+    assert_eq!(msg, "`includeTargets` holds at most 500 targets, got 501");
+    let e = fx
+        .tenant
+        .update_policy(pa, &PolicyPatch::new().exclude_targets(exclude(501)))
+        .unwrap_err();
+    assert_eq!(
+        e,
+        Error::Invalid(Invalid::TooManyTargets {
+            field: "excludeTargets",
+            max: 500,
+            got: 501
+        })
+    );
+    assert_eq!(fx.state_json(), before, "rejected updates change nothing");
+    let p = fx
+        .tenant
+        .update_policy(
+            pa,
+            &PolicyPatch::new()
+                .include_targets(include(500))
+                .exclude_targets(exclude(500)),
+        )
+        .unwrap();
+    assert_eq!(
+        (p.include_targets.len(), p.exclude_targets.len()),
+        (500, 500)
+    );
+}

@@ -1947,3 +1947,152 @@ fn r18_the_credential_is_checked_as_at_sign_in_and_failures_count() {
         .unwrap();
     assert_eq!(out.denial(), Some(DenialReason::AccountDisabled));
 }
+
+#[test]
+fn r15_r5_a_disabled_guest_is_told_disabled_only_after_home_proves_the_credential() {
+    let (mut world, h, r, bob, guest, clock) = two_tenants();
+    let once = issue_at_home(&mut world, h, bob, PassOptions::new().usable_once(true));
+    world
+        .tenant_mut(r)
+        .unwrap()
+        .set_account_enabled(guest, false)
+        .unwrap();
+    // A wrong credential learns nothing about the guest: the home tenant checks it,
+    // denies it, counts it and logs it, as for an enabled guest.
+    for wrong in [
+        Credential::Password("not-bob-pw"),
+        Credential::Pass("wrong-pass"),
+    ] {
+        let out = world.sign_in(r, "bob@fabrikam.com", wrong).unwrap();
+        assert_eq!(out.denial(), Some(DenialReason::InvalidCredential));
+        assert!(
+            out.trace.iter().all(|c| c.name != "account"),
+            "nothing about the account before the credential is proven"
+        );
+    }
+    assert_eq!(world.tenant(h).unwrap().sign_in_log().len(), 2);
+    assert_eq!(world.tenant(r).unwrap().sign_in_log().len(), 2);
+    // The same as the split path of a server: proofs made beforehand, no lock held.
+    let request = world
+        .proofs_needed(r, "bob@fabrikam.com", Credential::Password("still-wrong"))
+        .unwrap();
+    assert_eq!(request.len(), 1, "the home tenant's verification");
+    let proofs = request.verify();
+    let out = world
+        .sign_in_with_proofs(
+            r,
+            "bob@fabrikam.com",
+            Credential::Password("still-wrong"),
+            &proofs,
+        )
+        .unwrap();
+    assert_eq!(out.denial(), Some(DenialReason::InvalidCredential));
+    // The failures count toward the home tenant's lockout (R6).
+    for _ in 0..7 {
+        world
+            .sign_in(r, "bob@fabrikam.com", Credential::Password("wrong"))
+            .unwrap();
+    }
+    assert!(world.tenant(h).unwrap().locked_until(bob).is_some());
+    // Locked at home: still nothing about the guest, even with the right secret.
+    let locked = guest_signs_in_with(&mut world, r, &once);
+    assert_eq!(locked.denial(), Some(DenialReason::AccountLocked));
+    clock.advance(Duration::minutes(2));
+    // A proven credential is told "disabled", and nothing is consumed at home.
+    let home_log = world.tenant(h).unwrap().sign_in_log().len();
+    let right = guest_signs_in_with(&mut world, r, &once);
+    assert_eq!(right.denial(), Some(DenialReason::AccountDisabled));
+    let names: Vec<_> = right.trace.iter().map(|c| c.name.as_ref()).collect();
+    assert_eq!(names, ["credential", "account"]);
+    assert!(world.tenant(h).unwrap().pass_view(bob).unwrap().is_usable);
+    assert_eq!(world.tenant(h).unwrap().sign_in_log().len(), home_log);
+    // Enabled again, the guest signs in with the same one-time pass.
+    world
+        .tenant_mut(r)
+        .unwrap()
+        .set_account_enabled(guest, true)
+        .unwrap();
+    assert!(guest_signs_in_with(&mut world, r, &once).is_allowed());
+}
+
+#[test]
+fn s10_world_finds_guests_through_an_index_kept_on_link_relink_and_restore() {
+    let (mut world, h, r, bob, guest, clock) = two_tenants();
+    let signs_in_as = |world: &mut World, upn: &str, pw: &str| {
+        world
+            .sign_in(r, upn, Credential::Password(pw))
+            .unwrap()
+            .session()
+            .map(|s| s.user())
+    };
+    assert_eq!(
+        signs_in_as(&mut world, "bob@fabrikam.com", "bob-pw"),
+        Some(guest)
+    );
+    // Upper case finds him too: the home tenant's keyed name index ignores case.
+    assert_eq!(
+        signs_in_as(&mut world, "BOB@Fabrikam.com", "bob-pw"),
+        Some(guest)
+    );
+    // A second guest linked to Bob: the one added first wins.
+    let second = world
+        .tenant_mut(r)
+        .unwrap()
+        .add_user(
+            NewUser::member("bob2_fabrikam.com#EXT#@contoso.com", "Bob 2")
+                .user_type(UserType::ExternalGuest),
+        )
+        .unwrap();
+    world.link_guest(r, second, h, bob).unwrap();
+    assert_eq!(
+        signs_in_as(&mut world, "bob@fabrikam.com", "bob-pw"),
+        Some(guest)
+    );
+    // Relinked to Carol, the first guest is no longer Bob's.
+    let carol = world
+        .tenant_mut(h)
+        .unwrap()
+        .add_user(NewUser::member("carol@fabrikam.com", "Carol").password("carol-pw"))
+        .unwrap();
+    world.link_guest(r, guest, h, carol).unwrap();
+    assert_eq!(
+        signs_in_as(&mut world, "bob@fabrikam.com", "bob-pw"),
+        Some(second)
+    );
+    assert_eq!(
+        signs_in_as(&mut world, "carol@fabrikam.com", "carol-pw"),
+        Some(guest)
+    );
+    // A resource tenant restored from its snapshot keeps its guests' links.
+    let snapshot = world.tenant(r).unwrap().snapshot();
+    let restored = Tenant::from_snapshot(snapshot, Arc::new(clock.clone())).unwrap();
+    *world.tenant_mut(r).unwrap() = restored;
+    assert_eq!(
+        signs_in_as(&mut world, "bob@fabrikam.com", "bob-pw"),
+        Some(second)
+    );
+    assert_eq!(
+        signs_in_as(&mut world, "carol@fabrikam.com", "carol-pw"),
+        Some(guest)
+    );
+    let dir = world.tenant(r).unwrap().directory();
+    assert_eq!(
+        dir.guest_of(HomeAccount {
+            tenant: h,
+            user: carol
+        })
+        .map(|u| u.id()),
+        Some(guest)
+    );
+    // A name no home tenant has is not a guest: the resource tenant answers alone.
+    let home_log = world.tenant(h).unwrap().sign_in_log().len();
+    let out = world
+        .sign_in(r, "nobody@fabrikam.com", Credential::Password("x"))
+        .unwrap();
+    assert_eq!(out.denial(), Some(DenialReason::InvalidCredential));
+    assert_eq!(
+        world.tenant(h).unwrap().sign_in_log().len(),
+        home_log,
+        "home was not asked about nobody"
+    );
+}

@@ -309,15 +309,43 @@ async fn add_user(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
     if let Some(p) = b.password {
         new = new.password(p);
     }
+    let (tid, groups, step) = {
+        let mut sim = state.lock();
+        let tid = sim.tenant_named(b.tenant.as_deref())?;
+        let groups = b
+            .groups
+            .iter()
+            .map(|g| group_by_name(sim.at(tid)?, g))
+            .collect::<ApiResult<Vec<_>>>()?;
+        let tenant = sim.at_mut(tid)?;
+        let cheap = tenant.config().hash_cost.memory_kib() <= INLINE_KIB as u32;
+        let step = if new.password.is_none() || cheap {
+            Step::Done(tenant.add_user(new)?)
+        } else {
+            // A password at a real cost: hashed with no lock held, as sign-ins are.
+            Step::Hash(tenant.prepare_add_user(new)?)
+        };
+        (tid, groups, step)
+    };
+    let step = match step {
+        Step::Done(id) => Step::Done(id),
+        Step::Hash(draft) => Step::Hash(
+            off_lock(move || {
+                let mut draft = draft;
+                if let Some(hash) = &mut draft.hash {
+                    hash.run();
+                }
+                draft
+            })
+            .await?,
+        ),
+    };
     let mut sim = state.lock();
-    let tid = sim.tenant_named(b.tenant.as_deref())?;
-    let groups = b
-        .groups
-        .iter()
-        .map(|g| group_by_name(sim.at(tid)?, g))
-        .collect::<ApiResult<Vec<_>>>()?;
     let tenant = sim.at_mut(tid)?;
-    let id = tenant.add_user(new)?;
+    let id = match step {
+        Step::Done(id) => id,
+        Step::Hash(draft) => tenant.commit_add_user(draft)?,
+    };
     for g in groups {
         tenant.add_member(g, id)?;
     }
@@ -347,8 +375,8 @@ struct NewGroupBody {
     tenant: Option<String>,
 }
 
-/// The longest group name (Entra's limit).
-const MAX_GROUP_NAME: usize = 256;
+/// The longest group name (Entra's limit, as the domain checks it).
+const MAX_GROUP_NAME: usize = tapsim::MAX_GROUP_DISPLAY_NAME_CHARS;
 
 async fn add_group(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
     let b: NewGroupBody = body(&bytes)?;
@@ -365,7 +393,7 @@ async fn add_group(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
             b.display_name
         )));
     }
-    let id = sim.at_mut(tid)?.add_group(b.display_name.clone());
+    let id = sim.at_mut(tid)?.try_add_group(b.display_name.clone())?;
     Ok(json_response(
         StatusCode::CREATED,
         &json!({"id": id, "displayName": b.display_name}),
@@ -668,7 +696,28 @@ fn decision_json(outcome: &tapsim::SignInOutcome) -> Response {
 /// they are not, so that no worker thread waits on argon2.
 /// Below this much argon2 memory, a credential is verified inline, under the lock: a
 /// thread hop and two lock round trips would cost more than the hashing.
-const INLINE_KIB: u64 = 1024;
+pub(crate) const INLINE_KIB: u64 = 1024;
+
+/// An operation that stores a secret: done under the lock (cheap hashing), or drafted,
+/// to hash with no lock held and commit.
+pub(crate) enum Step<D, P> {
+    Done(D),
+    Hash(P),
+}
+
+/// Runs `work` (argon2 hashing) on the blocking pool, so that no worker thread and no
+/// lock waits on it.
+pub(crate) async fn off_lock<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "generalException",
+            "The secret could not be hashed; the server keeps serving.",
+        )
+    })
+}
 
 async fn verify(request: ProofRequest) -> ApiResult<Proofs> {
     if request.memory_kib() <= INLINE_KIB {
@@ -817,19 +866,44 @@ async fn register_method(
         .kind
         .parse()
         .map_err(|_| ApiError::invalid_request(format!("unknown method kind `{}`", b.kind)))?;
-    let mut sim = state.lock();
     let session = parse_session(&id)?;
-    if sim.devices.len() >= state.config.limits.max_devices {
-        return Err(ApiError::invalid_request(format!(
-            "The server holds its limit of {} device handles.",
-            state.config.limits.max_devices
-        )));
-    }
-    let name = b
-        .display_name
-        .unwrap_or_else(|| kind.display_name().to_owned());
-    let tid = session_tenant(&sim, session)?;
-    let device = sim.world.register_method(tid, session, kind, name)?;
+    let (tid, step) = {
+        let mut sim = state.lock();
+        if sim.devices.len() >= state.config.limits.max_devices {
+            return Err(ApiError::invalid_request(format!(
+                "The server holds its limit of {} device handles.",
+                state.config.limits.max_devices
+            )));
+        }
+        let name = b
+            .display_name
+            .unwrap_or_else(|| kind.display_name().to_owned());
+        let tid = session_tenant(&sim, session)?;
+        let step = if sim.at(tid)?.config().hash_cost.memory_kib() <= INLINE_KIB as u32 {
+            Step::Done(sim.world.register_method(tid, session, kind, name)?)
+        } else {
+            Step::Hash(
+                sim.world
+                    .prepare_register_method(tid, session, kind, name)?,
+            )
+        };
+        (tid, step)
+    };
+    let device = match step {
+        Step::Done(device) => device,
+        // Three phases, as for a sign-in: the checks and the draws under the lock, the
+        // hash with no lock, every check again under the lock.
+        Step::Hash(draft) => {
+            let draft = off_lock(move || {
+                let mut draft = draft;
+                draft.hash.run();
+                draft
+            })
+            .await?;
+            state.lock().world.commit_register_method(tid, draft)?
+        }
+    };
+    let mut sim = state.lock();
     let user = device.user();
     let method = sim
         .world

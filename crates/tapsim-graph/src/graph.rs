@@ -11,6 +11,7 @@ use axum::routing::{MethodRouter, delete, get, post};
 use serde_json::{Value, json};
 use tapsim::{MethodId, MethodKind, PassId, Role, Tenant, TenantId, UserId, UserType};
 
+use crate::control::{INLINE_KIB, Step, off_lock};
 use crate::error::{ApiError, ApiResult};
 use crate::query::LogQuery;
 use crate::server::AppState;
@@ -385,12 +386,33 @@ async fn create_pass(
     Path(user): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let mut sim = state.lock();
-    let (tid, actor) = caller(&state, &sim, &headers)?;
-    let target = sim.user_key(tid, &user)?;
-    let issued = sim
-        .at_mut(tid)?
-        .create_pass_json(actor, target, graph_body(&body)?)?;
+    let (tid, step) = {
+        let mut sim = state.lock();
+        let (tid, actor) = caller(&state, &sim, &headers)?;
+        let target = sim.user_key(tid, &user)?;
+        let tenant = sim.at_mut(tid)?;
+        let body = graph_body(&body)?;
+        let step = if tenant.config().hash_cost.memory_kib() <= INLINE_KIB as u32 {
+            Step::Done(tenant.create_pass_json(actor, target, body)?)
+        } else {
+            Step::Hash(tenant.prepare_create_pass_json(actor, target, body)?)
+        };
+        (tid, step)
+    };
+    let issued = match step {
+        Step::Done(issued) => issued,
+        // Three phases, as for a sign-in: the checks and the draws under the lock, the
+        // hash with no lock, every check again (T5 included) under the lock.
+        Step::Hash(draft) => {
+            let draft = off_lock(move || {
+                let mut draft = draft;
+                draft.hash.run();
+                draft
+            })
+            .await?;
+            state.lock().at_mut(tid)?.commit_create_pass(draft)?
+        }
+    };
     let mut json = match v {
         Version::V1 => issued.danger_graph_json(),
         Version::Beta => tapsim::graph::danger_issued_pass_beta(&issued),

@@ -1983,3 +1983,104 @@ async fn r18_r11_a_guest_steps_up_through_the_home_tenant() {
         "{records:?}"
     );
 }
+
+/// At a cost that sends hashing to the blocking pool, passes created in parallel leave
+/// one pass and one audit record each (T5 at commit), and a method registered in three
+/// phases signs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn t5_three_phase_creations_and_registrations_off_the_lock() {
+    let s = Server::with(config().hash_cost(tapsim::HashCost::Custom {
+        memory_kib: 2048,
+        iterations: 1,
+        lanes: 1,
+    }));
+    let admin = s.token("admin@contoso.com").await;
+    s.user("alex@contoso.com", &[]).await;
+    s.enable_policy(&admin).await;
+    // A user added with a password, hashed off the lock, signs in with it.
+    let added = s
+        .control(
+            Method::POST,
+            "/users",
+            json!({"userPrincipalName": "pat@contoso.com", "password": "pat-pw"}),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{}", added.text);
+    let pat = s
+        .control(
+            Method::POST,
+            "/signIns",
+            json!({"userPrincipalName": "pat@contoso.com", "password": "pat-pw"}),
+        )
+        .await;
+    assert_eq!(pat.body["decision"], "allowed", "{}", pat.text);
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let (app, token) = (s.app.clone(), admin.clone());
+        tasks.push(tokio::spawn(async move {
+            let s = Server { app };
+            s.post(PASSES, &token, json!({})).await
+        }));
+    }
+    let mut secrets = Vec::new();
+    for t in tasks {
+        let created = t.await.unwrap();
+        assert_eq!(created.status, 201, "{}", created.text);
+        secrets.push(
+            created.body["temporaryAccessPass"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let listed = s.get(PASSES, &admin).await;
+    assert_eq!(listed.body["value"].as_array().unwrap().len(), 1);
+    let audits = s.get("/v1.0/auditLogs/directoryAudits", &admin).await;
+    let creations = audits.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["activityDisplayName"] == "Admin registered security info")
+        .count();
+    assert_eq!(creations, 4);
+    let mut session = None;
+    for secret in &secrets {
+        let out = s
+            .control(
+                Method::POST,
+                "/signIns",
+                json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret}),
+            )
+            .await;
+        if out.body["decision"] == "allowed" {
+            assert!(session.is_none(), "only the pass kept signs in");
+            session = Some(out.body["session"]["id"].as_str().unwrap().to_owned());
+        }
+    }
+    let session = session.expect("the pass kept signs in");
+    let reg = s
+        .control(
+            Method::POST,
+            &format!("/sessions/{session}/methods"),
+            json!({"kind": "fido2SecurityKey", "displayName": "YubiKey"}),
+        )
+        .await;
+    assert_eq!(reg.status, 201, "{}", reg.text);
+    let device = reg.body["device"].as_str().unwrap();
+    let with_key = s
+        .control(
+            Method::POST,
+            "/signIns",
+            json!({"userPrincipalName": "alex@contoso.com", "device": device}),
+        )
+        .await;
+    assert_eq!(with_key.body["decision"], "allowed", "{}", with_key.text);
+    let long = s
+        .control(
+            Method::POST,
+            &format!("/sessions/{session}/methods"),
+            json!({"kind": "passkey", "displayName": "k".repeat(257)}),
+        )
+        .await;
+    long.assert_envelope(400, "badRequest");
+}

@@ -433,7 +433,7 @@ expect = { mfa = true }
 }
 
 #[test]
-fn a_disabled_guest_is_refused_by_the_resource_tenant_before_home_is_asked() {
+fn r15_a_disabled_guest_is_refused_once_home_proves_the_pass_and_nothing_is_spent() {
     let src = two_tenants(
         "Current",
         "",
