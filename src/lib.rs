@@ -76,10 +76,10 @@ pub use directory::{
 };
 pub use error::{Denial, Error, ErrorCode, Invalid, Result};
 pub use ids::{GroupId, Guid, MethodId, ParseGuidError, PassId, SessionId, TenantId, UserId};
-pub use methods::{AUTHENTICATOR_PASSKEY_AAGUID, AUTHENTICATOR_PASSKEY_MODEL};
 pub use lifecycle::PassDraft;
-pub use methods::{MAX_METHOD_NAME_CHARS, MethodDraft};
+pub use methods::{AUTHENTICATOR_PASSKEY_AAGUID, AUTHENTICATOR_PASSKEY_MODEL};
 pub use methods::{Device, MethodKind, MethodRecord, MethodView, REGISTRATION_WINDOW_MINUTES};
+pub use methods::{MAX_METHOD_NAME_CHARS, MethodDraft};
 pub use pass::{
     IssuedPass, Lifetime, PASS_ODATA_TYPE, PassOptions, PassRecord, TemporaryAccessPass,
     UsabilityReason, usability,
