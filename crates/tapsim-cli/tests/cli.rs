@@ -208,7 +208,7 @@ fn json_lines_seed_and_profile_options() {
     // Unusable input in JSON mode: error events on stdout, exit 2.
     let f = file(
         "bad.json",
-        "{\"users\": [{\"upn\": \"a@contoso.com\", \"nmae\": 1}]}",
+        "{\"setup_only\": true, \"users\": [{\"upn\": \"a@contoso.com\", \"nmae\": 1}]}",
     );
     let o = tapsim(&["check", f.to_str().unwrap(), "--format", "json"]);
     assert_eq!(o.status.code(), Some(2));
@@ -417,7 +417,7 @@ fn write_failures_exit_2_and_never_panic() {
 fn check_refuses_what_run_would_refuse_in_the_setup() {
     let f = file(
         "bad-setup.toml",
-        "[[users]]\nupn = \"ada@contoso.com\"\n[policy]\nactor = \"ada@contoso.com\"\nstate = \"enabled\"\n",
+        "setup_only = true\n[[users]]\nupn = \"ada@contoso.com\"\n[policy]\nactor = \"ada@contoso.com\"\nstate = \"enabled\"\n",
     );
     let f = f.to_str().unwrap();
     let run = tapsim(&["run", f, "--hash-cost", "minimum"]);

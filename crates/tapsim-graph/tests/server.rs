@@ -976,6 +976,7 @@ async fn control_scenario_replaces_the_state_with_a_setup() {
     let s = Server::new();
     let toml = r#"
         title = "Two users"
+        setup_only = true
         [[users]]
         upn = "pat@contoso.com"
         roles = ["Authentication Policy Administrator"]

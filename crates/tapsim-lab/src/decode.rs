@@ -50,6 +50,12 @@ pub(crate) fn decode(source: &str, format: Format) -> Result<Scenario, ScenarioE
         )));
     }
     let root = match format {
+        // Blank text is an empty file in either syntax (JSON would call it a syntax
+        // error): refused below as such, by name.
+        _ if source.trim().is_empty() => Ok(Node {
+            span: None,
+            value: Value::Table(Vec::new()),
+        }),
         Format::Toml => parse_toml(source),
         Format::Json => parse_json(source),
     }
@@ -667,6 +673,8 @@ impl<'s> Cx<'s> {
             Some(n) => self.steps(n, Path::default().key("steps")),
             None => Vec::new(),
         };
+        let setup_only = t.get("setup_only");
+        self.steps_or_setup_only(root, setup_only);
         self.finish(t);
         Some(Scenario {
             title: title.unwrap_or_else(|| "Untitled scenario".to_owned()),
@@ -678,6 +686,60 @@ impl<'s> Cx<'s> {
             policy,
             steps,
         })
+    }
+
+    /// A file with no step is refused (issue 13), unless it says `setup_only = true`:
+    /// then it may have none, and must have none.
+    fn steps_or_setup_only(&mut self, root: &Node, setup_only: Option<&Node>) {
+        let Value::Table(entries) = &root.value else {
+            return;
+        };
+        let path = Path::default();
+        let flag = setup_only.and_then(|n| self.boolean(n, &path.key("setup_only")));
+        let steps = entries.iter().find(|e| e.key == "steps");
+        let count = match steps.map(|e| &e.node.value) {
+            Some(Value::Array(items)) => items.len(),
+            // Absent, or not a list (reported where it is read).
+            None => 0,
+            Some(_) => return,
+        };
+        match (flag, count) {
+            (Some(true), 0) => {}
+            (Some(true), n) => {
+                let span = setup_only.and_then(|n| n.span.clone());
+                self.err(
+                    K::Inconsistent,
+                    &path.key("setup_only"),
+                    &span,
+                    format!(
+                        "`setup_only = true`, but the file has {n} step{}",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                    Some("remove the steps, or `setup_only`".to_owned()),
+                );
+            }
+            (_, 0) => {
+                let (message, span) = if entries.is_empty() {
+                    ("the file is empty: a scenario has at least one step, in `steps`", None)
+                } else {
+                    (
+                        "the file has no steps: a scenario has at least one, in `steps`",
+                        steps.and_then(|e| e.key_span.clone()),
+                    )
+                };
+                self.err(
+                    K::MissingField,
+                    &path.key("steps"),
+                    &span,
+                    message.to_owned(),
+                    Some(
+                        "a file that only sets up a tenant (for `tapsim serve --scenario`) says `setup_only = true`"
+                            .to_owned(),
+                    ),
+                );
+            }
+            _ => {}
+        }
     }
 
     fn tenant(&mut self, node: &Node, path: Path) -> Option<TenantSpec> {

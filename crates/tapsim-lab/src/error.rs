@@ -135,8 +135,8 @@ impl fmt::Display for Diagnostic {
 ///
 /// ```
 /// use tapsim_lab::Scenario;
-/// let err = Scenario::from_toml("title = 'x'\n[[users]]\nupn = 'ada@contoso.com'\nrole = []\n").unwrap_err();
-/// assert_eq!(err.to_string(), "4:1: users[0]: unknown field `role` (did you mean `roles`?)");
+/// let err = Scenario::from_toml("title = 'x'\nsetup_only = true\n[[users]]\nupn = 'ada@contoso.com'\nrole = []\n").unwrap_err();
+/// assert_eq!(err.to_string(), "5:1: users[0]: unknown field `role` (did you mean `roles`?)");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ScenarioError {
