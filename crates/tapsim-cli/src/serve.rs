@@ -23,7 +23,7 @@ pub(crate) fn serve(app: &mut App, o: Options) -> u8 {
     config.profile = app.options.profile;
     config.hash_cost = app.options.hash_cost;
     if let Some(t) = &o.clock {
-        match tapsim::graph::parse_datetime(t) {
+        match tapsim_lab::parse_date_time(t) {
             Ok(t) => config = config.manual_clock(t),
             Err(e) => return app.usage(&format!("--clock: {e}")),
         }

@@ -13,7 +13,9 @@ use super::error::{Diagnostic, DiagnosticKind as K, Location, ScenarioError};
 use super::node::{Entry, Node, Span, Value, parse_json, parse_toml};
 use super::scenario::*;
 use super::suggest::did_you_mean;
-use super::time::{parse_duration, parse_instant};
+use super::time::{
+    format_duration, latest_instant, out_of_calendar, parse_duration, parse_instant,
+};
 use tapsim::{
     DenialReason, ErrorCode, HashCost, LockoutSettings, MethodKind, PolicyState, Profile, Role,
     Secret, SessionEndReason, UsabilityReason, UserType,
@@ -180,6 +182,9 @@ struct Env {
     names: BTreeMap<(NameKind, String), Named>,
     /// Names that later steps define: for "it is created only in step N".
     later: BTreeMap<(NameKind, String), usize>,
+    /// The clock as the timeline reaches the step being read, when known: only
+    /// `advance_clock` and `set_clock` move it, so it is known before running.
+    clock: Option<DateTime<Utc>>,
 }
 
 struct Cx<'s> {
@@ -658,6 +663,7 @@ impl<'s> Cx<'s> {
             Some(n) => self.tenant(n, Path::default().key("tenant")),
             None => Some(default_tenant()),
         };
+        self.env.clock = tenant.as_ref().map(|t| t.start);
         let users = match t.get("users") {
             Some(n) => self.users(n, Path::default().key("users")),
             None => Vec::new(),
@@ -1236,6 +1242,7 @@ impl<'s> Cx<'s> {
             }
             Some(k) => self.action(&mut t, k, number),
         };
+        self.follow_clock(&t, kind.as_deref(), action.as_ref());
         let expect = match t.get("expect") {
             Some(n) => self.expect(n, path.key("expect"), action.as_ref()),
             None => Some(Expect::default()),
@@ -1249,6 +1256,66 @@ impl<'s> Cx<'s> {
             action: action?,
             expect: expect?,
         })
+    }
+
+    /// Follows the clock through a step, refusing a step that would take it, or a pass's
+    /// relative start, out of the calendar (issue 13): an error before running, never
+    /// a clamp.
+    fn follow_clock(&mut self, t: &Tab<'_>, kind: Option<&str>, action: Option<&Action>) {
+        let Some(now) = self.env.clock else {
+            return;
+        };
+        let span_of = |key: &str| {
+            t.entries
+                .iter()
+                .find(|e| e.key == key)
+                .and_then(|e| e.node.span.clone())
+        };
+        let show = tapsim::graph::format_datetime;
+        match action {
+            Some(Action::AdvanceClock { by }) => {
+                match now.checked_add_signed(*by).filter(|to| *to <= latest_instant()) {
+                    Some(to) => self.env.clock = Some(to),
+                    None => self.err(
+                        K::InvalidTime,
+                        &t.path.key("by"),
+                        &span_of("by"),
+                        format!(
+                            "advancing the clock by `{}` from {} would take it after 9999-12-31T23:59:59Z, the latest instant a scenario may use",
+                            format_duration(*by),
+                            show(&now)
+                        ),
+                        None,
+                    ),
+                }
+            }
+            Some(Action::SetClock { to }) => self.env.clock = Some(*to),
+            Some(Action::CreatePass {
+                start: Some(TimeSpec::FromNow(d)),
+                ..
+            }) => {
+                let why = match now.checked_add_signed(*d) {
+                    Some(at) => out_of_calendar(at),
+                    None => out_of_calendar(DateTime::<Utc>::MAX_UTC),
+                };
+                if let Some(why) = why {
+                    self.err(
+                        K::InvalidTime,
+                        &t.path.key("start"),
+                        &span_of("start"),
+                        format!(
+                            "a start `{}` from {} is {why}",
+                            format_signed(*d),
+                            show(&now)
+                        ),
+                        None,
+                    );
+                }
+            }
+            // A clock step that did not read leaves the clock unknown from here on.
+            None if matches!(kind, Some("advance_clock" | "set_clock")) => self.env.clock = None,
+            _ => {}
+        }
     }
 
     fn action(&mut self, t: &mut Tab<'_>, kind: &str, number: usize) -> Option<Action> {
@@ -1934,6 +2001,15 @@ pub(crate) fn result_text(r: Option<ExpectedResult>) -> String {
         Some(ExpectedResult::Denied(None)) => "denied".to_owned(),
         Some(ExpectedResult::Denied(Some(r))) => format!("denied `{}`", denial_name(r)),
         Some(ExpectedResult::Any) => "anything".to_owned(),
+    }
+}
+
+/// A relative time as files write it: `+15m`, `-1h`.
+fn format_signed(d: chrono::Duration) -> String {
+    if d < chrono::Duration::zero() {
+        format_duration(d)
+    } else {
+        format!("+{}", format_duration(d))
     }
 }
 

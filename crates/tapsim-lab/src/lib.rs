@@ -69,6 +69,26 @@ pub use timeline::{
     Timeline,
 };
 
+/// Parses a date-time as scenario files write it: RFC 3339 with a time zone, between
+/// 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z. Outside, the error names the bound;
+/// nothing is clamped.
+///
+/// ```
+/// let t = tapsim_lab::parse_date_time("2026-01-05T10:00:00+01:00").unwrap();
+/// assert_eq!(t.to_rfc3339(), "2026-01-05T09:00:00+00:00");
+/// assert_eq!(
+///     tapsim_lab::parse_date_time("1969-12-31T23:59:59Z").unwrap_err(),
+///     "`1969-12-31T23:59:59Z` is before 1970-01-01T00:00:00Z, the earliest instant a scenario may use"
+/// );
+/// ```
+///
+/// # Errors
+/// A text that is not such a date-time, or one out of those bounds, with a message
+/// saying which.
+pub fn parse_date_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    time::parse_instant(text)
+}
+
 /// Parses, checks and runs a scenario's text in one call.
 ///
 /// ```

@@ -118,3 +118,155 @@ fn setup_only_with_steps_or_not_a_boolean_is_refused() {
             .is_ok()
     );
 }
+
+// ---- Times out of the calendar (issue 13) ---------------------------------------------
+
+const BEFORE: &str = "before 1970-01-01T00:00:00Z, the earliest instant a scenario may use";
+const AFTER: &str = "after 9999-12-31T23:59:59Z, the latest instant a scenario may use";
+
+/// A scenario with two users and a policy, then `steps`.
+fn cast(tenant: &str, steps: &str) -> String {
+    format!(
+        r#"
+[tenant]
+hash_cost = "minimum"
+{tenant}
+[[users]]
+upn = "pat@contoso.com"
+roles = ["Global Administrator"]
+[[users]]
+upn = "ada@contoso.com"
+[policy]
+actor = "pat@contoso.com"
+state = "enabled"
+{steps}"#
+    )
+}
+
+const A_STEP: &str = "[[steps]]\ndo = \"advance_clock\"\nby = \"1m\"\n";
+
+#[test]
+fn times_before_1970_and_after_9999_are_refused_the_same_way_everywhere() {
+    // Every place a date-time is written, at both ends, TOML date-times and text alike;
+    // offsets count: 00:30+01:00 on 1970-01-01 is 23:30 the day before, in UTC.
+    let cases = [
+        (
+            cast("start = 1969-12-31T23:59:59Z", A_STEP),
+            "tenant.start",
+            format!("`1969-12-31T23:59:59Z` is {BEFORE}"),
+        ),
+        (
+            cast("start = \"1970-01-01T00:30:00+01:00\"", A_STEP),
+            "tenant.start",
+            format!("`1970-01-01T00:30:00+01:00` is {BEFORE}"),
+        ),
+        (
+            cast("start = 9999-12-31T23:59:59.5Z", A_STEP),
+            "tenant.start",
+            format!("`9999-12-31T23:59:59.5Z` is {AFTER}"),
+        ),
+        (
+            cast("", "[[steps]]\ndo = \"set_clock\"\nto = 1900-01-01T00:00:00Z\n"),
+            "step 1.to",
+            format!("`1900-01-01T00:00:00Z` is {BEFORE}"),
+        ),
+        (
+            cast("", "[[steps]]\ndo = \"set_clock\"\nto = \"9999-12-31T23:00:00-01:00\"\n"),
+            "step 1.to",
+            format!("`9999-12-31T23:00:00-01:00` is {AFTER}"),
+        ),
+        (
+            cast(
+                "",
+                "[[steps]]\ndo = \"create_pass\"\nactor = \"pat@contoso.com\"\nuser = \"ada@contoso.com\"\nstart = \"0001-01-01T00:00:00Z\"\n",
+            ),
+            "step 1.start",
+            format!("`0001-01-01T00:00:00Z` is {BEFORE}"),
+        ),
+    ];
+    for (src, path, message) in cases {
+        let d = one_error(&src);
+        assert_eq!(d.kind, DiagnosticKind::InvalidTime, "{src}");
+        assert_eq!(d.path, path);
+        assert_eq!(d.message, message);
+        assert!(d.location.is_some());
+    }
+    // The bounds themselves are in.
+    let s = Scenario::from_toml(&cast(
+        "start = 1970-01-01T00:00:00Z",
+        "[[steps]]\ndo = \"set_clock\"\nto = 9999-12-31T23:59:59Z\n",
+    ))
+    .unwrap();
+    assert_eq!(s.tenant.start.timestamp(), 0);
+    let report = s.run(&fast()).unwrap();
+    assert!(report.passed());
+    // JSON says the same, by path.
+    let d = errors(
+        r#"{"tenant": {"start": "1969-07-20T20:17:00Z"}, "steps": [{"do": "advance_clock", "by": "1m"}]}"#,
+        Format::Json,
+    );
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].message, format!("`1969-07-20T20:17:00Z` is {BEFORE}"));
+    assert_eq!(d[0].path, "tenant.start");
+    // And so does the function the command's `serve --clock` uses.
+    assert_eq!(
+        tapsim_lab::parse_date_time("10000-01-01T00:00:00Z").unwrap_err(),
+        "`10000-01-01T00:00:00Z` is not a date-time: write it like `2026-01-05T09:00:00Z`"
+    );
+    assert_eq!(
+        tapsim_lab::parse_date_time("9999-12-31T23:59:59-00:01").unwrap_err(),
+        format!("`9999-12-31T23:59:59-00:01` is {AFTER}")
+    );
+}
+
+#[test]
+fn a_duration_that_would_take_the_clock_past_9999_is_refused_before_running() {
+    let src = cast(
+        "start = 9999-12-01T00:00:00Z",
+        "[[steps]]\ndo = \"advance_clock\"\nby = \"15d\"\n[[steps]]\ndo = \"advance_clock\"\nby = \"15d\"\n[[steps]]\ndo = \"advance_clock\"\nby = \"2d\"\n",
+    );
+    let d = one_error(&src);
+    assert_eq!(d.kind, DiagnosticKind::InvalidTime);
+    assert_eq!(d.path, "step 3.by");
+    assert_eq!(
+        d.message,
+        format!("advancing the clock by `2d` from 9999-12-31T00:00:00Z would take it {AFTER}")
+    );
+    // `set_clock` moves the clock the checks follow, backwards too.
+    let src = cast(
+        "start = 9999-12-01T00:00:00Z",
+        "[[steps]]\ndo = \"set_clock\"\nto = 2026-01-01T00:00:00Z\n[[steps]]\ndo = \"advance_clock\"\nby = \"36500d\"\n",
+    );
+    assert!(Scenario::from_toml(&src).is_ok());
+    let src = cast(
+        "",
+        "[[steps]]\ndo = \"set_clock\"\nto = 9999-12-31T00:00:00Z\n[[steps]]\ndo = \"advance_clock\"\nby = \"36500d\"\n",
+    );
+    assert_eq!(
+        one_error(&src).message,
+        format!("advancing the clock by `36500d` from 9999-12-31T00:00:00Z would take it {AFTER}")
+    );
+}
+
+#[test]
+fn a_relative_pass_start_out_of_the_calendar_is_refused_at_both_ends() {
+    let pass = |start: &str| {
+        format!(
+            "[[steps]]\ndo = \"create_pass\"\nactor = \"pat@contoso.com\"\nuser = \"ada@contoso.com\"\nstart = \"{start}\"\n"
+        )
+    };
+    let d = one_error(&cast("start = 1970-01-01T00:30:00Z", &pass("-1h")));
+    assert_eq!(d.kind, DiagnosticKind::InvalidTime);
+    assert_eq!(d.path, "step 1.start");
+    assert_eq!(
+        d.message,
+        format!("a start `-1h` from 1970-01-01T00:30:00Z is {BEFORE}")
+    );
+    let d = one_error(&cast("start = 9999-12-31T12:00:00Z", &pass("+1d")));
+    assert_eq!(
+        d.message,
+        format!("a start `+1d` from 9999-12-31T12:00:00Z is {AFTER}")
+    );
+    // Within the calendar, a relative start is fine.
+    assert!(Scenario::from_toml(&cast("start = 1970-01-01T02:00:00Z", &pass("-1h"))).is_ok());
+}

@@ -469,7 +469,8 @@ fn a_setup_the_tenant_refuses_is_a_setup_error() {
 
 #[test]
 fn the_clock_stops_at_the_end_of_year_9999() {
-    let report = run_toml(
+    // Refused before running (issue 13), where it was a step not run.
+    let d = one_error(
         r#"
 [[steps]]
 do = "set_clock"
@@ -480,14 +481,12 @@ do = "advance_clock"
 by = "2h"
 "#,
     );
-    assert!(report.steps[0].passed());
-    match &report.steps[1].outcome {
-        Outcome::NotRun { why } => assert_eq!(
-            why,
-            "the clock cannot pass 9999-12-31T23:59:59Z, the latest instant a lab may reach"
-        ),
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(d.kind, DiagnosticKind::InvalidTime);
+    assert_eq!(d.path, "step 2.by");
+    assert_eq!(
+        d.message,
+        "advancing the clock by `2h` from 9999-12-31T23:00:00Z would take it after 9999-12-31T23:59:59Z, the latest instant a scenario may use"
+    );
 }
 
 // ---- Malformed input ---------------------------------------------------------------
