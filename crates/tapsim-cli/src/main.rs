@@ -17,7 +17,7 @@ use serde_json::json;
 use tapsim::{HashCost, Profile};
 use tapsim_lab::{
     DEFAULT_LAB, Diagnostic, Format, RunOptions, Scenario, ScenarioError, SetupError, TextOptions,
-    builtin_lab, builtin_labs,
+    builtin_lab, builtin_labs, escape_line,
 };
 
 const AFTER_HELP: &str = "\
@@ -330,9 +330,13 @@ enum Loaded {
 
 /// Input that cannot be used.
 enum Problem {
-    Read { path: String, message: String },
+    Read {
+        path: String,
+        message: String,
+    },
     UnknownLab(String),
-    Scenario(ScenarioError),
+    /// The error, and the scenario's text (for the snippets) when known.
+    Scenario(ScenarioError, Option<String>),
     Setup(SetupError),
 }
 
@@ -390,7 +394,7 @@ fn load_file(path: &Path) -> Loaded {
     };
     match Scenario::parse(&text, format) {
         Ok(s) => Loaded::Ready(Box::new(s.with_origin(origin))),
-        Err(e) => Loaded::Unusable(Problem::Scenario(e.with_origin(origin))),
+        Err(e) => Loaded::Unusable(Problem::Scenario(e.with_origin(origin), Some(text))),
     }
 }
 
@@ -402,14 +406,14 @@ fn load_lab(id: &str) -> Vec<Loaded> {
         .iter()
         .map(|s| match s.scenario() {
             Ok(s) => Loaded::Ready(Box::new(s)),
-            Err(e) => Loaded::Unusable(Problem::Scenario(e)),
+            Err(e) => Loaded::Unusable(Problem::Scenario(e, Some(s.source.to_owned()))),
         })
         .collect()
 }
 
 impl App {
     fn usage(&mut self, message: &str) -> u8 {
-        err_line(&format!("{}: {message}", self.error_word()));
+        err_line(&format!("{}: {}", self.error_word(), escape_line(message)));
         UNUSABLE
     }
 
@@ -431,8 +435,10 @@ impl App {
                     }));
                 } else {
                     err_line(&format!(
-                        "{}: cannot read `{path}`: {message}",
-                        self.error_word()
+                        "{}: cannot read `{}`: {}",
+                        self.error_word(),
+                        escape_line(path),
+                        escape_line(message)
                     ));
                 }
             }
@@ -453,12 +459,12 @@ impl App {
                         &json!({ "type": "error", "kind": "unknownLab", "message": message }),
                     );
                 } else {
-                    err_line(&format!("{}: {message}", self.error_word()));
+                    err_line(&format!("{}: {}", self.error_word(), escape_line(&message)));
                 }
             }
-            Problem::Scenario(e) => {
+            Problem::Scenario(e, source) => {
                 for d in &e.diagnostics {
-                    self.report_diagnostic(e.origin.as_deref(), d);
+                    self.report_diagnostic(e.origin.as_deref(), d, source.as_deref());
                 }
             }
             Problem::Setup(e) => {
@@ -468,13 +474,17 @@ impl App {
                         "path": e.path, "code": e.error.code(), "message": e.error.to_string(),
                     }));
                 } else {
-                    err_line(&format!("{}: {e}", self.error_word()));
+                    err_line(&format!(
+                        "{}: {}",
+                        self.error_word(),
+                        escape_line(&e.to_string())
+                    ));
                 }
             }
         }
     }
 
-    fn report_diagnostic(&mut self, origin: Option<&str>, d: &Diagnostic) {
+    fn report_diagnostic(&mut self, origin: Option<&str>, d: &Diagnostic, source: Option<&str>) {
         if self.json {
             self.out.line(&json!({
                 "type": "error",
@@ -488,27 +498,9 @@ impl App {
             }));
             return;
         }
-        let mut text = format!("{}: {}\n", self.error_word(), d.message);
-        let place = match (origin, d.location) {
-            (Some(o), Some(l)) => format!("{o}:{l}"),
-            (Some(o), None) => o.to_owned(),
-            (None, Some(l)) => l.to_string(),
-            (None, None) => String::new(),
-        };
-        let path = if d.path.is_empty() {
-            String::new()
-        } else if place.is_empty() {
-            d.path.clone()
-        } else {
-            format!(" ({})", d.path)
-        };
-        if !place.is_empty() || !path.is_empty() {
-            text.push_str(&format!("  --> {place}{path}\n"));
-        }
-        if let Some(help) = &d.help {
-            text.push_str(&format!("  = help: {help}\n"));
-        }
-        err_text(&text);
+        // The message, where, the line with a caret under the place, and the hint: the
+        // one renderer the library has for every problem, check and run alike.
+        err_text(&d.render(origin, source, self.err_color));
     }
 
     fn run(&mut self, files: &[PathBuf], labs: &[String]) -> u8 {
@@ -590,7 +582,7 @@ impl App {
                 format!(
                     "\n{} of {total} scenarios failed: {}\n",
                     failed.len(),
-                    failed.join(", ")
+                    escape_line(&failed.join(", "))
                 )
             };
             self.out.put(&line);
@@ -628,8 +620,9 @@ impl App {
                         }));
                     } else if !self.quiet {
                         self.out.put(&format!(
-                            "ok: {origin}: \"{}\", {} users, {} steps\n",
-                            s.title,
+                            "ok: {}: \"{}\", {} users, {} steps\n",
+                            escape_line(&origin),
+                            escape_line(&s.title),
                             s.users.len(),
                             s.steps.len()
                         ));

@@ -42,10 +42,10 @@ pub(crate) fn serve(app: &mut App, o: Options) -> u8 {
             app.report_problem(&Problem::UnknownLab(id.clone()));
             return UNUSABLE;
         };
-        match lab.scenarios.first().map(|s| s.scenario()) {
-            Some(Ok(s)) => config = config.scenario(s),
-            Some(Err(e)) => {
-                app.report_problem(&Problem::Scenario(e));
+        match lab.scenarios.first().map(|s| (s.scenario(), s.source)) {
+            Some((Ok(s), _)) => config = config.scenario(s),
+            Some((Err(e), source)) => {
+                app.report_problem(&Problem::Scenario(e, Some(source.to_owned())));
                 return UNUSABLE;
             }
             None => return app.usage(&format!("the lab `{id}` has no scenario")),

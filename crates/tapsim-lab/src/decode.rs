@@ -236,12 +236,14 @@ impl<'s> Cx<'s> {
 
     fn err(&mut self, kind: K, path: &Path, span: &Span, message: String, help: Option<String>) {
         let location = self.loc(span);
+        // Messages quote the scenario's text: never a raw control character or
+        // terminal escape (issue 13).
         self.diags.push(Diagnostic {
             kind,
-            message,
-            path: path.0.clone(),
+            message: crate::escape::escape_line(&message).into_owned(),
+            path: crate::escape::escape_line(&path.0).into_owned(),
             location,
-            help,
+            help: help.map(|h| crate::escape::escape_line(&h).into_owned()),
         });
     }
 
@@ -726,7 +728,10 @@ impl<'s> Cx<'s> {
             }
             (_, 0) => {
                 let (message, span) = if entries.is_empty() {
-                    ("the file is empty: a scenario has at least one step, in `steps`", None)
+                    (
+                        "the file is empty: a scenario has at least one step, in `steps`",
+                        None,
+                    )
                 } else {
                     (
                         "the file has no steps: a scenario has at least one, in `steps`",

@@ -161,7 +161,7 @@ impl fmt::Display for ScenarioError {
                 f.write_str("\n")?;
             }
             if let Some(origin) = &self.origin {
-                write!(f, "{origin}:")?;
+                write!(f, "{}:", crate::escape::escape_line(origin))?;
             }
             write!(f, "{d}")?;
         }

@@ -40,11 +40,13 @@
 mod builtin;
 mod decode;
 mod error;
+mod escape;
 mod html;
 mod node;
 mod render;
 mod runner;
 mod scenario;
+mod snippet;
 pub mod story;
 mod suggest;
 mod time;
@@ -55,6 +57,7 @@ pub use builtin::{
 };
 pub use decode::{MAX_GROUPS, MAX_SCENARIO_BYTES, MAX_STEPS, MAX_USERS};
 pub use error::{Diagnostic, DiagnosticKind, LabError, Location, ScenarioError, SetupError};
+pub use escape::escape_line;
 pub use html::html_report;
 pub use render::{DEFAULT_WIDTH, TextOptions};
 pub use runner::{ExpectationCheck, Outcome, Report, RunOptions, Settings, Setup, StepReport};

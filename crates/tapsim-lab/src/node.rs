@@ -59,7 +59,7 @@ impl Value {
 fn syntax(message: String, location: Option<Location>) -> Diagnostic {
     Diagnostic {
         kind: DiagnosticKind::Syntax,
-        message,
+        message: crate::escape::escape_line(&message).into_owned(),
         path: String::new(),
         location,
         help: None,

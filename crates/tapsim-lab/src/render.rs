@@ -843,21 +843,11 @@ fn indented(
     }
 }
 
-/// `s` with every control character but newline and tab shown as a `\u{..}` escape:
-/// text from a scenario never moves the cursor, changes colours or rings a terminal.
+/// `s` with every control character but newline and tab (and every bidirectional
+/// control) shown as a Rust escape (`\r`, `\u{1b}`): text from a scenario never moves
+/// the cursor, changes colours or rings a terminal.
 pub(crate) fn visible(s: &str) -> String {
-    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return s.to_owned();
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if c.is_control() && c != '\n' && c != '\t' {
-            out.push_str(&c.escape_unicode().to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::escape::escape_text(s).into_owned()
 }
 
 fn visible_rows(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {

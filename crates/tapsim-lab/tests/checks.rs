@@ -80,8 +80,8 @@ fn a_file_with_no_steps_is_refused_unless_it_says_setup_only() {
     );
 
     // A setup-only file parses, and runs no step.
-    let s = Scenario::from_toml("setup_only = true\n[[users]]\nupn = \"ada@contoso.com\"\n")
-        .unwrap();
+    let s =
+        Scenario::from_toml("setup_only = true\n[[users]]\nupn = \"ada@contoso.com\"\n").unwrap();
     assert!(s.steps.is_empty());
     let report = s.run(&fast()).unwrap();
     assert!(report.passed());
@@ -166,12 +166,18 @@ fn times_before_1970_and_after_9999_are_refused_the_same_way_everywhere() {
             format!("`9999-12-31T23:59:59.5Z` is {AFTER}"),
         ),
         (
-            cast("", "[[steps]]\ndo = \"set_clock\"\nto = 1900-01-01T00:00:00Z\n"),
+            cast(
+                "",
+                "[[steps]]\ndo = \"set_clock\"\nto = 1900-01-01T00:00:00Z\n",
+            ),
             "step 1.to",
             format!("`1900-01-01T00:00:00Z` is {BEFORE}"),
         ),
         (
-            cast("", "[[steps]]\ndo = \"set_clock\"\nto = \"9999-12-31T23:00:00-01:00\"\n"),
+            cast(
+                "",
+                "[[steps]]\ndo = \"set_clock\"\nto = \"9999-12-31T23:00:00-01:00\"\n",
+            ),
             "step 1.to",
             format!("`9999-12-31T23:00:00-01:00` is {AFTER}"),
         ),
@@ -269,4 +275,36 @@ fn a_relative_pass_start_out_of_the_calendar_is_refused_at_both_ends() {
     );
     // Within the calendar, a relative start is fine.
     assert!(Scenario::from_toml(&cast("start = 1970-01-01T02:00:00Z", &pass("-1h"))).is_ok());
+}
+
+// ---- Control characters in messages (issue 13) ----------------------------------------
+
+#[test]
+fn messages_quote_control_characters_and_escapes_as_rust_escapes() {
+    let d = errors(
+        "[[users]]\nupn = \"ada@contoso.com\"\n[[groups]]\nname = \"St\\u001b[31maff\\r\\u0000\"\n[[steps]]\ndo = \"list_passes\"\nactor = \"ad\\u001b[31ma@contoso.com\"\nuser = \"ada@contoso.com\"\n[[steps]]\ndo = \"add_to_group\"\ngroup = \"St\\u001b[31maff\\r\"\nuser = \"ada@contoso.com\"\n",
+        Format::Toml,
+    );
+    assert_eq!(d.len(), 2, "{d:#?}");
+    assert_eq!(d[0].message, r"unknown user `ad\u{1b}[31ma@contoso.com`");
+    assert_eq!(
+        d[0].help.as_deref(),
+        Some("did you mean `ada@contoso.com`?")
+    );
+    assert_eq!(d[1].message, r"unknown group `St\u{1b}[31maff\r`");
+    assert_eq!(
+        d[1].help.as_deref(),
+        Some(r"did you mean `St\u{1b}[31maff\r\0`?")
+    );
+    // Keys too, in the path and the message; and JSON's duplicate keys.
+    let d = one_error("\"ti\\u001btle\" = 1\n[[steps]]\ndo = \"advance_clock\"\nby = \"1m\"\n");
+    assert_eq!(d.message, r"unknown field `ti\u{1b}tle`");
+    let d = errors("{\"a\\u0000\": 1, \"a\\u0000\": 2}", Format::Json);
+    assert_eq!(d[0].message, r"JSON syntax error: duplicate key `a\0`");
+    for d in d
+        .iter()
+        .chain([&one_error("title = \"\\u0007\"\nsteps = 1\n")])
+    {
+        assert!(!d.to_string().chars().any(|c| c.is_control()), "{d}");
+    }
 }
