@@ -883,9 +883,11 @@ fn json_scenarios_parse_run_and_report_problems_by_path() {
         report.to_text(TextOptions::new().quiet(true))
     );
 
-    let d = Scenario::from_json(r#"{"setup_only": true, "users": [{"upn": "a@contoso.com", "nmae": "A"}]}"#)
-        .unwrap_err()
-        .diagnostics;
+    let d = Scenario::from_json(
+        r#"{"setup_only": true, "users": [{"upn": "a@contoso.com", "nmae": "A"}]}"#,
+    )
+    .unwrap_err()
+    .diagnostics;
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].path, "users[0]");
     assert_eq!(d[0].location, None);
