@@ -81,9 +81,10 @@ enum Command {
         #[arg(value_name = "FILE", required = true)]
         files: Vec<PathBuf>,
     },
-    /// List the built-in labs, or show one's explanation and scenario files.
+    /// List the built-in labs, or write one's scenario file (a lab's id writes its first
+    /// part; a part's name, such as `account-recovery-delete-first`, that part).
     Labs {
-        /// The lab to show.
+        /// The lab or part to write.
         id: Option<String>,
     },
     /// Serve Microsoft Graph's Temporary Access Pass endpoints over HTTP (under
@@ -338,6 +339,26 @@ enum Problem {
     /// The error, and the scenario's text (for the snippets) when known.
     Scenario(ScenarioError, Option<String>),
     Setup(SetupError),
+}
+
+/// The name of a built-in lab's part: its file name without directory and `.toml`.
+fn part_name(file: &str) -> &str {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    name.strip_suffix(".toml").unwrap_or(name)
+}
+
+/// A built-in lab and the index of one of its parts, by the lab's id (its first part)
+/// or a part's name.
+fn builtin_part(name: &str) -> Option<(&'static tapsim_lab::BuiltinLab, usize)> {
+    if let Some(lab) = builtin_lab(name) {
+        return (!lab.scenarios.is_empty()).then_some((lab, 0));
+    }
+    builtin_labs().iter().find_map(|lab| {
+        lab.scenarios
+            .iter()
+            .position(|s| part_name(s.file).eq_ignore_ascii_case(name))
+            .map(|i| (lab, i))
+    })
 }
 
 /// Whether a FILE argument means standard input.
@@ -641,10 +662,12 @@ impl App {
         let Some(id) = id else {
             for lab in builtin_labs() {
                 let files: Vec<&str> = lab.scenarios.iter().map(|s| s.file).collect();
+                let parts: Vec<&str> = files.iter().map(|f| part_name(f)).collect();
                 if self.json {
                     self.out.line(&json!({
                         "type": "lab", "id": lab.id, "title": lab.title,
-                        "summary": lab.summary, "files": files, "default": lab.id == DEFAULT_LAB,
+                        "summary": lab.summary, "files": files, "parts": parts,
+                        "default": lab.id == DEFAULT_LAB,
                     }));
                 } else {
                     let default = if lab.id == DEFAULT_LAB {
@@ -659,28 +682,50 @@ impl App {
                         "",
                         lab.summary,
                         "",
-                        files.join(", ")
+                        if parts.len() > 1 {
+                            format!("parts: {}", parts.join(", "))
+                        } else {
+                            files.join(", ")
+                        }
                     ));
                 }
             }
             if !self.json {
                 self.out
-                    .put("Run one with `tapsim run --lab ID`; show one with `tapsim labs ID`.\n");
+                    .put("Run one with `tapsim run --lab ID`; write one's file with `tapsim labs ID` (a part's with `tapsim labs PART`).\n");
             }
             return OK;
         };
-        let Some(lab) = builtin_lab(id) else {
+        // One file, exactly as shipped, so that `tapsim labs ID | tapsim check -` works:
+        // a lab's id names its first part, each part's file name (without `.toml`)
+        // names that part.
+        let Some((lab, index)) = builtin_part(id) else {
             self.report_problem(&Problem::UnknownLab(id.to_owned()));
             return UNUSABLE;
         };
-        for s in lab.scenarios {
-            if self.json {
-                self.out.line(&json!({
-                    "type": "labFile", "id": lab.id, "file": s.file, "source": s.source,
-                }));
-            } else {
-                self.out
-                    .put(&format!("# {} ({})\n\n{}\n", s.file, lab.title, s.source));
+        let part = &lab.scenarios[index];
+        let parts: Vec<&str> = lab.scenarios.iter().map(|s| part_name(s.file)).collect();
+        if self.json {
+            self.out.line(&json!({
+                "type": "labFile", "id": lab.id, "part": parts[index], "parts": parts,
+                "file": part.file, "source": part.source,
+            }));
+        } else {
+            self.out.put(part.source);
+            if parts.len() > 1 {
+                let others: Vec<String> = parts
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != index)
+                    .map(|(_, p)| format!("`tapsim labs {p}`"))
+                    .collect();
+                err_line(&format!(
+                    "note: this is part {} of {} of the lab `{}`; the others: {}",
+                    index + 1,
+                    parts.len(),
+                    lab.id,
+                    others.join(", ")
+                ));
             }
         }
         OK
