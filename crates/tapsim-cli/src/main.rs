@@ -195,6 +195,20 @@ impl Out {
             }
         }
     }
+    /// Lets `write` write to stdout directly (each JSON line as it is produced, not the
+    /// whole text first), with the same handling of a closed pipe or a failed write.
+    fn stream(&mut self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
+        if self.closed {
+            return;
+        }
+        let mut lock = self.stdout.lock();
+        if let Err(e) = write(&mut lock).and_then(|()| lock.flush()) {
+            self.closed = true;
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                self.failed = Some(e);
+            }
+        }
+    }
     fn line(&mut self, value: &serde_json::Value) {
         self.put(&format!("{value}\n"));
     }
@@ -559,7 +573,8 @@ impl App {
             if self.html {
                 // One page for every scenario: written once all have run.
             } else if self.json {
-                self.out.put(&report.to_json_lines(self.quiet));
+                let quiet = self.quiet;
+                self.out.stream(|w| report.write_json_lines(quiet, w));
             } else {
                 if i > 0 {
                     self.out.put("\n");

@@ -751,61 +751,112 @@ impl Report {
     /// only failed steps and the result.
     ///
     /// Holds no secret: a created pass appears as Graph reads it back, without its value.
+    /// The same text [`Report::write_json_lines`] streams.
     pub fn to_json_lines(&self, quiet: bool) -> String {
-        let mut lines = Vec::new();
-        lines.push(json!({
-            "type": "scenario",
-            "title": self.title,
-            "origin": self.origin,
-            "settings": self.settings,
-            "setup": self.setup,
-        }));
-        for s in &self.steps {
-            if quiet && s.passed() {
-                continue;
-            }
-            let mut v = serde_json::to_value(s).unwrap_or_default();
-            if let Some(obj) = v.as_object_mut() {
-                obj.insert("type".to_owned(), json!("step"));
-                obj.insert("passed".to_owned(), json!(s.passed()));
-                if let Some((log, n)) = s.printed_log {
-                    let records = match log {
-                        LogKind::SignIn => serde_json::to_value(
-                            self.tenant.sign_in_log().get(..n).unwrap_or_default(),
-                        ),
-                        LogKind::Audit => serde_json::to_value(
-                            self.tenant.audit_log().get(..n).unwrap_or_default(),
-                        ),
-                    };
-                    obj.insert("log".to_owned(), records.unwrap_or_default());
-                }
-            }
-            lines.push(v);
+        let mut out = Vec::new();
+        // Writing to a `Vec` cannot fail, and serde_json writes UTF-8.
+        let _ = self.write_json_lines(quiet, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Writes the run as JSON lines (as [`Report::to_json_lines`] returns them) to
+    /// `out`, one line at a time: each event is built, written and flushed before the
+    /// next is built, so that a reader sees each line as soon as it is written and
+    /// memory holds one event, never the whole report (issue 11).
+    ///
+    /// ```
+    /// use tapsim::HashCost;
+    /// use tapsim_lab::{builtin_lab, RunOptions, DEFAULT_LAB};
+    ///
+    /// let lab = builtin_lab(DEFAULT_LAB).unwrap();
+    /// let report = lab.scenarios[0].scenario()?.run(&RunOptions::new().hash_cost(HashCost::Minimum))?;
+    /// let mut out = Vec::new();
+    /// report.write_json_lines(false, &mut out)?;
+    /// assert_eq!(String::from_utf8(out)?, report.to_json_lines(false));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The first error `out` returns; nothing more is written after it.
+    pub fn write_json_lines(
+        &self,
+        quiet: bool,
+        mut out: impl std::io::Write,
+    ) -> std::io::Result<()> {
+        for event in self.json_events(quiet) {
+            serde_json::to_writer(&mut out, &event)?;
+            out.write_all(b"\n")?;
+            out.flush()?;
         }
-        if !quiet {
-            for r in self.tenant.sign_in_log() {
-                lines.push(json!({ "type": "signIn", "record": r }));
-            }
-            for r in self.tenant.audit_log() {
-                lines.push(json!({ "type": "audit", "record": r }));
+        Ok(())
+    }
+
+    /// The JSON events, built one at a time as they are asked for.
+    fn json_events(&self, quiet: bool) -> impl Iterator<Item = serde_json::Value> + '_ {
+        let head = std::iter::once_with(move || {
+            json!({
+                "type": "scenario",
+                "title": self.title,
+                "origin": self.origin,
+                "settings": self.settings,
+                "setup": self.setup,
+            })
+        });
+        let steps = self
+            .steps
+            .iter()
+            .filter(move |s| !quiet || !s.passed())
+            .map(move |s| self.step_json(s));
+        let logs = (!quiet).then(|| {
+            let sign_ins = self
+                .tenant
+                .sign_in_log()
+                .iter()
+                .map(|r| json!({ "type": "signIn", "record": r }));
+            let audits = self
+                .tenant
+                .audit_log()
+                .iter()
+                .map(|r| json!({ "type": "audit", "record": r }));
+            sign_ins.chain(audits)
+        });
+        let result = std::iter::once_with(move || {
+            let (all, failed) = self.expectation_counts();
+            json!({
+                "type": "result",
+                "title": self.title,
+                "origin": self.origin,
+                "passed": self.passed(),
+                "steps": self.steps.len(),
+                "expectations": all,
+                "failedExpectations": failed,
+                "failedSteps": self.failures().map(|s| s.number).collect::<Vec<_>>(),
+            })
+        });
+        head.chain(steps)
+            .chain(logs.into_iter().flatten())
+            .chain(result)
+    }
+
+    /// One `step` event, with the log it printed.
+    fn step_json(&self, s: &StepReport) -> serde_json::Value {
+        let mut v = serde_json::to_value(s).unwrap_or_default();
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("type".to_owned(), json!("step"));
+            obj.insert("passed".to_owned(), json!(s.passed()));
+            if let Some((log, n)) = s.printed_log {
+                let records = match log {
+                    LogKind::SignIn => {
+                        serde_json::to_value(self.tenant.sign_in_log().get(..n).unwrap_or_default())
+                    }
+                    LogKind::Audit => {
+                        serde_json::to_value(self.tenant.audit_log().get(..n).unwrap_or_default())
+                    }
+                };
+                obj.insert("log".to_owned(), records.unwrap_or_default());
             }
         }
-        let (all, failed) = self.expectation_counts();
-        lines.push(json!({
-            "type": "result",
-            "title": self.title,
-            "origin": self.origin,
-            "passed": self.passed(),
-            "steps": self.steps.len(),
-            "expectations": all,
-            "failedExpectations": failed,
-            "failedSteps": self.failures().map(|s| s.number).collect::<Vec<_>>(),
-        }));
-        let mut out = String::new();
-        for l in lines {
-            let _ = writeln!(out, "{l}");
-        }
-        out
+        v
     }
 }
 
