@@ -497,9 +497,15 @@ impl App {
                     err_line(&format!("{}: {}", self.error_word(), escape_line(&message)));
                 }
             }
-            Problem::Scenario(e, source) => {
+            Problem::Scenario(e, source) if !self.json => {
+                // The message, where, the line with a caret under the place, and the
+                // hint: the one renderer the library has for every problem, check and
+                // run alike (the file's lines indexed once for all its problems).
+                err_text(&e.render(source.as_deref(), self.err_color));
+            }
+            Problem::Scenario(e, _) => {
                 for d in &e.diagnostics {
-                    self.report_diagnostic(e.origin.as_deref(), d, source.as_deref());
+                    self.report_diagnostic(e.origin.as_deref(), d);
                 }
             }
             Problem::Setup(e) => {
@@ -519,23 +525,18 @@ impl App {
         }
     }
 
-    fn report_diagnostic(&mut self, origin: Option<&str>, d: &Diagnostic, source: Option<&str>) {
-        if self.json {
-            self.out.line(&json!({
-                "type": "error",
-                "kind": d.kind,
-                "origin": origin,
-                "path": d.path,
-                "line": d.location.map(|l| l.line),
-                "column": d.location.map(|l| l.column),
-                "message": d.message,
-                "help": d.help,
-            }));
-            return;
-        }
-        // The message, where, the line with a caret under the place, and the hint: the
-        // one renderer the library has for every problem, check and run alike.
-        err_text(&d.render(origin, source, self.err_color));
+    /// One problem as a JSON line.
+    fn report_diagnostic(&mut self, origin: Option<&str>, d: &Diagnostic) {
+        self.out.line(&json!({
+            "type": "error",
+            "kind": d.kind,
+            "origin": origin,
+            "path": d.path,
+            "line": d.location.map(|l| l.line),
+            "column": d.location.map(|l| l.column),
+            "message": d.message,
+            "help": d.help,
+        }));
     }
 
     fn run(&mut self, files: &[PathBuf], labs: &[String]) -> u8 {

@@ -43,6 +43,15 @@ impl LineIndex {
         LineIndex { starts }
     }
 
+    /// The text of 1-based line `line` of `source` (the text the index was built
+    /// from), without its line break.
+    pub(crate) fn line<'s>(&self, source: &'s str, line: usize) -> Option<&'s str> {
+        let start = *self.starts.get(line.checked_sub(1)?)?;
+        let end = self.starts.get(line).map_or(source.len(), |next| next - 1);
+        let text = source.get(start..end)?;
+        Some(text.strip_suffix('\r').unwrap_or(text))
+    }
+
     /// The 1-based line and column (in characters) of `offset` in `source`, the text
     /// the index was built from.
     pub(crate) fn locate(&self, source: &str, offset: usize) -> Location {

@@ -4,7 +4,7 @@
 
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 
-use super::error::{Diagnostic, ScenarioError};
+use super::error::{Diagnostic, LineIndex, ScenarioError};
 use super::escape::escape_line;
 
 impl Diagnostic {
@@ -31,21 +31,39 @@ impl Diagnostic {
     /// );
     /// ```
     pub fn render(&self, origin: Option<&str>, source: Option<&str>, color: bool) -> String {
+        let lines = source.map(|s| (s, LineIndex::new(s)));
+        self.render_in(origin, lines.as_ref().map(|(s, i)| (*s, i)), color)
+    }
+
+    /// [`Diagnostic::render`] with the source's line index built once by the caller:
+    /// rendering every problem of a file costs its length once, not once per problem.
+    fn render_in(
+        &self,
+        origin: Option<&str>,
+        source: Option<(&str, &LineIndex)>,
+        color: bool,
+    ) -> String {
         let origin = origin.map(escape_line);
         let mut group = Group::with_title(Level::ERROR.primary_title(self.message.as_str()));
+        // ` --> file:line:column`, when the snippet cannot say it itself.
+        let mut arrow = None;
         let line = self
             .location
-            .and_then(|l| Some((l, source?.lines().nth(l.line.checked_sub(1)?)?)));
+            .and_then(|l| Some((l, source.and_then(|(s, index)| index.line(s, l.line))?)));
         match line {
-            Some((loc, text)) => {
-                let span = token_at(text, loc.column);
-                let mut snippet = Snippet::source(text)
-                    .line_start(loc.line)
-                    .annotation(AnnotationKind::Primary.span(span).label(self.path.as_str()));
-                if let Some(o) = &origin {
-                    snippet = snippet.path(o.as_ref());
-                }
-                group = group.element(snippet);
+            Some((loc, line)) => {
+                // The snippet shows at most a window of a long line around the place (so
+                // that a file's thousands of problems on one long line cost the window
+                // each, not the line); the place itself is written below, as the file
+                // says it.
+                arrow = origin.as_ref().map(|o| (format!("{o}:{loc}"), loc.line));
+                let (text, column) = window(line, loc.column);
+                let span = token_at(text, column);
+                group = group.element(
+                    Snippet::source(text)
+                        .line_start(loc.line)
+                        .annotation(AnnotationKind::Primary.span(span).label(self.path.as_str())),
+                );
             }
             None => {
                 let mut place = match (&origin, self.location) {
@@ -75,6 +93,18 @@ impl Diagnostic {
             Renderer::plain()
         };
         let mut out = renderer.render(&[group]);
+        if let Some((place, line)) = arrow {
+            // After the title line (one line: messages are escaped), aligned as the
+            // renderer aligns its own, past the widest line number.
+            let pad = " ".repeat(line.to_string().len());
+            let arrow = if color {
+                format!("{pad}\x1b[1m\x1b[94m--> \x1b[0m{place}\n")
+            } else {
+                format!("{pad}--> {place}\n")
+            };
+            let at = out.find('\n').map_or(out.len(), |i| i + 1);
+            out.insert_str(at, &arrow);
+        }
         out.push('\n');
         out
     }
@@ -84,12 +114,35 @@ impl ScenarioError {
     /// Every problem rendered as [`Diagnostic::render`] does, in file order, with the
     /// scenario's `source` when known.
     pub fn render(&self, source: Option<&str>, color: bool) -> String {
+        let lines = source.map(|s| (s, LineIndex::new(s)));
         self.diagnostics
             .iter()
-            .map(|d| d.render(self.origin.as_deref(), source, color))
+            .map(|d| {
+                d.render_in(
+                    self.origin.as_deref(),
+                    lines.as_ref().map(|(s, i)| (*s, i)),
+                    color,
+                )
+            })
             .collect()
     }
 }
+
+/// At most [`WINDOW`] characters of `line` around 1-based character column `column`, and
+/// that column within them.
+fn window(line: &str, column: usize) -> (&str, usize) {
+    let before = WINDOW / 2;
+    let first = column.saturating_sub(1).saturating_sub(before);
+    let mut starts = line.char_indices().map(|(i, _)| i).skip(first);
+    let Some(start) = starts.next() else {
+        return (line, column);
+    };
+    let end = starts.nth(WINDOW - 1).unwrap_or(line.len());
+    (&line[start..end], column - first)
+}
+
+/// The most characters of one line a snippet shows.
+const WINDOW: usize = 160;
 
 /// The byte range of the token at 1-based character column `column` of `line`: a quoted
 /// string to its closing quote, a table header to its end, else a run of characters up
@@ -146,5 +199,15 @@ mod tests {
         assert_eq!(at("by = 15x", 6), "15x");
         assert_eq!(at("é = 'ü'", 5), "'ü'");
         assert_eq!(at("abc", 9), "");
+    }
+
+    #[test]
+    fn long_lines_are_cut_to_a_window_around_the_place() {
+        let line = "x".repeat(1000) + "HERE" + &"y".repeat(1000);
+        let (text, column) = window(&line, 1001);
+        assert_eq!(text.chars().count(), WINDOW);
+        assert_eq!(&text[column - 1..column + 3], "HERE");
+        assert_eq!(window("short", 3), ("short", 3));
+        assert_eq!(window("short", 9), ("short", 9));
     }
 }
