@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use super::error::{Diagnostic, DiagnosticKind as K, Location, ScenarioError};
 use super::node::{Entry, Node, Span, Value, parse_json, parse_toml};
 use super::scenario::*;
-use super::suggest::did_you_mean;
+use super::suggest::{SUGGESTION_BUDGET, did_you_mean, did_you_mean_within};
 use super::time::{
     format_duration, latest_instant, out_of_calendar, parse_duration, parse_instant,
 };
@@ -92,6 +92,7 @@ pub(crate) fn decode(source: &str, format: Format) -> Result<Scenario, ScenarioE
         lines: (format == Format::Toml).then(|| crate::error::LineIndex::new(source)),
         diags: Vec::new(),
         env: Env::default(),
+        suggestions: std::cell::Cell::new(SUGGESTION_BUDGET),
     };
     let scenario = cx.scenario(&root);
     let mut diags = cx.diags;
@@ -193,6 +194,8 @@ struct Cx<'s> {
     lines: Option<crate::error::LineIndex>,
     diags: Vec<Diagnostic>,
     env: Env,
+    /// What is left of the file's budget for "did you mean" among its own names.
+    suggestions: std::cell::Cell<usize>,
 }
 
 /// A table being read: remembers which keys were asked for, to report the others.
@@ -490,8 +493,12 @@ impl<'s> Cx<'s> {
         if let Some(u) = self.env.users.get(&upn.to_lowercase()) {
             return Some(u.clone());
         }
-        let help = did_you_mean(upn, self.env.users.values().map(String::as_str))
-            .or_else(|| Some("users are declared in `[[users]]`".to_owned()));
+        let help = did_you_mean_within(
+            upn,
+            self.env.users.values().map(String::as_str),
+            &self.suggestions,
+        )
+        .or_else(|| Some("users are declared in `[[users]]`".to_owned()));
         self.err(
             K::UnknownName,
             path,
@@ -518,8 +525,12 @@ impl<'s> Cx<'s> {
         if self.env.groups.contains(name) {
             return Some(name.to_owned());
         }
-        let help = did_you_mean(name, self.env.groups.iter().map(String::as_str))
-            .or_else(|| Some("groups are declared in `[[groups]]`".to_owned()));
+        let help = did_you_mean_within(
+            name,
+            self.env.groups.iter().map(String::as_str),
+            &self.suggestions,
+        )
+        .or_else(|| Some("groups are declared in `[[groups]]`".to_owned()));
         self.err(
             K::UnknownName,
             path,
@@ -610,14 +621,15 @@ impl<'s> Cx<'s> {
                 "it is only created in step {at}: a step can use what earlier steps created"
             )),
             _ => {
-                let known: Vec<&str> = self
+                // The names of this kind only, in order, never copied.
+                let known = self
                     .env
                     .names
-                    .keys()
-                    .filter(|(k, _)| *k == kind)
-                    .map(|(_, n)| n.as_str())
-                    .collect();
-                did_you_mean(&name, known).or_else(|| Some(kind.how().to_owned()))
+                    .range((kind, String::new())..)
+                    .take_while(|((k, _), _)| *k == kind)
+                    .map(|((_, n), _)| n.as_str());
+                did_you_mean_within(&name, known, &self.suggestions)
+                    .or_else(|| Some(kind.how().to_owned()))
             }
         };
         let msg = match kind {
@@ -1095,38 +1107,36 @@ impl<'s> Cx<'s> {
     }
 
     fn check_cycles(&mut self, groups: &[GroupSpec], path: &Path) {
-        let edges: BTreeMap<&str, &[String]> = groups
+        // Once per file, in time linear in the groups and their nesting (issue 11): the
+        // groups on a cycle are those of a strongly connected component of two or more,
+        // or nesting themselves. One report is enough: every group on the cycle would
+        // say the same; the first in file order says it.
+        let mut index_of: std::collections::HashMap<&str, usize> =
+            std::collections::HashMap::with_capacity(groups.len());
+        for (i, g) in groups.iter().enumerate() {
+            index_of.entry(g.name.as_str()).or_insert(i);
+        }
+        let edges: Vec<Vec<usize>> = groups
             .iter()
-            .map(|g| (g.name.as_str(), g.groups.as_slice()))
+            .map(|g| {
+                g.groups
+                    .iter()
+                    .filter_map(|h| index_of.get(h.as_str()).copied())
+                    .collect()
+            })
             .collect();
-        // Depth-first from each group's members; reaching the group again is a cycle.
-        // One report is enough: every group on the cycle would say the same.
-        'groups: for (i, g) in groups.iter().enumerate() {
-            let mut stack: Vec<&str> = g.groups.iter().map(String::as_str).collect();
-            let mut seen = BTreeSet::new();
-            while let Some(h) = stack.pop() {
-                if h == g.name {
-                    self.err(
-                        K::Inconsistent,
-                        &path.index(i).key("groups"),
-                        &None,
-                        format!(
-                            "group `{}` would contain itself through its nested groups",
-                            g.name
-                        ),
-                        None,
-                    );
-                    break 'groups;
-                }
-                if seen.insert(h) {
-                    stack.extend(
-                        edges
-                            .get(h)
-                            .into_iter()
-                            .flat_map(|gs| gs.iter().map(String::as_str)),
-                    );
-                }
-            }
+        let on_cycle = on_cycles(&edges);
+        if let Some(i) = on_cycle.iter().position(|c| *c) {
+            self.err(
+                K::Inconsistent,
+                &path.index(i).key("groups"),
+                &None,
+                format!(
+                    "group `{}` would contain itself through its nested groups",
+                    groups[i].name
+                ),
+                None,
+            );
         }
     }
 
@@ -2009,6 +2019,71 @@ pub(crate) fn result_text(r: Option<ExpectedResult>) -> String {
     }
 }
 
+/// Which nodes of a directed graph (`edges[v]`: the nodes `v` points to) lie on a cycle:
+/// Tarjan's strongly connected components, with an explicit stack (a 10,000-deep chain
+/// must not overflow the thread's), in time linear in nodes and edges.
+fn on_cycles(edges: &[Vec<usize>]) -> Vec<bool> {
+    const UNSEEN: usize = usize::MAX;
+    let n = edges.len();
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack: Vec<usize> = Vec::new();
+    let mut result = vec![false; n];
+    let mut next = 0;
+    // (node, how many of its edges were followed)
+    let mut calls: Vec<(usize, usize)> = Vec::new();
+    for root in 0..n {
+        if index[root] != UNSEEN {
+            continue;
+        }
+        index[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        calls.push((root, 0));
+        while let Some(&(v, followed)) = calls.last() {
+            if let Some(&w) = edges[v].get(followed) {
+                if let Some(top) = calls.last_mut() {
+                    top.1 += 1;
+                }
+                if index[w] == UNSEEN {
+                    index[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    calls.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            calls.pop();
+            if let Some(&(u, _)) = calls.last() {
+                low[u] = low[u].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut component = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    component.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                if component.len() > 1 || edges[v].contains(&v) {
+                    for w in component {
+                        result[w] = true;
+                    }
+                }
+            }
+        }
+    }
+    result
+}
+
 /// A relative time as files write it: `+15m`, `-1h`.
 fn format_signed(d: chrono::Duration) -> String {
     if d < chrono::Duration::zero() {
@@ -2034,6 +2109,22 @@ fn default_tenant() -> TenantSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cycles_are_found_in_linear_time_without_recursion() {
+        // 0 -> 1 -> 2 -> 0 is a cycle; 3 -> 0 leads into it; 4 nests itself; 5 alone.
+        let edges = vec![vec![1], vec![2], vec![0], vec![0], vec![4], vec![]];
+        assert_eq!(on_cycles(&edges), [true, true, true, false, true, false]);
+        // A chain 100,000 deep: no cycle, and no stack overflow.
+        let n = 100_000;
+        let chain: Vec<Vec<usize>> = (0..n)
+            .map(|i| if i + 1 < n { vec![i + 1] } else { vec![] })
+            .collect();
+        assert!(on_cycles(&chain).iter().all(|c| !c));
+        let mut ring = chain;
+        ring[n - 1].push(0);
+        assert!(on_cycles(&ring).iter().all(|c| *c));
+    }
 
     #[test]
     fn denial_names_match_serde() {

@@ -308,3 +308,95 @@ fn messages_quote_control_characters_and_escapes_as_rust_escapes() {
         assert!(!d.to_string().chars().any(|c| c.is_control()), "{d}");
     }
 }
+
+// ---- Large files are checked in linear time (issue 11) --------------------------------
+
+/// `n` groups, each nesting the next: `g00000` holds `g00001`, ... (the last closes the
+/// ring back to the first when `ring`).
+fn chain(n: usize, ring: bool) -> String {
+    let mut s = String::from("title = \"chain\"\n[[users]]\nupn = \"ada@contoso.com\"\n");
+    for i in 0..n {
+        s.push_str(&format!("[[groups]]\nname = \"g{i:05}\"\n"));
+        if i + 1 < n {
+            s.push_str(&format!("groups = [\"g{:05}\"]\n", i + 1));
+        } else if ring {
+            s.push_str("groups = [\"g00000\"]\n");
+        }
+    }
+    s.push_str(A_STEP);
+    s
+}
+
+#[test]
+fn a_ten_thousand_deep_group_chain_checks_and_a_ring_is_one_error() {
+    let s = Scenario::from_toml(&chain(10_000, false)).unwrap();
+    assert_eq!(s.groups.len(), 10_000);
+    assert_eq!(s.groups[9_998].groups, ["g09999"]);
+    // Closing the ring: every group is on the cycle, the first says so, once.
+    let d = one_error(&chain(10_000, true));
+    assert_eq!(d.kind, DiagnosticKind::Inconsistent);
+    assert_eq!(d.path, "groups[0].groups");
+    assert_eq!(
+        d.message,
+        "group `g00000` would contain itself through its nested groups"
+    );
+    // A group that leads into a cycle without being on it is not the one named.
+    let src = "[[groups]]\nname = \"lead\"\ngroups = [\"a\"]\n[[groups]]\nname = \"a\"\ngroups = [\"b\"]\n[[groups]]\nname = \"b\"\ngroups = [\"a\"]\n[[groups]]\nname = \"self\"\ngroups = [\"self\"]\n";
+    let d = one_error(&format!("{src}{A_STEP}"));
+    assert_eq!(d.path, "groups[1].groups");
+    assert_eq!(
+        d.message,
+        "group `a` would contain itself through its nested groups"
+    );
+}
+
+#[test]
+fn thousands_of_near_miss_names_are_each_reported_and_suggestions_stay_bounded() {
+    // 9,999 groups in a chain, 1,000 users, then one group naming 5,000 unknown groups
+    // and 5,000 unknown users, each one edit from a declared name.
+    let mut src = chain(9_999, false);
+    src.truncate(src.len() - A_STEP.len());
+    for i in 0..1_000 {
+        src.push_str(&format!("[[users]]\nupn = \"user{i:05}@contoso.com\"\n"));
+    }
+    let groups: Vec<String> = (0..5_000).map(|i| format!("\"h{i:05}\"")).collect();
+    let users: Vec<String> = (0..5_000)
+        .map(|i| format!("\"usr{i:05}@contoso.com\""))
+        .collect();
+    src.push_str(&format!(
+        "[[groups]]\nname = \"misses\"\nusers = [{}]\ngroups = [{}]\n{A_STEP}",
+        users.join(", "),
+        groups.join(", ")
+    ));
+    let d = errors(&src, Format::Toml);
+    assert_eq!(d.len(), 10_000);
+    assert!(d.iter().all(|d| d.kind == DiagnosticKind::UnknownName));
+    let users_missed = d
+        .iter()
+        .filter(|d| d.message.starts_with("unknown user"))
+        .count();
+    assert_eq!(users_missed, 5_000);
+    // File order: the users' list comes first on its line, then the groups'.
+    assert_eq!(d[0].message, "unknown user `usr00000@contoso.com`");
+    assert_eq!(
+        d[0].help.as_deref(),
+        Some("did you mean `user00000@contoso.com`?")
+    );
+    assert_eq!(d[9_999].message, "unknown group `h04999`");
+    assert_eq!(d[9_999].path, "groups[9999].groups[4999]");
+    // Suggestions are looked for within one budget per file: past it, every problem is
+    // still reported, with the general hint.
+    let suggested = d
+        .iter()
+        .filter(|d| {
+            d.help
+                .as_deref()
+                .is_some_and(|h| h.starts_with("did you mean"))
+        })
+        .count();
+    assert!(suggested > 0 && suggested < 5_000, "{suggested}");
+    assert_eq!(
+        d[9_999].help.as_deref(),
+        Some("groups are declared in `[[groups]]`")
+    );
+}
