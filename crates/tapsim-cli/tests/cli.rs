@@ -219,7 +219,9 @@ fn json_lines_seed_and_profile_options() {
     assert_eq!(e["kind"], "unknownField");
     assert_eq!(e["path"], "users[0]");
     assert_eq!(e["help"], "did you mean `name`?");
-    assert_eq!(e["line"], serde_json::Value::Null);
+    // Located as TOML's are, at the key.
+    assert_eq!(e["line"], 1);
+    assert_eq!(e["column"], 57);
 
     // The 2021 rules break the account-recovery story's T6 step: exit 1.
     let o = tapsim(&["--profile", "preview2021", "--hash-cost", "minimum", "-q"]);

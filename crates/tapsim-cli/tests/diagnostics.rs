@@ -213,7 +213,7 @@ fn problems_are_shown_as_snippets_by_check_and_run_alike_toml_and_json() {
     assert_eq!(stderr(&check), expected);
     assert_eq!(stderr(&run), expected);
 
-    // JSON: a syntax error has a place, so a snippet; other problems a path.
+    // JSON: a syntax error has a place, so a snippet.
     let json = file(
         "snippet.json",
         "{\n  \"title\": \"t\",\n  \"steps\": [1 2]\n}\n",
@@ -227,6 +227,18 @@ fn problems_are_shown_as_snippets_by_check_and_run_alike_toml_and_json() {
         )
     );
     assert_eq!(stderr(&tapsim(&["run", json])), stderr(&o));
+    // Past its syntax, a JSON file's problems have their place and snippet too.
+    let json = file(
+        "place.json",
+        "{\n  \"steps\": [\n    {\"do\": \"advance_clock\", \"by\": \"15x\"}\n  ]\n}\n",
+    );
+    let json = json.to_str().unwrap();
+    assert_eq!(
+        stderr(&tapsim(&["check", json])),
+        format!(
+            "error: `15x` is not a duration: write it like `15m`, `2h`, `1h30m`, `90s` or `3d`\n --> {json}:3:35\n  |\n3 |     {{\"do\": \"advance_clock\", \"by\": \"15x\"}}\n  |                                   ^^^^^ step 1.by\n"
+        )
+    );
 
     // Colour only when asked: `always` styles the snippet, `never` (or not a terminal)
     // writes no escape at all.

@@ -88,8 +88,9 @@ pub(crate) fn decode(source: &str, format: Format) -> Result<Scenario, ScenarioE
         }
     }
     let mut cx = Cx {
-        source: (format == Format::Toml).then_some(source),
-        lines: (format == Format::Toml).then(|| crate::error::LineIndex::new(source)),
+        // Both syntaxes have spans (JSON's found by `parse_json`).
+        source: Some(source),
+        lines: Some(crate::error::LineIndex::new(source)),
         diags: Vec::new(),
         env: Env::default(),
         suggestions: std::cell::Cell::new(SUGGESTION_BUDGET),

@@ -103,7 +103,7 @@ pub enum DiagnosticKind {
     LimitExceeded,
 }
 
-/// One problem in a scenario: what, where (path and, for TOML, line and column), and
+/// One problem in a scenario: what, where (path, line and column), and
 /// a hint when one helps.
 ///
 /// Messages are lowercase, without a trailing period, with the scenario's own text in
@@ -118,7 +118,8 @@ pub struct Diagnostic {
     /// Where in the scenario's structure, such as `users[0].roles[1]` or `step 4.user`
     /// (steps are numbered from 1, as in the transcript; other lists from 0).
     pub path: String,
-    /// Where in the text, when known (TOML always; JSON only for syntax errors).
+    /// Where in the text, when known (TOML and JSON alike; not for a problem about
+    /// the whole file).
     pub location: Option<Location>,
     /// A hint, such as ``did you mean `upn`?``.
     pub help: Option<String>,

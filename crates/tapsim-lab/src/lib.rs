@@ -10,7 +10,7 @@
 //! `docs/labs/` are embedded ([`builtin_labs`]).
 //!
 //! Parsing checks everything it can before anything runs, and says where: every problem
-//! is a [`Diagnostic`] with a path and (for TOML) a line and column, with a suggestion for
+//! is a [`Diagnostic`] with a path, a line and a column, with a suggestion for
 //! near misses. Running never panics: an expectation that does not hold is a failed
 //! step in the [`Report`], not an error.
 //!

@@ -890,7 +890,8 @@ fn json_scenarios_parse_run_and_report_problems_by_path() {
     .diagnostics;
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].path, "users[0]");
-    assert_eq!(d[0].location, None);
+    // JSON problems are located as TOML's are: here, at the key.
+    assert_eq!(d[0].location.map(|l| (l.line, l.column)), Some((1, 57)));
     assert_eq!(d[0].help.as_deref(), Some("did you mean `name`?"));
 
     let d = Scenario::from_json("{\n  \"title\": \"x\",\n")
