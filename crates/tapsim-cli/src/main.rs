@@ -17,7 +17,7 @@ use serde_json::json;
 use tapsim::{HashCost, Profile};
 use tapsim_lab::{
     DEFAULT_LAB, Diagnostic, Format, RunOptions, Scenario, ScenarioError, SetupError, TextOptions,
-    builtin_lab, builtin_labs,
+    builtin_lab, builtin_labs, escape_line,
 };
 
 const AFTER_HELP: &str = "\
@@ -81,9 +81,10 @@ enum Command {
         #[arg(value_name = "FILE", required = true)]
         files: Vec<PathBuf>,
     },
-    /// List the built-in labs, or show one's explanation and scenario files.
+    /// List the built-in labs, or write one's scenario file (a lab's id writes its first
+    /// part; a part's name, such as `account-recovery-delete-first`, that part).
     Labs {
-        /// The lab to show.
+        /// The lab or part to write.
         id: Option<String>,
     },
     /// Serve Microsoft Graph's Temporary Access Pass endpoints over HTTP (under
@@ -188,6 +189,20 @@ impl Out {
         }
         let mut lock = self.stdout.lock();
         if let Err(e) = lock.write_all(text.as_bytes()).and_then(|()| lock.flush()) {
+            self.closed = true;
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                self.failed = Some(e);
+            }
+        }
+    }
+    /// Lets `write` write to stdout directly (each JSON line as it is produced, not the
+    /// whole text first), with the same handling of a closed pipe or a failed write.
+    fn stream(&mut self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
+        if self.closed {
+            return;
+        }
+        let mut lock = self.stdout.lock();
+        if let Err(e) = write(&mut lock).and_then(|()| lock.flush()) {
             self.closed = true;
             if e.kind() != io::ErrorKind::BrokenPipe {
                 self.failed = Some(e);
@@ -330,10 +345,34 @@ enum Loaded {
 
 /// Input that cannot be used.
 enum Problem {
-    Read { path: String, message: String },
+    Read {
+        path: String,
+        message: String,
+    },
     UnknownLab(String),
-    Scenario(ScenarioError),
+    /// The error, and the scenario's text (for the snippets) when known.
+    Scenario(ScenarioError, Option<String>),
     Setup(SetupError),
+}
+
+/// The name of a built-in lab's part: its file name without directory and `.toml`.
+fn part_name(file: &str) -> &str {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    name.strip_suffix(".toml").unwrap_or(name)
+}
+
+/// A built-in lab and the index of one of its parts, by the lab's id (its first part)
+/// or a part's name.
+fn builtin_part(name: &str) -> Option<(&'static tapsim_lab::BuiltinLab, usize)> {
+    if let Some(lab) = builtin_lab(name) {
+        return (!lab.scenarios.is_empty()).then_some((lab, 0));
+    }
+    builtin_labs().iter().find_map(|lab| {
+        lab.scenarios
+            .iter()
+            .position(|s| part_name(s.file).eq_ignore_ascii_case(name))
+            .map(|i| (lab, i))
+    })
 }
 
 /// Whether a FILE argument means standard input.
@@ -390,7 +429,7 @@ fn load_file(path: &Path) -> Loaded {
     };
     match Scenario::parse(&text, format) {
         Ok(s) => Loaded::Ready(Box::new(s.with_origin(origin))),
-        Err(e) => Loaded::Unusable(Problem::Scenario(e.with_origin(origin))),
+        Err(e) => Loaded::Unusable(Problem::Scenario(e.with_origin(origin), Some(text))),
     }
 }
 
@@ -402,14 +441,14 @@ fn load_lab(id: &str) -> Vec<Loaded> {
         .iter()
         .map(|s| match s.scenario() {
             Ok(s) => Loaded::Ready(Box::new(s)),
-            Err(e) => Loaded::Unusable(Problem::Scenario(e)),
+            Err(e) => Loaded::Unusable(Problem::Scenario(e, Some(s.source.to_owned()))),
         })
         .collect()
 }
 
 impl App {
     fn usage(&mut self, message: &str) -> u8 {
-        err_line(&format!("{}: {message}", self.error_word()));
+        err_line(&format!("{}: {}", self.error_word(), escape_line(message)));
         UNUSABLE
     }
 
@@ -431,8 +470,10 @@ impl App {
                     }));
                 } else {
                     err_line(&format!(
-                        "{}: cannot read `{path}`: {message}",
-                        self.error_word()
+                        "{}: cannot read `{}`: {}",
+                        self.error_word(),
+                        escape_line(path),
+                        escape_line(message)
                     ));
                 }
             }
@@ -453,10 +494,16 @@ impl App {
                         &json!({ "type": "error", "kind": "unknownLab", "message": message }),
                     );
                 } else {
-                    err_line(&format!("{}: {message}", self.error_word()));
+                    err_line(&format!("{}: {}", self.error_word(), escape_line(&message)));
                 }
             }
-            Problem::Scenario(e) => {
+            Problem::Scenario(e, source) if !self.json => {
+                // The message, where, the line with a caret under the place, and the
+                // hint: the one renderer the library has for every problem, check and
+                // run alike (the file's lines indexed once for all its problems).
+                err_text(&e.render(source.as_deref(), self.err_color));
+            }
+            Problem::Scenario(e, _) => {
                 for d in &e.diagnostics {
                     self.report_diagnostic(e.origin.as_deref(), d);
                 }
@@ -468,47 +515,28 @@ impl App {
                         "path": e.path, "code": e.error.code(), "message": e.error.to_string(),
                     }));
                 } else {
-                    err_line(&format!("{}: {e}", self.error_word()));
+                    err_line(&format!(
+                        "{}: {}",
+                        self.error_word(),
+                        escape_line(&e.to_string())
+                    ));
                 }
             }
         }
     }
 
+    /// One problem as a JSON line.
     fn report_diagnostic(&mut self, origin: Option<&str>, d: &Diagnostic) {
-        if self.json {
-            self.out.line(&json!({
-                "type": "error",
-                "kind": d.kind,
-                "origin": origin,
-                "path": d.path,
-                "line": d.location.map(|l| l.line),
-                "column": d.location.map(|l| l.column),
-                "message": d.message,
-                "help": d.help,
-            }));
-            return;
-        }
-        let mut text = format!("{}: {}\n", self.error_word(), d.message);
-        let place = match (origin, d.location) {
-            (Some(o), Some(l)) => format!("{o}:{l}"),
-            (Some(o), None) => o.to_owned(),
-            (None, Some(l)) => l.to_string(),
-            (None, None) => String::new(),
-        };
-        let path = if d.path.is_empty() {
-            String::new()
-        } else if place.is_empty() {
-            d.path.clone()
-        } else {
-            format!(" ({})", d.path)
-        };
-        if !place.is_empty() || !path.is_empty() {
-            text.push_str(&format!("  --> {place}{path}\n"));
-        }
-        if let Some(help) = &d.help {
-            text.push_str(&format!("  = help: {help}\n"));
-        }
-        err_text(&text);
+        self.out.line(&json!({
+            "type": "error",
+            "kind": d.kind,
+            "origin": origin,
+            "path": d.path,
+            "line": d.location.map(|l| l.line),
+            "column": d.location.map(|l| l.column),
+            "message": d.message,
+            "help": d.help,
+        }));
     }
 
     fn run(&mut self, files: &[PathBuf], labs: &[String]) -> u8 {
@@ -546,7 +574,8 @@ impl App {
             if self.html {
                 // One page for every scenario: written once all have run.
             } else if self.json {
-                self.out.put(&report.to_json_lines(self.quiet));
+                let quiet = self.quiet;
+                self.out.stream(|w| report.write_json_lines(quiet, w));
             } else {
                 if i > 0 {
                     self.out.put("\n");
@@ -590,7 +619,7 @@ impl App {
                 format!(
                     "\n{} of {total} scenarios failed: {}\n",
                     failed.len(),
-                    failed.join(", ")
+                    escape_line(&failed.join(", "))
                 )
             };
             self.out.put(&line);
@@ -628,8 +657,9 @@ impl App {
                         }));
                     } else if !self.quiet {
                         self.out.put(&format!(
-                            "ok: {origin}: \"{}\", {} users, {} steps\n",
-                            s.title,
+                            "ok: {}: \"{}\", {} users, {} steps\n",
+                            escape_line(&origin),
+                            escape_line(&s.title),
                             s.users.len(),
                             s.steps.len()
                         ));
@@ -648,10 +678,12 @@ impl App {
         let Some(id) = id else {
             for lab in builtin_labs() {
                 let files: Vec<&str> = lab.scenarios.iter().map(|s| s.file).collect();
+                let parts: Vec<&str> = files.iter().map(|f| part_name(f)).collect();
                 if self.json {
                     self.out.line(&json!({
                         "type": "lab", "id": lab.id, "title": lab.title,
-                        "summary": lab.summary, "files": files, "default": lab.id == DEFAULT_LAB,
+                        "summary": lab.summary, "files": files, "parts": parts,
+                        "default": lab.id == DEFAULT_LAB,
                     }));
                 } else {
                     let default = if lab.id == DEFAULT_LAB {
@@ -666,28 +698,50 @@ impl App {
                         "",
                         lab.summary,
                         "",
-                        files.join(", ")
+                        if parts.len() > 1 {
+                            format!("parts: {}", parts.join(", "))
+                        } else {
+                            files.join(", ")
+                        }
                     ));
                 }
             }
             if !self.json {
                 self.out
-                    .put("Run one with `tapsim run --lab ID`; show one with `tapsim labs ID`.\n");
+                    .put("Run one with `tapsim run --lab ID`; write one's file with `tapsim labs ID` (a part's with `tapsim labs PART`).\n");
             }
             return OK;
         };
-        let Some(lab) = builtin_lab(id) else {
+        // One file, exactly as shipped, so that `tapsim labs ID | tapsim check -` works:
+        // a lab's id names its first part, each part's file name (without `.toml`)
+        // names that part.
+        let Some((lab, index)) = builtin_part(id) else {
             self.report_problem(&Problem::UnknownLab(id.to_owned()));
             return UNUSABLE;
         };
-        for s in lab.scenarios {
-            if self.json {
-                self.out.line(&json!({
-                    "type": "labFile", "id": lab.id, "file": s.file, "source": s.source,
-                }));
-            } else {
-                self.out
-                    .put(&format!("# {} ({})\n\n{}\n", s.file, lab.title, s.source));
+        let part = &lab.scenarios[index];
+        let parts: Vec<&str> = lab.scenarios.iter().map(|s| part_name(s.file)).collect();
+        if self.json {
+            self.out.line(&json!({
+                "type": "labFile", "id": lab.id, "part": parts[index], "parts": parts,
+                "file": part.file, "source": part.source,
+            }));
+        } else {
+            self.out.put(part.source);
+            if parts.len() > 1 {
+                let others: Vec<String> = parts
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != index)
+                    .map(|(_, p)| format!("`tapsim labs {p}`"))
+                    .collect();
+                err_line(&format!(
+                    "note: this is part {} of {} of the lab `{}`; the others: {}",
+                    index + 1,
+                    parts.len(),
+                    lab.id,
+                    others.join(", ")
+                ));
             }
         }
         OK

@@ -23,7 +23,7 @@ pub(crate) fn serve(app: &mut App, o: Options) -> u8 {
     config.profile = app.options.profile;
     config.hash_cost = app.options.hash_cost;
     if let Some(t) = &o.clock {
-        match tapsim::graph::parse_datetime(t) {
+        match tapsim_lab::parse_date_time(t) {
             Ok(t) => config = config.manual_clock(t),
             Err(e) => return app.usage(&format!("--clock: {e}")),
         }
@@ -42,10 +42,10 @@ pub(crate) fn serve(app: &mut App, o: Options) -> u8 {
             app.report_problem(&Problem::UnknownLab(id.clone()));
             return UNUSABLE;
         };
-        match lab.scenarios.first().map(|s| s.scenario()) {
-            Some(Ok(s)) => config = config.scenario(s),
-            Some(Err(e)) => {
-                app.report_problem(&Problem::Scenario(e));
+        match lab.scenarios.first().map(|s| (s.scenario(), s.source)) {
+            Some((Ok(s), _)) => config = config.scenario(s),
+            Some((Err(e), source)) => {
+                app.report_problem(&Problem::Scenario(e, Some(source.to_owned())));
                 return UNUSABLE;
             }
             None => return app.usage(&format!("the lab `{id}` has no scenario")),

@@ -976,6 +976,7 @@ async fn control_scenario_replaces_the_state_with_a_setup() {
     let s = Server::new();
     let toml = r#"
         title = "Two users"
+        setup_only = true
         [[users]]
         upn = "pat@contoso.com"
         roles = ["Authentication Policy Administrator"]
@@ -1012,6 +1013,7 @@ async fn control_scenario_replaces_the_state_with_a_setup() {
 async fn s10_a_scenario_of_several_tenants_loads_every_tenant_and_its_guests() {
     let s = Server::new();
     let toml = r#"
+        setup_only = true
         [[tenants]]
         name = "contoso"
         [[tenants]]

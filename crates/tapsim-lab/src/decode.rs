@@ -12,8 +12,10 @@ use chrono::{DateTime, Utc};
 use super::error::{Diagnostic, DiagnosticKind as K, Location, ScenarioError};
 use super::node::{Entry, Node, Span, Value, parse_json, parse_toml};
 use super::scenario::*;
-use super::suggest::did_you_mean;
-use super::time::{parse_duration, parse_instant};
+use super::suggest::{SUGGESTION_BUDGET, did_you_mean, did_you_mean_within};
+use super::time::{
+    format_duration, latest_instant, out_of_calendar, parse_duration, parse_instant,
+};
 use tapsim::{
     DenialReason, ErrorCode, HashCost, LockoutSettings, MethodKind, PolicyState, Profile, Role,
     Secret, SessionEndReason, UsabilityReason, UserType,
@@ -53,6 +55,12 @@ pub(crate) fn decode(source: &str, format: Format) -> Result<Scenario, ScenarioE
         )));
     }
     let root = match format {
+        // Blank text is an empty file in either syntax (JSON would call it a syntax
+        // error): refused below as such, by name.
+        _ if source.trim().is_empty() => Ok(Node {
+            span: None,
+            value: Value::Table(Vec::new()),
+        }),
         Format::Toml => parse_toml(source),
         Format::Json => parse_json(source),
     }
@@ -85,10 +93,12 @@ pub(crate) fn decode(source: &str, format: Format) -> Result<Scenario, ScenarioE
         }
     }
     let mut cx = Cx {
-        source: (format == Format::Toml).then_some(source),
-        lines: (format == Format::Toml).then(|| crate::error::LineIndex::new(source)),
+        // Both syntaxes have spans (JSON's found by `parse_json`).
+        source: Some(source),
+        lines: Some(crate::error::LineIndex::new(source)),
         diags: Vec::new(),
         env: Env::default(),
+        suggestions: std::cell::Cell::new(SUGGESTION_BUDGET),
     };
     let scenario = cx.scenario(&root);
     let mut diags = cx.diags;
@@ -181,6 +191,9 @@ struct Env {
     later: BTreeMap<(NameKind, String), usize>,
     /// The tenants, and where each user and group lives.
     tenancy: tenants::Tenancy,
+    /// The clock as the timeline reaches the step being read, when known: only
+    /// `advance_clock` and `set_clock` move it, so it is known before running.
+    clock: Option<DateTime<Utc>>,
 }
 
 struct Cx<'s> {
@@ -189,6 +202,8 @@ struct Cx<'s> {
     lines: Option<crate::error::LineIndex>,
     diags: Vec<Diagnostic>,
     env: Env,
+    /// What is left of the file's budget for "did you mean" among its own names.
+    suggestions: std::cell::Cell<usize>,
 }
 
 /// A table being read: remembers which keys were asked for, to report the others.
@@ -232,12 +247,14 @@ impl<'s> Cx<'s> {
 
     fn err(&mut self, kind: K, path: &Path, span: &Span, message: String, help: Option<String>) {
         let location = self.loc(span);
+        // Messages quote the scenario's text: never a raw control character or
+        // terminal escape (issue 13).
         self.diags.push(Diagnostic {
             kind,
-            message,
-            path: path.0.clone(),
+            message: crate::escape::escape_line(&message).into_owned(),
+            path: crate::escape::escape_line(&path.0).into_owned(),
             location,
-            help,
+            help: help.map(|h| crate::escape::escape_line(&h).into_owned()),
         });
     }
 
@@ -484,8 +501,12 @@ impl<'s> Cx<'s> {
         if let Some(u) = self.env.users.get(&upn.to_lowercase()) {
             return Some(u.clone());
         }
-        let help = did_you_mean(upn, self.env.users.values().map(String::as_str))
-            .or_else(|| Some("users are declared in `[[users]]`".to_owned()));
+        let help = did_you_mean_within(
+            upn,
+            self.env.users.values().map(String::as_str),
+            &self.suggestions,
+        )
+        .or_else(|| Some("users are declared in `[[users]]`".to_owned()));
         self.err(
             K::UnknownName,
             path,
@@ -512,8 +533,12 @@ impl<'s> Cx<'s> {
         if self.env.groups.contains(name) {
             return Some(name.to_owned());
         }
-        let help = did_you_mean(name, self.env.groups.iter().map(String::as_str))
-            .or_else(|| Some("groups are declared in `[[groups]]`".to_owned()));
+        let help = did_you_mean_within(
+            name,
+            self.env.groups.iter().map(String::as_str),
+            &self.suggestions,
+        )
+        .or_else(|| Some("groups are declared in `[[groups]]`".to_owned()));
         self.err(
             K::UnknownName,
             path,
@@ -604,14 +629,15 @@ impl<'s> Cx<'s> {
                 "it is only created in step {at}: a step can use what earlier steps created"
             )),
             _ => {
-                let known: Vec<&str> = self
+                // The names of this kind only, in order, never copied.
+                let known = self
                     .env
                     .names
-                    .keys()
-                    .filter(|(k, _)| *k == kind)
-                    .map(|(_, n)| n.as_str())
-                    .collect();
-                did_you_mean(&name, known).or_else(|| Some(kind.how().to_owned()))
+                    .range((kind, String::new())..)
+                    .take_while(|((k, _), _)| *k == kind)
+                    .map(|((_, n), _)| n.as_str());
+                did_you_mean_within(&name, known, &self.suggestions)
+                    .or_else(|| Some(kind.how().to_owned()))
             }
         };
         let msg = match kind {
@@ -676,6 +702,7 @@ impl<'s> Cx<'s> {
                 (None, Vec::new())
             }
         };
+        self.env.clock = tenant.as_ref().map(|t| t.start);
         let mut users = match t.get("users") {
             Some(n) => self.users(n, Path::default().key("users")),
             None => Vec::new(),
@@ -701,6 +728,8 @@ impl<'s> Cx<'s> {
             Some(n) => self.steps(n, Path::default().key("steps")),
             None => Vec::new(),
         };
+        let setup_only = t.get("setup_only");
+        self.steps_or_setup_only(root, setup_only);
         self.finish(t);
         let scenario = Scenario {
             title: title.unwrap_or_else(|| "Untitled scenario".to_owned()),
@@ -716,6 +745,63 @@ impl<'s> Cx<'s> {
         };
         self.check_tenancy(&scenario);
         Some(scenario)
+    }
+
+    /// A file with no step is refused (issue 13), unless it says `setup_only = true`:
+    /// then it may have none, and must have none.
+    fn steps_or_setup_only(&mut self, root: &Node, setup_only: Option<&Node>) {
+        let Value::Table(entries) = &root.value else {
+            return;
+        };
+        let path = Path::default();
+        let flag = setup_only.and_then(|n| self.boolean(n, &path.key("setup_only")));
+        let steps = entries.iter().find(|e| e.key == "steps");
+        let count = match steps.map(|e| &e.node.value) {
+            Some(Value::Array(items)) => items.len(),
+            // Absent, or not a list (reported where it is read).
+            None => 0,
+            Some(_) => return,
+        };
+        match (flag, count) {
+            (Some(true), 0) => {}
+            (Some(true), n) => {
+                let span = setup_only.and_then(|n| n.span.clone());
+                self.err(
+                    K::Inconsistent,
+                    &path.key("setup_only"),
+                    &span,
+                    format!(
+                        "`setup_only = true`, but the file has {n} step{}",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                    Some("remove the steps, or `setup_only`".to_owned()),
+                );
+            }
+            (_, 0) => {
+                let (message, span) = if entries.is_empty() {
+                    (
+                        "the file is empty: a scenario has at least one step, in `steps`",
+                        None,
+                    )
+                } else {
+                    (
+                        "the file has no steps: a scenario has at least one, in `steps`",
+                        steps.and_then(|e| e.key_span.clone()),
+                    )
+                };
+                self.err(
+                    K::MissingField,
+                    &path.key("steps"),
+                    &span,
+                    message.to_owned(),
+                    Some(
+                        "a file that only sets up a tenant (for `tapsim serve --scenario`) says `setup_only = true`"
+                            .to_owned(),
+                    ),
+                );
+            }
+            _ => {}
+        }
     }
 
     fn tenant(&mut self, node: &Node, path: Path) -> Option<TenantSpec> {
@@ -1064,38 +1150,36 @@ impl<'s> Cx<'s> {
     }
 
     fn check_cycles(&mut self, groups: &[GroupSpec], path: &Path) {
-        let edges: BTreeMap<&str, &[String]> = groups
+        // Once per file, in time linear in the groups and their nesting (issue 11): the
+        // groups on a cycle are those of a strongly connected component of two or more,
+        // or nesting themselves. One report is enough: every group on the cycle would
+        // say the same; the first in file order says it.
+        let mut index_of: std::collections::HashMap<&str, usize> =
+            std::collections::HashMap::with_capacity(groups.len());
+        for (i, g) in groups.iter().enumerate() {
+            index_of.entry(g.name.as_str()).or_insert(i);
+        }
+        let edges: Vec<Vec<usize>> = groups
             .iter()
-            .map(|g| (g.name.as_str(), g.groups.as_slice()))
+            .map(|g| {
+                g.groups
+                    .iter()
+                    .filter_map(|h| index_of.get(h.as_str()).copied())
+                    .collect()
+            })
             .collect();
-        // Depth-first from each group's members; reaching the group again is a cycle.
-        // One report is enough: every group on the cycle would say the same.
-        'groups: for (i, g) in groups.iter().enumerate() {
-            let mut stack: Vec<&str> = g.groups.iter().map(String::as_str).collect();
-            let mut seen = BTreeSet::new();
-            while let Some(h) = stack.pop() {
-                if h == g.name {
-                    self.err(
-                        K::Inconsistent,
-                        &path.index(i).key("groups"),
-                        &None,
-                        format!(
-                            "group `{}` would contain itself through its nested groups",
-                            g.name
-                        ),
-                        None,
-                    );
-                    break 'groups;
-                }
-                if seen.insert(h) {
-                    stack.extend(
-                        edges
-                            .get(h)
-                            .into_iter()
-                            .flat_map(|gs| gs.iter().map(String::as_str)),
-                    );
-                }
-            }
+        let on_cycle = on_cycles(&edges);
+        if let Some(i) = on_cycle.iter().position(|c| *c) {
+            self.err(
+                K::Inconsistent,
+                &path.index(i).key("groups"),
+                &None,
+                format!(
+                    "group `{}` would contain itself through its nested groups",
+                    groups[i].name
+                ),
+                None,
+            );
         }
     }
 
@@ -1217,6 +1301,7 @@ impl<'s> Cx<'s> {
             Some(k) => self.action(&mut t, k, number),
         };
         let tenant = self.step_tenant(&mut t, kind.as_deref());
+        self.follow_clock(&t, kind.as_deref(), action.as_ref());
         let expect = match t.get("expect") {
             Some(n) => self.expect(n, path.key("expect"), action.as_ref()),
             None => Some(Expect::default()),
@@ -1231,6 +1316,66 @@ impl<'s> Cx<'s> {
             action: action?,
             expect: expect?,
         })
+    }
+
+    /// Follows the clock through a step, refusing a step that would take it, or a pass's
+    /// relative start, out of the calendar (issue 13): an error before running, never
+    /// a clamp.
+    fn follow_clock(&mut self, t: &Tab<'_>, kind: Option<&str>, action: Option<&Action>) {
+        let Some(now) = self.env.clock else {
+            return;
+        };
+        let span_of = |key: &str| {
+            t.entries
+                .iter()
+                .find(|e| e.key == key)
+                .and_then(|e| e.node.span.clone())
+        };
+        let show = tapsim::graph::format_datetime;
+        match action {
+            Some(Action::AdvanceClock { by }) => {
+                match now.checked_add_signed(*by).filter(|to| *to <= latest_instant()) {
+                    Some(to) => self.env.clock = Some(to),
+                    None => self.err(
+                        K::InvalidTime,
+                        &t.path.key("by"),
+                        &span_of("by"),
+                        format!(
+                            "advancing the clock by `{}` from {} would take it after 9999-12-31T23:59:59Z, the latest instant a scenario may use",
+                            format_duration(*by),
+                            show(&now)
+                        ),
+                        None,
+                    ),
+                }
+            }
+            Some(Action::SetClock { to }) => self.env.clock = Some(*to),
+            Some(Action::CreatePass {
+                start: Some(TimeSpec::FromNow(d)),
+                ..
+            }) => {
+                let why = match now.checked_add_signed(*d) {
+                    Some(at) => out_of_calendar(at),
+                    None => out_of_calendar(DateTime::<Utc>::MAX_UTC),
+                };
+                if let Some(why) = why {
+                    self.err(
+                        K::InvalidTime,
+                        &t.path.key("start"),
+                        &span_of("start"),
+                        format!(
+                            "a start `{}` from {} is {why}",
+                            format_signed(*d),
+                            show(&now)
+                        ),
+                        None,
+                    );
+                }
+            }
+            // A clock step that did not read leaves the clock unknown from here on.
+            None if matches!(kind, Some("advance_clock" | "set_clock")) => self.env.clock = None,
+            _ => {}
+        }
     }
 
     fn action(&mut self, t: &mut Tab<'_>, kind: &str, number: usize) -> Option<Action> {
@@ -1920,6 +2065,80 @@ pub(crate) fn result_text(r: Option<ExpectedResult>) -> String {
     }
 }
 
+/// Which nodes of a directed graph (`edges[v]`: the nodes `v` points to) lie on a cycle:
+/// Tarjan's strongly connected components, with an explicit stack (a 10,000-deep chain
+/// must not overflow the thread's), in time linear in nodes and edges.
+fn on_cycles(edges: &[Vec<usize>]) -> Vec<bool> {
+    const UNSEEN: usize = usize::MAX;
+    let n = edges.len();
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack: Vec<usize> = Vec::new();
+    let mut result = vec![false; n];
+    let mut next = 0;
+    // (node, how many of its edges were followed)
+    let mut calls: Vec<(usize, usize)> = Vec::new();
+    for root in 0..n {
+        if index[root] != UNSEEN {
+            continue;
+        }
+        index[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        calls.push((root, 0));
+        while let Some(&(v, followed)) = calls.last() {
+            if let Some(&w) = edges[v].get(followed) {
+                if let Some(top) = calls.last_mut() {
+                    top.1 += 1;
+                }
+                if index[w] == UNSEEN {
+                    index[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    calls.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            calls.pop();
+            if let Some(&(u, _)) = calls.last() {
+                low[u] = low[u].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut component = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    component.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                if component.len() > 1 || edges[v].contains(&v) {
+                    for w in component {
+                        result[w] = true;
+                    }
+                }
+            }
+        }
+    }
+    result
+}
+
+/// A relative time as files write it: `+15m`, `-1h`.
+fn format_signed(d: chrono::Duration) -> String {
+    if d < chrono::Duration::zero() {
+        format_duration(d)
+    } else {
+        format!("+{}", format_duration(d))
+    }
+}
+
 fn default_tenant() -> TenantSpec {
     TenantSpec {
         name: None,
@@ -1938,6 +2157,22 @@ fn default_tenant() -> TenantSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cycles_are_found_in_linear_time_without_recursion() {
+        // 0 -> 1 -> 2 -> 0 is a cycle; 3 -> 0 leads into it; 4 nests itself; 5 alone.
+        let edges = vec![vec![1], vec![2], vec![0], vec![0], vec![4], vec![]];
+        assert_eq!(on_cycles(&edges), [true, true, true, false, true, false]);
+        // A chain 100,000 deep: no cycle, and no stack overflow.
+        let n = 100_000;
+        let chain: Vec<Vec<usize>> = (0..n)
+            .map(|i| if i + 1 < n { vec![i + 1] } else { vec![] })
+            .collect();
+        assert!(on_cycles(&chain).iter().all(|c| !c));
+        let mut ring = chain;
+        ring[n - 1].push(0);
+        assert!(on_cycles(&ring).iter().all(|c| *c));
+    }
 
     #[test]
     fn denial_names_match_serde() {

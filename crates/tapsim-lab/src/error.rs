@@ -43,6 +43,15 @@ impl LineIndex {
         LineIndex { starts }
     }
 
+    /// The text of 1-based line `line` of `source` (the text the index was built
+    /// from), without its line break.
+    pub(crate) fn line<'s>(&self, source: &'s str, line: usize) -> Option<&'s str> {
+        let start = *self.starts.get(line.checked_sub(1)?)?;
+        let end = self.starts.get(line).map_or(source.len(), |next| next - 1);
+        let text = source.get(start..end)?;
+        Some(text.strip_suffix('\r').unwrap_or(text))
+    }
+
     /// The 1-based line and column (in characters) of `offset` in `source`, the text
     /// the index was built from.
     pub(crate) fn locate(&self, source: &str, offset: usize) -> Location {
@@ -94,7 +103,7 @@ pub enum DiagnosticKind {
     LimitExceeded,
 }
 
-/// One problem in a scenario: what, where (path and, for TOML, line and column), and
+/// One problem in a scenario: what, where (path, line and column), and
 /// a hint when one helps.
 ///
 /// Messages are lowercase, without a trailing period, with the scenario's own text in
@@ -109,7 +118,8 @@ pub struct Diagnostic {
     /// Where in the scenario's structure, such as `users[0].roles[1]` or `step 4.user`
     /// (steps are numbered from 1, as in the transcript; other lists from 0).
     pub path: String,
-    /// Where in the text, when known (TOML always; JSON only for syntax errors).
+    /// Where in the text, when known (TOML and JSON alike; not for a problem about
+    /// the whole file).
     pub location: Option<Location>,
     /// A hint, such as ``did you mean `upn`?``.
     pub help: Option<String>,
@@ -135,8 +145,8 @@ impl fmt::Display for Diagnostic {
 ///
 /// ```
 /// use tapsim_lab::Scenario;
-/// let err = Scenario::from_toml("title = 'x'\n[[users]]\nupn = 'ada@contoso.com'\nrole = []\n").unwrap_err();
-/// assert_eq!(err.to_string(), "4:1: users[0]: unknown field `role` (did you mean `roles`?)");
+/// let err = Scenario::from_toml("title = 'x'\nsetup_only = true\n[[users]]\nupn = 'ada@contoso.com'\nrole = []\n").unwrap_err();
+/// assert_eq!(err.to_string(), "5:1: users[0]: unknown field `role` (did you mean `roles`?)");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ScenarioError {
@@ -161,7 +171,7 @@ impl fmt::Display for ScenarioError {
                 f.write_str("\n")?;
             }
             if let Some(origin) = &self.origin {
-                write!(f, "{origin}:")?;
+                write!(f, "{}:", crate::escape::escape_line(origin))?;
             }
             write!(f, "{d}")?;
         }

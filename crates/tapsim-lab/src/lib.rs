@@ -11,7 +11,7 @@
 //! `docs/labs/` are embedded ([`builtin_labs`]).
 //!
 //! Parsing checks everything it can before anything runs, and says where: every problem
-//! is a [`Diagnostic`] with a path and (for TOML) a line and column, with a suggestion for
+//! is a [`Diagnostic`] with a path, a line and a column, with a suggestion for
 //! near misses. Running never panics: an expectation that does not hold is a failed
 //! step in the [`Report`], not an error.
 //!
@@ -41,11 +41,13 @@
 mod builtin;
 mod decode;
 mod error;
+mod escape;
 mod html;
 mod node;
 mod render;
 mod runner;
 mod scenario;
+mod snippet;
 pub mod story;
 mod suggest;
 mod time;
@@ -56,6 +58,7 @@ pub use builtin::{
 };
 pub use decode::{MAX_GROUPS, MAX_SCENARIO_BYTES, MAX_STEPS, MAX_TENANTS, MAX_USERS};
 pub use error::{Diagnostic, DiagnosticKind, LabError, Location, ScenarioError, SetupError};
+pub use escape::escape_line;
 pub use html::html_report;
 pub use render::{DEFAULT_WIDTH, TextOptions};
 pub use runner::{ExpectationCheck, Outcome, Report, RunOptions, Settings, Setup, StepReport};
@@ -69,6 +72,26 @@ pub use timeline::{
     Attempt, Marker, MarkerKind, PassFate, PassWindow, SessionEnded, SessionSpan, StepTime,
     Timeline,
 };
+
+/// Parses a date-time as scenario files write it: RFC 3339 with a time zone, between
+/// 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z. Outside, the error names the bound;
+/// nothing is clamped.
+///
+/// ```
+/// let t = tapsim_lab::parse_date_time("2026-01-05T10:00:00+01:00").unwrap();
+/// assert_eq!(t.to_rfc3339(), "2026-01-05T09:00:00+00:00");
+/// assert_eq!(
+///     tapsim_lab::parse_date_time("1969-12-31T23:59:59Z").unwrap_err(),
+///     "`1969-12-31T23:59:59Z` is before 1970-01-01T00:00:00Z, the earliest instant a scenario may use"
+/// );
+/// ```
+///
+/// # Errors
+/// A text that is not such a date-time, or one out of those bounds, with a message
+/// saying which.
+pub fn parse_date_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    time::parse_instant(text)
+}
 
 /// Parses, checks and runs a scenario's text in one call.
 ///

@@ -59,7 +59,7 @@ impl Value {
 fn syntax(message: String, location: Option<Location>) -> Diagnostic {
     Diagnostic {
         kind: DiagnosticKind::Syntax,
-        message,
+        message: crate::escape::escape_line(&message).into_owned(),
         path: String::new(),
         location,
         help: None,
@@ -122,10 +122,20 @@ fn from_toml(v: toml::Spanned<toml::de::DeValue<'_>>) -> Node {
     Node { span, value }
 }
 
-/// Parses JSON text. JSON values carry no spans: later problems are located by path.
+/// Parses JSON text, with the byte span of every value and key (as TOML has), so that
+/// later problems are located in JSON as in TOML.
 pub(crate) fn parse_json(source: &str) -> Result<Node, Diagnostic> {
     match serde_json::from_str::<JsonNode>(source) {
-        Ok(JsonNode(node)) => Ok(node),
+        Ok(JsonNode(mut node)) => {
+            // serde_json has checked the text (and bounded its nesting to 128): the
+            // scan below only finds where each value the tree holds is.
+            let mut scan = Spans {
+                text: source.as_bytes(),
+                at: 0,
+            };
+            scan.value(Some(&mut node));
+            Ok(node)
+        }
         Err(e) => {
             let location = (e.line() > 0).then(|| Location {
                 line: e.line(),
@@ -207,5 +217,155 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
             });
         }
         Ok(node(Value::Table(entries)))
+    }
+}
+
+/// Finds the spans of a JSON text that serde_json accepted, walking it next to the tree
+/// built from it (same values, same order).
+struct Spans<'s> {
+    text: &'s [u8],
+    at: usize,
+}
+
+impl Spans<'_> {
+    fn peek(&self) -> u8 {
+        self.text.get(self.at).copied().unwrap_or(0)
+    }
+
+    fn blanks(&mut self) {
+        while matches!(self.peek(), b' ' | b'\t' | b'\n' | b'\r') {
+            self.at += 1;
+        }
+    }
+
+    /// Past a string (at its opening quote).
+    fn string(&mut self) {
+        self.at += 1;
+        while self.at < self.text.len() {
+            match self.text[self.at] {
+                b'\\' => self.at += 2,
+                b'"' => {
+                    self.at += 1;
+                    return;
+                }
+                _ => self.at += 1,
+            }
+        }
+    }
+
+    /// Past one value, setting the span of `node` and of what it holds.
+    fn value(&mut self, mut node: Option<&mut Node>) {
+        self.blanks();
+        let start = self.at;
+        match self.peek() {
+            b'{' => {
+                self.at += 1;
+                let mut entries = match node.as_deref_mut().map(|n| &mut n.value) {
+                    Some(Value::Table(entries)) => Some(entries.iter_mut()),
+                    _ => None,
+                };
+                loop {
+                    self.blanks();
+                    match self.peek() {
+                        b'}' => {
+                            self.at += 1;
+                            break;
+                        }
+                        b',' => {
+                            self.at += 1;
+                            continue;
+                        }
+                        b'"' => {}
+                        _ => break,
+                    }
+                    let key_start = self.at;
+                    self.string();
+                    let key_end = self.at;
+                    self.blanks();
+                    if self.peek() == b':' {
+                        self.at += 1;
+                    }
+                    let entry = entries.as_mut().and_then(Iterator::next);
+                    match entry {
+                        Some(e) => {
+                            e.key_span = Some(key_start..key_end);
+                            self.value(Some(&mut e.node));
+                        }
+                        None => self.value(None),
+                    }
+                }
+            }
+            b'[' => {
+                self.at += 1;
+                let mut items = match node.as_deref_mut().map(|n| &mut n.value) {
+                    Some(Value::Array(items)) => Some(items.iter_mut()),
+                    _ => None,
+                };
+                loop {
+                    self.blanks();
+                    match self.peek() {
+                        b']' => {
+                            self.at += 1;
+                            break;
+                        }
+                        b',' => {
+                            self.at += 1;
+                            continue;
+                        }
+                        0 => break,
+                        _ => {}
+                    }
+                    let item = items.as_mut().and_then(Iterator::next);
+                    let before = self.at;
+                    self.value(item);
+                    // Never reached for text serde_json accepted; no loop without end
+                    // all the same.
+                    if self.at == before {
+                        break;
+                    }
+                }
+            }
+            b'"' => self.string(),
+            _ => {
+                while !matches!(
+                    self.peek(),
+                    0 | b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r'
+                ) {
+                    self.at += 1;
+                }
+            }
+        }
+        if let Some(n) = node {
+            n.span = Some(start..self.at);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_values_and_keys_get_their_spans() {
+        let src = "{ \"a\" : [1, \"x\\\"y\", {\"b\": null}], \"c\": true }";
+        let node = parse_json(src).unwrap();
+        let Value::Table(entries) = &node.value else {
+            panic!("{node:?}")
+        };
+        let at = |s: &Span| &src[s.clone().unwrap()];
+        assert_eq!(at(&node.span), src);
+        assert_eq!(at(&entries[0].key_span), "\"a\"");
+        assert_eq!(at(&entries[0].node.span), "[1, \"x\\\"y\", {\"b\": null}]");
+        let Value::Array(items) = &entries[0].node.value else {
+            panic!()
+        };
+        assert_eq!(at(&items[0].span), "1");
+        assert_eq!(at(&items[1].span), "\"x\\\"y\"");
+        let Value::Table(inner) = &items[2].value else {
+            panic!()
+        };
+        assert_eq!(at(&inner[0].key_span), "\"b\"");
+        assert_eq!(at(&inner[0].node.span), "null");
+        assert_eq!(at(&entries[1].node.span), "true");
     }
 }

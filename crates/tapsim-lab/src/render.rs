@@ -766,79 +766,124 @@ impl Report {
     /// only failed steps and the result.
     ///
     /// Holds no secret: a created pass appears as Graph reads it back, without its value.
+    /// The same text [`Report::write_json_lines`] streams.
     pub fn to_json_lines(&self, quiet: bool) -> String {
-        let mut lines = Vec::new();
-        lines.push(json!({
-            "type": "scenario",
-            "title": self.title,
-            "origin": self.origin,
-            "settings": self.settings,
-            "setup": self.setup,
-        }));
-        for s in &self.steps {
-            if quiet && s.passed() {
-                continue;
-            }
-            let mut v = serde_json::to_value(s).unwrap_or_default();
-            if let Some(obj) = v.as_object_mut() {
-                obj.insert("type".to_owned(), json!("step"));
-                obj.insert("passed".to_owned(), json!(s.passed()));
-                if let Some((log, n)) = s.printed_log {
-                    let records = match log {
-                        LogKind::SignIn => serde_json::to_value(
-                            self.printed_tenant(s)
-                                .sign_in_log()
-                                .get(..n)
-                                .unwrap_or_default(),
-                        ),
-                        LogKind::Audit => serde_json::to_value(
-                            self.printed_tenant(s)
-                                .audit_log()
-                                .get(..n)
-                                .unwrap_or_default(),
-                        ),
-                    };
-                    obj.insert("log".to_owned(), records.unwrap_or_default());
-                }
-            }
-            lines.push(v);
-        }
-        // With several tenants, each record says whose log it is in (`tenant`).
-        for (name, tenant) in self.tenants().into_iter().filter(|_| !quiet) {
-            for r in tenant.sign_in_log() {
-                let mut v = json!({ "type": "signIn", "record": r });
-                if let (Some(n), Some(o)) = (name, v.as_object_mut()) {
-                    o.insert("tenant".to_owned(), json!(n));
-                }
-                lines.push(v);
-            }
-        }
-        for (name, tenant) in self.tenants().into_iter().filter(|_| !quiet) {
-            for r in tenant.audit_log() {
-                let mut v = json!({ "type": "audit", "record": r });
-                if let (Some(n), Some(o)) = (name, v.as_object_mut()) {
-                    o.insert("tenant".to_owned(), json!(n));
-                }
-                lines.push(v);
-            }
-        }
-        let (all, failed) = self.expectation_counts();
-        lines.push(json!({
-            "type": "result",
-            "title": self.title,
-            "origin": self.origin,
-            "passed": self.passed(),
-            "steps": self.steps.len(),
-            "expectations": all,
-            "failedExpectations": failed,
-            "failedSteps": self.failures().map(|s| s.number).collect::<Vec<_>>(),
-        }));
-        let mut out = String::new();
-        for l in lines {
-            let _ = writeln!(out, "{l}");
-        }
-        out
+        let mut out = Vec::new();
+        // Writing to a `Vec` cannot fail, and serde_json writes UTF-8.
+        let _ = self.write_json_lines(quiet, &mut out);
+        String::from_utf8(out).unwrap_or_default()
     }
+
+    /// Writes the run as JSON lines (as [`Report::to_json_lines`] returns them) to
+    /// `out`, one line at a time: each event is built, written and flushed before the
+    /// next is built, so that a reader sees each line as soon as it is written and
+    /// memory holds one event, never the whole report (issue 11).
+    ///
+    /// ```
+    /// use tapsim::HashCost;
+    /// use tapsim_lab::{builtin_lab, RunOptions, DEFAULT_LAB};
+    ///
+    /// let lab = builtin_lab(DEFAULT_LAB).unwrap();
+    /// let report = lab.scenarios[0].scenario()?.run(&RunOptions::new().hash_cost(HashCost::Minimum))?;
+    /// let mut out = Vec::new();
+    /// report.write_json_lines(false, &mut out)?;
+    /// assert_eq!(String::from_utf8(out)?, report.to_json_lines(false));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The first error `out` returns; nothing more is written after it.
+    pub fn write_json_lines(
+        &self,
+        quiet: bool,
+        mut out: impl std::io::Write,
+    ) -> std::io::Result<()> {
+        for event in self.json_events(quiet) {
+            serde_json::to_writer(&mut out, &event)?;
+            out.write_all(b"\n")?;
+            out.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The JSON events, built one at a time as they are asked for.
+    fn json_events(&self, quiet: bool) -> impl Iterator<Item = serde_json::Value> + '_ {
+        let head = std::iter::once_with(move || {
+            json!({
+                "type": "scenario",
+                "title": self.title,
+                "origin": self.origin,
+                "settings": self.settings,
+                "setup": self.setup,
+            })
+        });
+        let steps = self
+            .steps
+            .iter()
+            .filter(move |s| !quiet || !s.passed())
+            .map(move |s| self.step_json(s));
+        // With several tenants, each record says whose log it is in (`tenant`).
+        let logs = (!quiet).then(|| {
+            let tenants = self.tenants();
+            let sign_ins = tenants.clone().into_iter().flat_map(|(name, t)| {
+                t.sign_in_log()
+                    .iter()
+                    .map(move |r| tagged(json!({ "type": "signIn", "record": r }), name))
+            });
+            let audits = tenants.into_iter().flat_map(|(name, t)| {
+                t.audit_log()
+                    .iter()
+                    .map(move |r| tagged(json!({ "type": "audit", "record": r }), name))
+            });
+            sign_ins.chain(audits)
+        });
+        let result = std::iter::once_with(move || {
+            let (all, failed) = self.expectation_counts();
+            json!({
+                "type": "result",
+                "title": self.title,
+                "origin": self.origin,
+                "passed": self.passed(),
+                "steps": self.steps.len(),
+                "expectations": all,
+                "failedExpectations": failed,
+                "failedSteps": self.failures().map(|s| s.number).collect::<Vec<_>>(),
+            })
+        });
+        head.chain(steps)
+            .chain(logs.into_iter().flatten())
+            .chain(result)
+    }
+
+    /// One `step` event, with the log it printed.
+    fn step_json(&self, s: &StepReport) -> serde_json::Value {
+        let mut v = serde_json::to_value(s).unwrap_or_default();
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("type".to_owned(), json!("step"));
+            obj.insert("passed".to_owned(), json!(s.passed()));
+            if let Some((log, n)) = s.printed_log {
+                let tenant = self.printed_tenant(s);
+                let records = match log {
+                    LogKind::SignIn => {
+                        serde_json::to_value(tenant.sign_in_log().get(..n).unwrap_or_default())
+                    }
+                    LogKind::Audit => {
+                        serde_json::to_value(tenant.audit_log().get(..n).unwrap_or_default())
+                    }
+                };
+                obj.insert("log".to_owned(), records.unwrap_or_default());
+            }
+        }
+        v
+    }
+}
+
+/// `event` with `"tenant": name` added when the run has several tenants.
+fn tagged(mut event: serde_json::Value, name: Option<&str>) -> serde_json::Value {
+    if let (Some(n), Some(o)) = (name, event.as_object_mut()) {
+        o.insert("tenant".to_owned(), json!(n));
+    }
+    event
 }
 
 pub(crate) fn on_off(b: bool) -> &'static str {
@@ -875,21 +920,11 @@ fn indented(
     }
 }
 
-/// `s` with every control character but newline and tab shown as a `\u{..}` escape:
-/// text from a scenario never moves the cursor, changes colours or rings a terminal.
+/// `s` with every control character but newline and tab (and every bidirectional
+/// control) shown as a Rust escape (`\r`, `\u{1b}`): text from a scenario never moves
+/// the cursor, changes colours or rings a terminal.
 pub(crate) fn visible(s: &str) -> String {
-    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return s.to_owned();
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if c.is_control() && c != '\n' && c != '\t' {
-            out.push_str(&c.escape_unicode().to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::escape::escape_text(s).into_owned()
 }
 
 fn visible_rows(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {

@@ -14,8 +14,7 @@ use tapsim::{
 /// The syntax of a scenario file. Both say the same things with the same keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Format {
-    /// TOML: for people to write (and the only one with line and column in every
-    /// message).
+    /// TOML: for people to write.
     #[default]
     Toml,
     /// JSON: for programs to write.
@@ -79,7 +78,7 @@ impl Scenario {
     /// Parses and checks a scenario.
     ///
     /// # Errors
-    /// [`ScenarioError`] listing every problem found, each with its path and (for TOML)
+    /// [`ScenarioError`] listing every problem found, each with its path and
     /// line and column.
     pub fn parse(source: &str, format: Format) -> Result<Scenario, ScenarioError> {
         super::decode::decode(source, format)

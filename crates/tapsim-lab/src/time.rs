@@ -68,10 +68,40 @@ pub(crate) fn parse_duration(text: &str, signed: bool) -> Result<Duration, Strin
     Ok(Duration::seconds(seconds))
 }
 
-/// Parses an RFC 3339 instant with a time zone, such as `2026-01-05T09:00:00Z`.
+/// The earliest instant a scenario may use: 1970-01-01T00:00:00Z.
+pub(crate) fn earliest_instant() -> DateTime<Utc> {
+    DateTime::<Utc>::UNIX_EPOCH
+}
+
+/// The latest instant a scenario may use: 9999-12-31T23:59:59Z, the last one RFC 3339
+/// can write.
+pub(crate) fn latest_instant() -> DateTime<Utc> {
+    // A valid calendar date: the fallback is never taken.
+    DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Where `t` falls outside the calendar a scenario may use: `"before 1970-01-01T00:00:00Z,
+/// the earliest ..."` or `"after 9999-12-31T23:59:59Z, the latest ..."`; `None` within.
+pub(crate) fn out_of_calendar(t: DateTime<Utc>) -> Option<String> {
+    if t < earliest_instant() {
+        Some("before 1970-01-01T00:00:00Z, the earliest instant a scenario may use".to_owned())
+    } else if t > latest_instant() {
+        Some("after 9999-12-31T23:59:59Z, the latest instant a scenario may use".to_owned())
+    } else {
+        None
+    }
+}
+
+/// Parses an RFC 3339 instant with a time zone, such as `2026-01-05T09:00:00Z`, between
+/// 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z (both refused the same way, by name:
+/// nothing is clamped).
 pub(crate) fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text.trim()) {
-        return Ok(t.with_timezone(&Utc));
+        let t = t.with_timezone(&Utc);
+        return match out_of_calendar(t) {
+            None => Ok(t),
+            Some(why) => Err(format!("`{text}` is {why}")),
+        };
     }
     // A local date-time (TOML allows it) has no zone: say so rather than "invalid".
     let local = chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M:%S%.f")

@@ -25,7 +25,17 @@ fn run_toml_with(options: &RunOptions, src: &str) -> Report {
         .unwrap()
 }
 
+/// The diagnostics of a TOML scenario. A fragment with no steps gets one harmless step
+/// at its end (no location moves), so that the test sees its own problems and not "the
+/// file has no steps" (tested on its own).
 fn errors(src: &str) -> Vec<Diagnostic> {
+    let with_step;
+    let src = if src.contains("steps") {
+        src
+    } else {
+        with_step = format!("{src}\n[[steps]]\ndo = \"advance_clock\"\nby = \"1m\"\n");
+        &with_step
+    };
     match Scenario::from_toml(src) {
         Ok(_) => panic!("scenario should not parse:\n{src}"),
         Err(e) => e.diagnostics,
@@ -441,6 +451,7 @@ fn a_setup_the_tenant_refuses_is_a_setup_error() {
         "state = \"enabled\"",
         "state = \"enabled\"\nmaximum_lifetime_in_minutes = 50000",
     );
+    let src = format!("setup_only = true\n{src}");
     let err = Scenario::from_toml(&src)
         .unwrap()
         .with_origin("bad.toml")
@@ -458,7 +469,8 @@ fn a_setup_the_tenant_refuses_is_a_setup_error() {
 
 #[test]
 fn the_clock_stops_at_the_end_of_year_9999() {
-    let report = run_toml(
+    // Refused before running (issue 13), where it was a step not run.
+    let d = one_error(
         r#"
 [[steps]]
 do = "set_clock"
@@ -469,14 +481,12 @@ do = "advance_clock"
 by = "2h"
 "#,
     );
-    assert!(report.steps[0].passed());
-    match &report.steps[1].outcome {
-        Outcome::NotRun { why } => assert_eq!(
-            why,
-            "the clock cannot pass 9999-12-31T23:59:59Z, the latest instant a lab may reach"
-        ),
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(d.kind, DiagnosticKind::InvalidTime);
+    assert_eq!(d.path, "step 2.by");
+    assert_eq!(
+        d.message,
+        "advancing the clock by `2h` from 9999-12-31T23:00:00Z would take it after 9999-12-31T23:59:59Z, the latest instant a scenario may use"
+    );
 }
 
 // ---- Malformed input ---------------------------------------------------------------
@@ -748,7 +758,7 @@ fn wrong_types_missing_fields_ranges_and_duplicates_are_reported() {
     );
     assert_eq!(d.path, "tenant.hash_cost.memory_kib");
     let ok = Scenario::from_toml(
-        "[tenant]\nhash_cost = { memory_kib = 64, iterations = 1, lanes = 1 }\n",
+        "setup_only = true\n[tenant]\nhash_cost = { memory_kib = 64, iterations = 1, lanes = 1 }\n",
     )
     .unwrap();
     assert_eq!(ok.tenant.hash_cost.memory_kib(), 64);
@@ -873,12 +883,15 @@ fn json_scenarios_parse_run_and_report_problems_by_path() {
         report.to_text(TextOptions::new().quiet(true))
     );
 
-    let d = Scenario::from_json(r#"{"users": [{"upn": "a@contoso.com", "nmae": "A"}]}"#)
-        .unwrap_err()
-        .diagnostics;
+    let d = Scenario::from_json(
+        r#"{"setup_only": true, "users": [{"upn": "a@contoso.com", "nmae": "A"}]}"#,
+    )
+    .unwrap_err()
+    .diagnostics;
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].path, "users[0]");
-    assert_eq!(d[0].location, None);
+    // JSON problems are located as TOML's are: here, at the key.
+    assert_eq!(d[0].location.map(|l| (l.line, l.column)), Some((1, 57)));
     assert_eq!(d[0].help.as_deref(), Some("did you mean `name`?"));
 
     let d = Scenario::from_json("{\n  \"title\": \"x\",\n")
@@ -891,7 +904,7 @@ fn json_scenarios_parse_run_and_report_problems_by_path() {
     );
     assert_eq!(d[0].location.unwrap().line, 3);
     // A JSON null is an absent key.
-    assert!(Scenario::from_json(r#"{"title": null, "steps": []}"#).is_ok());
+    assert!(Scenario::from_json(r#"{"title": null, "setup_only": true, "steps": []}"#).is_ok());
     assert_eq!(Format::from_path("x/y.JSON"), Format::Json);
 }
 
