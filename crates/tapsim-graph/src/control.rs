@@ -145,6 +145,12 @@ struct MoveClock {
     now: Option<String>,
 }
 
+/// The clock's bounds as messages name them: a manual clock holds 1970 to 9999, and a
+/// move outside them is refused rather than clamped.
+const EARLIEST_CLOCK: &str = "1970-01-01T00:00:00Z";
+/// See [`EARLIEST_CLOCK`].
+const LATEST_CLOCK: &str = "9999-12-31T23:59:59Z";
+
 async fn move_clock(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
     let change: MoveClock = body(&bytes)?;
     let sim = state.lock();
@@ -160,14 +166,33 @@ async fn move_clock(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
                     "`advanceSeconds` moves time forward: at least 0",
                 ));
             }
-            let by = Duration::try_seconds(s).ok_or_else(|| {
-                ApiError::invalid_request(format!("`advanceSeconds` {s} is too large"))
-            })?;
-            clock.advance(by);
+            let to = Duration::try_seconds(s)
+                .and_then(|by| tapsim::Clock::now(clock).checked_add_signed(by))
+                .filter(|to| *to <= tapsim::graph::latest_instant())
+                .ok_or_else(|| {
+                    ApiError::invalid_request(format!(
+                        "`advanceSeconds` {s} would take the clock past {}, the latest \
+                         instant tapsim's clock holds",
+                        LATEST_CLOCK
+                    ))
+                })?;
+            clock.set(to);
         }
         (None, Some(now)) => {
             let t: DateTime<Utc> =
                 tapsim::graph::parse_datetime(&now).map_err(ApiError::invalid_request)?;
+            if t < DateTime::<Utc>::UNIX_EPOCH {
+                return Err(ApiError::invalid_request(format!(
+                    "`now` {now} is before {EARLIEST_CLOCK}, the earliest instant tapsim's \
+                     clock holds"
+                )));
+            }
+            if t > tapsim::graph::latest_instant() {
+                return Err(ApiError::invalid_request(format!(
+                    "`now` {now} is after {LATEST_CLOCK}, the latest instant tapsim's clock \
+                     holds"
+                )));
+            }
             clock.set(t);
         }
         _ => {
