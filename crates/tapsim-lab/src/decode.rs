@@ -1468,6 +1468,7 @@ impl<'s> Cx<'s> {
                 }
             }
             "sign_in" => self.sign_in(t, number)?,
+            "step_up" => self.step_up(t, number)?,
             "sign_out" | "check_session" => {
                 let (session, _) = self.reference(t, "session", NameKind::Session, number)?;
                 if kind == "sign_out" {
@@ -1635,8 +1636,48 @@ impl<'s> Cx<'s> {
     }
 
     fn sign_in(&mut self, t: &mut Tab<'_>, number: usize) -> Option<Action> {
-        let path = t.path.clone();
         let user = self.user_key(t, "user", false);
+        let (with, owner) = self.credential(t, number)?;
+        let user = match (user, owner) {
+            (Some(u), _) => u,
+            // The pass or device belongs to a user who did not resolve: that error is
+            // already reported where the pass or device was made.
+            (None, Some(o)) if o.is_empty() => return None,
+            (None, Some(o)) => o,
+            (None, None) => {
+                if !t.has("user") {
+                    self.missing(t, "user");
+                }
+                return None;
+            }
+        };
+        let session = self.define_key(t, "session", NameKind::Session, number, Some(&user));
+        Some(Action::SignIn {
+            user,
+            with,
+            session,
+        })
+    }
+
+    /// A step-up (spec R18): the session, and the credential proved again in it.
+    fn step_up(&mut self, t: &mut Tab<'_>, number: usize) -> Option<Action> {
+        let session = self.reference(t, "session", NameKind::Session, number);
+        let with = self.credential(t, number);
+        Some(Action::StepUp {
+            session: session?.0,
+            with: with?.0,
+        })
+    }
+
+    /// The credential a sign-in or step-up proves (`pass`, `pass_value`, `password`,
+    /// `device`, or `password` with `device`), and the user a named pass or device
+    /// belongs to.
+    fn credential(
+        &mut self,
+        t: &mut Tab<'_>,
+        number: usize,
+    ) -> Option<(SignInWith, Option<String>)> {
+        let path = t.path.clone();
         let has = |k: &str| t.has(k);
         let (pass, value, password, device) = (
             has("pass"),
@@ -1644,7 +1685,7 @@ impl<'s> Cx<'s> {
             has("password"),
             has("device"),
         );
-        let with = match (pass, value, password, device) {
+        match (pass, value, password, device) {
             (true, false, false, false) => {
                 let (name, named) = self.reference(t, "pass", NameKind::Pass, number)?;
                 Some((SignInWith::Pass(name), Some(named.user)))
@@ -1683,27 +1724,7 @@ impl<'s> Cx<'s> {
                 );
                 None
             }
-        };
-        let (with, owner) = with?;
-        let user = match (user, owner) {
-            (Some(u), _) => u,
-            // The pass or device belongs to a user who did not resolve: that error is
-            // already reported where the pass or device was made.
-            (None, Some(o)) if o.is_empty() => return None,
-            (None, Some(o)) => o,
-            (None, None) => {
-                if !t.has("user") {
-                    self.missing(t, "user");
-                }
-                return None;
-            }
-        };
-        let session = self.define_key(t, "session", NameKind::Session, number, Some(&user));
-        Some(Action::SignIn {
-            user,
-            with,
-            session,
-        })
+        }
     }
 
     // ---- Expectations ---------------------------------------------------------------
@@ -1913,6 +1934,8 @@ impl<'s> Cx<'s> {
         };
         let sign_in = action.is_sign_in();
         match e.result {
+            // A step-up may be refused as an error (spec R18), never `ok`.
+            Some(ExpectedResult::Error(_)) if matches!(action, Action::StepUp { .. }) => {}
             Some(ExpectedResult::Ok | ExpectedResult::Error(_)) if sign_in => {
                 self.err(
                     K::Inconsistent,

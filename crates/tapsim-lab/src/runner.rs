@@ -677,11 +677,15 @@ impl Runner {
             ));
         }
         let mut groups = BTreeMap::new();
-        for g in &scenario.groups {
+        for (i, g) in scenario.groups.iter().enumerate() {
             let tenant = tenants
                 .get_mut(g.tenant)
                 .ok_or_else(|| fail("groups", unknown_tenant(g.tenant)))?;
-            groups.insert(g.name.clone(), tenant.add_group(g.name.clone()));
+            // Entra's bound on a group's name holds in a lab as over HTTP.
+            let id = tenant
+                .try_add_group(g.name.clone())
+                .map_err(|e| fail(&format!("groups[{i}]"), e))?;
+            groups.insert(g.name.clone(), id);
         }
         for (i, g) in scenario.groups.iter().enumerate() {
             let Some(&gid) = groups.get(&g.name) else {
@@ -1109,20 +1113,23 @@ impl Runner {
             Action::ListPasses { actor, user } => format!("{actor} lists the passes of {user}"),
             Action::GetPass { actor, pass } => format!("{actor} reads pass `{pass}`"),
             Action::DeletePass { actor, pass } => format!("{actor} deletes pass `{pass}`"),
+            Action::StepUp { session, with } => {
+                let who = self
+                    .sessions
+                    .get(session)
+                    .and_then(|id| self.t(self.session_tenant(*id)).session(*id))
+                    .map_or_else(|| "the user".to_owned(), |s| self.upn(s.user()));
+                format!(
+                    "in session `{session}`, {who} proves again with {}",
+                    credential_text(with)
+                )
+            }
             Action::SignIn {
                 user,
                 with,
                 session,
             } => {
-                let how = match with {
-                    SignInWith::Pass(p) => format!("pass `{p}`"),
-                    SignInWith::PassValue(_) => "a pass value typed from memory".to_owned(),
-                    SignInWith::Password(_) => "a password".to_owned(),
-                    SignInWith::Device(d) => format!("device `{d}`"),
-                    SignInWith::PasswordAndDevice { device, .. } => {
-                        format!("a password and device `{device}`")
-                    }
-                };
+                let how = credential_text(with);
                 let session = session
                     .as_ref()
                     .map(|s| format!(" (session `{s}`)"))
@@ -1386,6 +1393,7 @@ impl Runner {
                 with,
                 session,
             } => self.sign_in(user, with, session.as_deref(), tenant)?,
+            Action::StepUp { session, with } => self.step_up(session, with)?,
             Action::SignOut { session } => {
                 let id = self.need_session(session)?;
                 let ti = self.session_tenant(id);
@@ -1574,54 +1582,77 @@ impl Runner {
         // credential home (spec S10, R11).
         let into = tenant.unwrap_or_else(|| self.user(upn).map_or(0, |(t, _)| t));
         let into_id = self.ids[into];
-        let n = self.ids.len();
-        let sign_ins_before: Vec<usize> = (0..n).map(|i| self.t(i).sign_in_log().len()).collect();
-        let no_device = |name: &str| {
-            CannotRun::new(format!(
-                "the user does not hold device `{name}`: it was lost or never registered"
-            ))
-        };
-        let outcome = match with {
-            SignInWith::Pass(name) => {
-                let p = self.passes.get(name).ok_or_else(|| {
-                    CannotRun::new(format!(
-                        "pass `{name}` was never created: the step that names it did not succeed"
-                    ))
-                })?;
-                self.world
-                    .sign_in(into_id, upn, Credential::Pass(p.secret.danger_reveal()))
+        let sign_ins_before = self.sign_in_counts();
+        let credential = credential(&self.passes, &self.devices, with)?;
+        let outcome = self
+            .world
+            .sign_in(into_id, upn, credential)
+            .map_err(|e| CannotRun::new(e.to_string()))?;
+        Ok(self.proved(outcome, into, &sign_ins_before, session, None))
+    }
+
+    /// A step-up in session `session` (spec R18): through the world, so that a guest
+    /// proves at home (R11). A refused step-up (the session ended, a password alone) is
+    /// an error; a wrong credential is a denial, logged and counted like a sign-in's.
+    fn step_up(&mut self, session: &str, with: &SignInWith) -> Result<Done, CannotRun> {
+        let id = self.need_session(session)?;
+        let into = self.session_tenant(id);
+        let sign_ins_before = self.sign_in_counts();
+        let credential = credential(&self.passes, &self.devices, with)?;
+        match self.world.step_up(self.ids[into], id, credential) {
+            Ok(outcome) => {
+                Ok(self.proved(outcome, into, &sign_ins_before, Some(session), Some(id)))
             }
-            SignInWith::PassValue(v) => {
-                self.world
-                    .sign_in(into_id, upn, Credential::Pass(v.danger_reveal()))
-            }
-            SignInWith::Password(pw) => {
-                self.world
-                    .sign_in(into_id, upn, Credential::Password(pw.danger_reveal()))
-            }
-            SignInWith::Device(name) => {
-                let d = self
-                    .devices
-                    .get(name)
-                    .and_then(|d| d.held.as_ref())
-                    .ok_or_else(|| no_device(name))?;
-                self.world.sign_in(into_id, upn, Credential::Device(d))
-            }
-            SignInWith::PasswordAndDevice { password, device } => {
-                let d = self
-                    .devices
-                    .get(device)
-                    .and_then(|d| d.held.as_ref())
-                    .ok_or_else(|| no_device(device))?;
-                self.world.sign_in(
-                    into_id,
-                    upn,
-                    Credential::PasswordAndDevice(password.danger_reveal(), d),
-                )
-            }
+            Err(e) => Ok(Done::from_error(&e)),
         }
-        .map_err(|e| CannotRun::new(e.to_string()))?;
+    }
+
+    /// How many sign-in records each tenant holds.
+    fn sign_in_counts(&self) -> Vec<usize> {
+        (0..self.ids.len())
+            .map(|i| self.t(i).sign_in_log().len())
+            .collect()
+    }
+
+    /// What a proof of a credential did, a sign-in or (`stepped_up`, naming the session)
+    /// a step-up in tenant `into`: the decision, the session, and each new sign-in record.
+    fn proved(
+        &mut self,
+        outcome: tapsim::SignInOutcome,
+        into: usize,
+        sign_ins_before: &[usize],
+        session: Option<&str>,
+        stepped_up: Option<SessionId>,
+    ) -> Done {
+        let n = self.ids.len();
         let mut done = match outcome.session() {
+            Some(s) if stepped_up.is_some() => {
+                let fresh = s.last_mfa().map_or_else(
+                    || "stepped up, no multifactor proof counted here".to_owned(),
+                    |t| {
+                        format!(
+                            "stepped up, last multifactor proof at {}",
+                            format_datetime(&t)
+                        )
+                    },
+                );
+                let mut d = Done::new(Outcome::Allowed {
+                    mfa: s.satisfies_mfa(),
+                    session: session.map(str::to_owned),
+                })
+                .detail(format!(
+                    "session `{}`: {}, {fresh}",
+                    session.unwrap_or_default(),
+                    if s.satisfies_mfa() {
+                        "multifactor"
+                    } else {
+                        "single factor"
+                    }
+                ));
+                d.observed.mfa = Some(s.satisfies_mfa());
+                d.observed.strengths = Some(s.strengths());
+                d
+            }
             Some(s) => {
                 if let Some(name) = session {
                     self.sessions.insert(name.to_owned(), s.id());
@@ -1720,7 +1751,7 @@ impl Runner {
         }
         done.observed.sign_in_record = Some(outcome.log_record);
         done.trace = outcome.trace;
-        Ok(done)
+        done
     }
 
     fn evaluate(
@@ -2085,4 +2116,53 @@ fn expected_session_text(s: ExpectedSession) -> String {
 /// A tenant index the scenario does not have (parsing makes this impossible).
 fn unknown_tenant(i: usize) -> Error {
     Error::InvalidConfig(format!("the scenario has no tenant #{i}"))
+}
+
+/// The credential a step names: a pass created earlier, a value typed, a password, a
+/// device the user still holds, or a password with a device.
+fn credential<'a>(
+    passes: &'a BTreeMap<String, NamedPass>,
+    devices: &'a BTreeMap<String, NamedDevice>,
+    with: &'a SignInWith,
+) -> Result<Credential<'a>, CannotRun> {
+    let no_device = |name: &str| {
+        CannotRun::new(format!(
+            "the user does not hold device `{name}`: it was lost or never registered"
+        ))
+    };
+    let held = |name: &str| {
+        devices
+            .get(name)
+            .and_then(|d| d.held.as_ref())
+            .ok_or_else(|| no_device(name))
+    };
+    Ok(match with {
+        SignInWith::Pass(name) => {
+            let p = passes.get(name).ok_or_else(|| {
+                CannotRun::new(format!(
+                    "pass `{name}` was never created: the step that names it did not succeed"
+                ))
+            })?;
+            Credential::Pass(p.secret.danger_reveal())
+        }
+        SignInWith::PassValue(v) => Credential::Pass(v.danger_reveal()),
+        SignInWith::Password(pw) => Credential::Password(pw.danger_reveal()),
+        SignInWith::Device(name) => Credential::Device(held(name)?),
+        SignInWith::PasswordAndDevice { password, device } => {
+            Credential::PasswordAndDevice(password.danger_reveal(), held(device)?)
+        }
+    })
+}
+
+/// How a step says which credential it proves.
+fn credential_text(with: &SignInWith) -> String {
+    match with {
+        SignInWith::Pass(p) => format!("pass `{p}`"),
+        SignInWith::PassValue(_) => "a pass value typed from memory".to_owned(),
+        SignInWith::Password(_) => "a password".to_owned(),
+        SignInWith::Device(d) => format!("device `{d}`"),
+        SignInWith::PasswordAndDevice { device, .. } => {
+            format!("a password and device `{device}`")
+        }
+    }
 }

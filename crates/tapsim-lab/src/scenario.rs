@@ -444,6 +444,14 @@ pub enum Action {
         /// The name later steps use for the session, if the sign-in is allowed.
         session: Option<String>,
     },
+    /// Proves a credential again inside a session (spec R18): refreshes its multifactor
+    /// time and adds the modes used; a guest proves at home (R11).
+    StepUp {
+        /// The session.
+        session: String,
+        /// With what.
+        with: SignInWith,
+    },
     /// Signs a session out.
     SignOut {
         /// The session.
@@ -551,7 +559,7 @@ pub enum Action {
 
 impl Action {
     /// Every step name, as written after `do =`.
-    pub const NAMES: [&'static str; 26] = [
+    pub const NAMES: [&'static str; 27] = [
         "advance_clock",
         "set_clock",
         "update_policy",
@@ -562,6 +570,7 @@ impl Action {
         "get_pass",
         "delete_pass",
         "sign_in",
+        "step_up",
         "sign_out",
         "check_session",
         "register_method",
@@ -593,6 +602,7 @@ impl Action {
             Action::GetPass { .. } => "get_pass",
             Action::DeletePass { .. } => "delete_pass",
             Action::SignIn { .. } => "sign_in",
+            Action::StepUp { .. } => "step_up",
             Action::SignOut { .. } => "sign_out",
             Action::CheckSession { .. } => "check_session",
             Action::RegisterMethod { .. } => "register_method",
@@ -612,9 +622,11 @@ impl Action {
         }
     }
 
-    /// Whether the step is a sign-in: it is allowed or denied, never an error.
+    /// Whether the step proves a credential (a sign-in or a step-up): it is allowed or
+    /// denied, and writes the sign-in log. A sign-in is never an error; a step-up is one
+    /// when its session has ended or a password comes alone (spec R18).
     pub fn is_sign_in(&self) -> bool {
-        matches!(self, Action::SignIn { .. })
+        matches!(self, Action::SignIn { .. } | Action::StepUp { .. })
     }
 }
 

@@ -1196,3 +1196,35 @@ fn durations_like_30m1h_or_1m1m_are_refused() {
         );
     }
 }
+
+/// Entra's 256-character bound on display names (issue 11) holds in a lab's setup as
+/// over HTTP: a user's or a group's name one character longer is a setup error that
+/// names the place and the bound; at 256 the setup builds.
+#[test]
+fn display_names_of_users_and_groups_have_entras_bound_in_a_lab() {
+    let file = |user: usize, group: usize| {
+        format!(
+            "setup_only = true\n[[users]]\nupn = \"ada@contoso.com\"\nname = \"{}\"\n[[groups]]\nname = \"{}\"\nusers = [\"ada@contoso.com\"]\n",
+            "u".repeat(user),
+            "g".repeat(group)
+        )
+    };
+    let setup = |src: String| {
+        Scenario::from_toml(&src)
+            .unwrap()
+            .setup(&RunOptions::new().hash_cost(HashCost::Minimum))
+    };
+    assert!(setup(file(256, 256)).is_ok());
+    let e = setup(file(257, 10)).unwrap_err();
+    assert_eq!(e.path, "users[0]");
+    assert_eq!(
+        e.error.to_string(),
+        "`displayName` must have at most 256 characters, got 257"
+    );
+    let e = setup(file(10, 257)).unwrap_err();
+    assert_eq!(e.path, "groups[0]");
+    assert_eq!(
+        e.error.to_string(),
+        "`displayName` must have at most 256 characters, got 257"
+    );
+}
