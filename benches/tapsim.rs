@@ -214,6 +214,14 @@ impl ScopeFixture {
     }
 }
 
+impl ScopeFixture {
+    /// The sample's user after the one at `*i`, round and round; `*i` moves to it.
+    fn next(&self, i: &mut usize) -> UserId {
+        *i = (*i + 1) % self.sample.len();
+        self.sample[*i]
+    }
+}
+
 // ---- Criterion benches ----------------------------------------------------------------------
 
 fn criterion() -> Criterion {
@@ -318,18 +326,10 @@ fn scope_benches(c: &mut Criterion, fixtures: &[(usize, ScopeFixture)]) {
         g.bench_with_input(
             BenchmarkId::new("HashMap get, scattered (floor)", n),
             n,
-            |b, _| {
-                b.iter(|| {
-                    i = (i + 1) % f.sample.len();
-                    black_box(f.map.get(&f.sample[i]))
-                })
-            },
+            |b, _| b.iter(|| black_box(f.map.get(&f.next(&mut i)))),
         );
         g.bench_with_input(BenchmarkId::new("pass_view, scattered", n), n, |b, _| {
-            b.iter(|| {
-                i = (i + 1) % f.sample.len();
-                black_box(f.tenant.pass_view(f.sample[i]))
-            })
+            b.iter(|| black_box(f.tenant.pass_view(f.next(&mut i))))
         });
     }
     g.finish();
@@ -391,26 +391,67 @@ fn model_benches(c: &mut Criterion, sequences: &[(model::Model, Vec<model::Op>)]
 
 // ---- Paired ratios --------------------------------------------------------------------------
 
+/// What [`paired`] measures: the median and quartiles of the per-round ratios B/A, and
+/// the median per-call times of A and B.
+type Ratios = (f64, f64, f64, Duration, Duration);
+
+/// The rounds of a paired measurement, as they are timed.
+struct Rounds {
+    batch: usize,
+    ratios: Vec<f64>,
+    a: Vec<Duration>,
+    b: Vec<Duration>,
+}
+
+impl Rounds {
+    fn new(rounds: usize, batch: usize) -> Rounds {
+        Rounds {
+            batch,
+            ratios: Vec::with_capacity(rounds),
+            a: Vec::new(),
+            b: Vec::new(),
+        }
+    }
+
+    /// One round: A's batch took `x`, B's took `y`.
+    fn push(&mut self, x: Duration, y: Duration) {
+        self.ratios.push(y.as_secs_f64() / x.as_secs_f64());
+        self.a.push(x / self.batch as u32);
+        self.b.push(y / self.batch as u32);
+    }
+
+    fn summary(mut self) -> Ratios {
+        self.ratios.sort_by(f64::total_cmp);
+        self.a.sort();
+        self.b.sort();
+        let q = |p: f64| self.ratios[((self.ratios.len() - 1) as f64 * p).round() as usize];
+        (
+            q(0.5),
+            q(0.25),
+            q(0.75),
+            self.a[self.a.len() / 2],
+            self.b[self.b.len() / 2],
+        )
+    }
+}
+
+/// How long `batch` calls of `f` take.
+fn time_batch(batch: usize, mut f: impl FnMut()) -> Duration {
+    let t = Instant::now();
+    for _ in 0..batch {
+        f();
+    }
+    t.elapsed()
+}
+
 /// The median (and quartiles) of per-round time ratios B/A, with A and B alternating in
 /// batches of `batch` calls, the order flipped each round.
-fn paired(
-    rounds: usize,
-    batch: usize,
-    mut a: impl FnMut(),
-    mut b: impl FnMut(),
-) -> (f64, f64, f64, Duration, Duration) {
-    let time = |f: &mut dyn FnMut()| {
-        let t = Instant::now();
-        for _ in 0..batch {
-            f();
-        }
-        t.elapsed()
-    };
+fn paired(rounds: usize, batch: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> Ratios {
+    let time = |f: &mut dyn FnMut()| time_batch(batch, f);
     // Warm up both.
     time(&mut a);
     time(&mut b);
-    let mut ratios = Vec::with_capacity(rounds);
-    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    let mut measured = Rounds::new(rounds, batch);
     for r in 0..rounds {
         let (x, y) = if r % 2 == 0 {
             let x = time(&mut a);
@@ -419,15 +460,9 @@ fn paired(
             let y = time(&mut b);
             (time(&mut a), y)
         };
-        ratios.push(y.as_secs_f64() / x.as_secs_f64());
-        ta.push(x / batch as u32);
-        tb.push(y / batch as u32);
+        measured.push(x, y);
     }
-    ratios.sort_by(f64::total_cmp);
-    ta.sort();
-    tb.sort();
-    let q = |p: f64| ratios[((ratios.len() - 1) as f64 * p).round() as usize];
-    (q(0.5), q(0.25), q(0.75), ta[ta.len() / 2], tb[tb.len() / 2])
+    measured.summary()
 }
 
 /// [`paired`], with B's state rebuilt by `reset` (untimed) before each of its batches.
@@ -437,25 +472,12 @@ fn paired_with_reset<S>(
     mut reset: impl FnMut() -> S,
     mut a: impl FnMut(),
     mut b: impl FnMut(&mut S),
-) -> (f64, f64, f64, Duration, Duration) {
-    let mut ratios = Vec::with_capacity(rounds);
-    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+) -> Ratios {
+    let mut measured = Rounds::new(rounds, batch);
     for r in 0..=rounds {
         let mut state = reset();
-        let mut time_a = || {
-            let t = Instant::now();
-            for _ in 0..batch {
-                a();
-            }
-            t.elapsed()
-        };
-        let mut time_b = |s: &mut S| {
-            let t = Instant::now();
-            for _ in 0..batch {
-                b(s);
-            }
-            t.elapsed()
-        };
+        let mut time_a = || time_batch(batch, &mut a);
+        let mut time_b = |s: &mut S| time_batch(batch, || b(s));
         let (x, y) = if r % 2 == 0 {
             let x = time_a();
             (x, time_b(&mut state))
@@ -466,18 +488,12 @@ fn paired_with_reset<S>(
         if r == 0 {
             continue; // warm-up
         }
-        ratios.push(y.as_secs_f64() / x.as_secs_f64());
-        ta.push(x / batch as u32);
-        tb.push(y / batch as u32);
+        measured.push(x, y);
     }
-    ratios.sort_by(f64::total_cmp);
-    ta.sort();
-    tb.sort();
-    let q = |p: f64| ratios[((ratios.len() - 1) as f64 * p).round() as usize];
-    (q(0.5), q(0.25), q(0.75), ta[ta.len() / 2], tb[tb.len() / 2])
+    measured.summary()
 }
 
-fn report(label: &str, target: &str, r: (f64, f64, f64, Duration, Duration)) {
+fn report(label: &str, target: &str, r: Ratios) {
     let (median, p25, p75, a, b) = r;
     println!(
         "{label:<58} {median:>7.3}  (IQR {p25:.3}..{p75:.3}; {b:>10.2?} vs floor {a:>10.2?})  target {target}"
@@ -569,12 +585,10 @@ fn ratios(fixtures: &[(usize, ScopeFixture)], sequences: &[(model::Model, Vec<mo
             rounds,
             20_000,
             || {
-                i = (i + 1) % f.sample.len();
-                black_box(f.map.get(&f.sample[i]));
+                black_box(f.map.get(&f.next(&mut i)));
             },
             || {
-                j = (j + 1) % f.sample.len();
-                black_box(f.tenant.pass_view(f.sample[j]));
+                black_box(f.tenant.pass_view(f.next(&mut j)));
             },
         );
         report(
@@ -589,12 +603,10 @@ fn ratios(fixtures: &[(usize, ScopeFixture)], sequences: &[(model::Model, Vec<mo
             rounds,
             20_000,
             || {
-                i = (i + 1) % small.sample.len();
-                black_box(small.tenant.pass_view(small.sample[i]));
+                black_box(small.tenant.pass_view(small.next(&mut i)));
             },
             || {
-                j = (j + 1) % big.sample.len();
-                black_box(big.tenant.pass_view(big.sample[j]));
+                black_box(big.tenant.pass_view(big.next(&mut j)));
             },
         );
         report(
@@ -623,12 +635,10 @@ fn ratios(fixtures: &[(usize, ScopeFixture)], sequences: &[(model::Model, Vec<mo
             rounds,
             20_000,
             || {
-                i = (i + 1) % small.sample.len();
-                black_box(small.map.get(&small.sample[i]));
+                black_box(small.map.get(&small.next(&mut i)));
             },
             || {
-                j = (j + 1) % big.sample.len();
-                black_box(big.map.get(&big.sample[j]));
+                black_box(big.map.get(&big.next(&mut j)));
             },
         );
         report(

@@ -5,7 +5,7 @@ use chrono::Duration;
 use tapsim::*;
 
 use crate::common::*;
-use crate::signin::{guest_signs_in_with, issue_at_home, two_tenants_with};
+use crate::signin::{trusted_guest_pass_session, two_tenants_with};
 
 /// Just under ten minutes.
 fn nine_59() -> Duration {
@@ -97,9 +97,7 @@ fn b2_a_session_past_the_pass_end_under_each_profile() {
         );
         fx.clock.set(pass_end);
         let status = fx.tenant.session_status(s.id()).unwrap();
-        let registered =
-            fx.tenant
-                .register_method(s.id(), MethodKind::WindowsHelloForBusiness, "laptop");
+        let registered = fx.register(s.id(), MethodKind::WindowsHelloForBusiness, "laptop");
         if profile == Profile::Current {
             // The pass's expiry "doesn't retroactively invalidate" the session.
             assert_eq!(s.expires(), None, "lasts until revoked");
@@ -132,9 +130,9 @@ fn b2_a_session_past_the_pass_end_under_each_profile() {
 fn b2_deleting_or_replacing_the_pass_ends_no_session_revoking_does() {
     let mut fx = Fx::enabled();
     let first = fx.issue(fx.ada, PassOptions::default());
-    let s1 = fx.sign_in_pass(ADA, &first.secret).session().unwrap().id();
+    let s1 = fx.ada_pass_session(&first.secret);
     let second = fx.issue(fx.ada, PassOptions::default()); // replaces the first (T5)
-    let s2 = fx.sign_in_pass(ADA, &second.secret).session().unwrap().id();
+    let s2 = fx.ada_pass_session(&second.secret);
     fx.tenant
         .delete_pass(fx.auth_admin, fx.ada, second.pass.id)
         .unwrap();
@@ -160,7 +158,7 @@ fn b2_deleting_or_replacing_the_pass_ends_no_session_revoking_does() {
     // Docs2025: both end with their pass.
     let mut old = Fx::docs_2025();
     let first = old.issue(old.ada, PassOptions::default());
-    let s1 = old.sign_in_pass(ADA, &first.secret).session().unwrap().id();
+    let s1 = old.ada_pass_session(&first.secret);
     old.issue(old.ada, PassOptions::default());
     assert!(matches!(
         old.tenant.session_status(s1).unwrap(),
@@ -174,12 +172,7 @@ fn b2_deleting_or_replacing_the_pass_ends_no_session_revoking_does() {
 #[test]
 fn b2_a_guest_session_outlives_the_home_pass() {
     let (mut world, h, r, bob, _guest, clock) = two_tenants_with(Profile::Current);
-    world.tenant_mut(r).unwrap().set_inbound_mfa_trust(h, true);
-    let issued = issue_at_home(&mut world, h, bob, PassOptions::default());
-    let s = guest_signs_in_with(&mut world, r, &issued)
-        .session()
-        .unwrap()
-        .clone();
+    let (issued, s) = trusted_guest_pass_session(&mut world, h, r, bob);
     assert_eq!(s.token_expires(), Some(t0() + Duration::minutes(60)));
     clock.advance(Duration::minutes(5));
     world
@@ -209,22 +202,13 @@ fn b2_mfa_freshness_at_9_59_and_at_exactly_10_00_after_the_sign_in() {
         .collect();
     for kind in registrable {
         let mut fx = Fx::enabled();
-        let once = fx.issue(
-            fx.ada,
-            PassOptions::new()
-                .usable_once(true)
-                .lifetime_in_minutes(120),
-        );
-        let s = fx.sign_in_pass(ADA, &once.secret).session().unwrap().id();
+        let s = fx.ada_pass_signed_in(true);
         fx.advance(nine_59());
-        assert!(
-            fx.tenant.register_method(s, kind, "in time").is_ok(),
-            "{kind} at 9:59"
-        );
+        assert!(fx.register(s, kind, "in time").is_ok(), "{kind} at 9:59");
         fx.advance(Duration::microseconds(1));
         let before = fx.state_json();
         assert_eq!(
-            fx.tenant.register_method(s, kind, "late").unwrap_err(),
+            fx.register(s, kind, "late").unwrap_err(),
             Error::AccessDenied(Denial::MfaNotFresh),
             "{kind} at 10:00"
         );
@@ -236,23 +220,14 @@ fn b2_mfa_freshness_at_9_59_and_at_exactly_10_00_after_the_sign_in() {
     }
     // Docs2025: at 10:00 only the passwordless kinds of R9 are refused.
     let mut old = Fx::docs_2025();
-    let once = old.issue(
-        old.ada,
-        PassOptions::new()
-            .usable_once(true)
-            .lifetime_in_minutes(120),
-    );
-    let s = old.sign_in_pass(ADA, &once.secret).session().unwrap().id();
+    let s = old.ada_pass_signed_in(true);
     old.advance(Duration::minutes(10));
     assert!(
-        old.tenant
-            .register_method(s, MethodKind::WindowsHelloForBusiness, "w")
+        old.register(s, MethodKind::WindowsHelloForBusiness, "w")
             .is_ok()
     );
     assert_eq!(
-        old.tenant
-            .register_method(s, MethodKind::Passkey, "p")
-            .unwrap_err(),
+        old.register(s, MethodKind::Passkey, "p").unwrap_err(),
         Error::AccessDenied(Denial::RegistrationWindowClosed)
     );
 }
@@ -261,18 +236,10 @@ fn b2_mfa_freshness_at_9_59_and_at_exactly_10_00_after_the_sign_in() {
 fn b2_mfa_freshness_covers_every_kind_of_session() {
     let mut fx = Fx::enabled();
     // A multi-use pass: no window as written, ten minutes of freshness now.
-    let multi = fx.issue(
-        fx.ada,
-        PassOptions::new()
-            .usable_once(false)
-            .lifetime_in_minutes(120),
-    );
-    let pass_session = fx.sign_in_pass(ADA, &multi.secret).session().unwrap().id();
+    let multi = fx.ada_pass(false);
+    let pass_session = fx.ada_pass_session(&multi.secret);
     // A password and push session.
-    let push = fx
-        .tenant
-        .provision_method(fx.ada, MethodKind::MicrosoftAuthenticatorPush, "phone")
-        .unwrap();
+    let push = fx.provision(fx.ada, MethodKind::MicrosoftAuthenticatorPush, "phone");
     let push_session = fx
         .tenant
         .sign_in(ADA, Credential::PasswordAndDevice(ADA_PASSWORD, &push))
@@ -282,44 +249,25 @@ fn b2_mfa_freshness_covers_every_kind_of_session() {
     fx.advance(Duration::minutes(10));
     for s in [pass_session, push_session] {
         assert_eq!(
-            fx.tenant
-                .register_method(s, MethodKind::SoftwareOath, "otp")
-                .unwrap_err(),
+            fx.register(s, MethodKind::SoftwareOath, "otp").unwrap_err(),
             Error::AccessDenied(Denial::MfaNotFresh)
         );
     }
     // Docs2025: the multi-use pass has no limit (S6 as written).
     let mut old = Fx::docs_2025();
-    let multi = old.issue(
-        old.ada,
-        PassOptions::new()
-            .usable_once(false)
-            .lifetime_in_minutes(120),
-    );
-    let s = old.sign_in_pass(ADA, &multi.secret).session().unwrap().id();
+    let s = old.ada_pass_signed_in(false);
     old.advance(Duration::minutes(90));
-    assert!(
-        old.tenant
-            .register_method(s, MethodKind::SoftwareOath, "otp")
-            .is_ok()
-    );
+    assert!(old.register(s, MethodKind::SoftwareOath, "otp").is_ok());
 }
 
 #[test]
 fn b2_a_step_up_restores_freshness_for_ten_minutes_from_the_step_up() {
     let mut fx = Fx::enabled();
-    let multi = fx.issue(
-        fx.ada,
-        PassOptions::new()
-            .usable_once(false)
-            .lifetime_in_minutes(120),
-    );
-    let s = fx.sign_in_pass(ADA, &multi.secret).session().unwrap().id();
+    let multi = fx.ada_pass(false);
+    let s = fx.ada_pass_session(&multi.secret);
     fx.advance(Duration::minutes(15));
     assert_eq!(
-        fx.tenant
-            .register_method(s, MethodKind::Passkey, "pk")
-            .unwrap_err(),
+        fx.register(s, MethodKind::Passkey, "pk").unwrap_err(),
         Error::AccessDenied(Denial::MfaNotFresh)
     );
     // The multi-use pass can be entered again.
@@ -330,15 +278,10 @@ fn b2_a_step_up_restores_freshness_for_ten_minutes_from_the_step_up() {
     assert!(out.is_allowed());
     let proved = fx.tenant.now();
     fx.advance(nine_59());
-    assert!(
-        fx.tenant
-            .register_method(s, MethodKind::Passkey, "pk")
-            .is_ok()
-    );
+    assert!(fx.register(s, MethodKind::Passkey, "pk").is_ok());
     fx.clock.set(proved + Duration::minutes(10));
     assert_eq!(
-        fx.tenant
-            .register_method(s, MethodKind::Fido2SecurityKey, "key")
+        fx.register(s, MethodKind::Fido2SecurityKey, "key")
             .unwrap_err(),
         Error::AccessDenied(Denial::MfaNotFresh)
     );
@@ -347,18 +290,11 @@ fn b2_a_step_up_restores_freshness_for_ten_minutes_from_the_step_up() {
 #[test]
 fn b2_step_up_with_a_consumed_one_time_pass_is_refused_so_a_slow_enrolment_needs_a_second_pass() {
     let mut fx = Fx::enabled();
-    let once = fx.issue(
-        fx.ada,
-        PassOptions::new()
-            .usable_once(true)
-            .lifetime_in_minutes(120),
-    );
-    let s = fx.sign_in_pass(ADA, &once.secret).session().unwrap().id();
+    let once = fx.ada_pass(true);
+    let s = fx.ada_pass_session(&once.secret);
     fx.advance(Duration::minutes(12));
     assert_eq!(
-        fx.tenant
-            .register_method(s, MethodKind::Passkey, "pk")
-            .unwrap_err(),
+        fx.register(s, MethodKind::Passkey, "pk").unwrap_err(),
         Error::AccessDenied(Denial::MfaNotFresh)
     );
     let logs = fx.tenant.sign_in_log().len();
@@ -387,11 +323,7 @@ fn b2_step_up_with_a_consumed_one_time_pass_is_refused_so_a_slow_enrolment_needs
             .unwrap()
             .is_allowed()
     );
-    assert!(
-        fx.tenant
-            .register_method(s, MethodKind::Passkey, "pk")
-            .is_ok()
-    );
+    assert!(fx.register(s, MethodKind::Passkey, "pk").is_ok());
 }
 
 #[test]
@@ -408,10 +340,7 @@ fn r17_sign_in_frequency_bounds_every_session_in_every_profile() {
         let bound = t0() + Duration::minutes(120);
         assert_eq!(pw.expires(), Some(bound), "{profile:?}");
         // A step-up does not extend it.
-        let push = fx
-            .tenant
-            .provision_method(fx.ada, MethodKind::MicrosoftAuthenticatorPush, "phone")
-            .unwrap();
+        let push = fx.provision(fx.ada, MethodKind::MicrosoftAuthenticatorPush, "phone");
         fx.advance(Duration::minutes(100));
         fx.tenant
             .step_up(pw.id(), Credential::PasswordAndDevice(ADA_PASSWORD, &push))
@@ -463,7 +392,7 @@ fn r17_sign_in_frequency_bounds_every_session_in_every_profile() {
 fn r17_session_controls_change_at_run_time_and_bad_ones_change_nothing() {
     let mut fx = Fx::enabled();
     let issued = fx.issue(fx.ada, PassOptions::new().lifetime_in_minutes(60));
-    let s = fx.sign_in_pass(ADA, &issued.secret).session().unwrap().id();
+    let s = fx.ada_pass_session(&issued.secret);
     for bad in [0, 59, 525_601] {
         let before = fx.state_json();
         let e = fx

@@ -134,6 +134,44 @@ impl Fx {
             .sign_in(upn, Credential::Pass(secret.danger_reveal()))
     }
 
+    /// Creates a two-hour pass for Ada, one-time or not, as [`Fx::issue`] does.
+    pub fn ada_pass(&mut self, usable_once: bool) -> IssuedPass {
+        let options = PassOptions::new()
+            .usable_once(usable_once)
+            .lifetime_in_minutes(120);
+        self.issue(self.ada, options)
+    }
+
+    /// Ada signs in with a pass value, which must be allowed: the session.
+    pub fn ada_pass_session(&mut self, secret: &Secret) -> SessionId {
+        self.sign_in_pass(ADA, secret).session().unwrap().id()
+    }
+
+    /// Ada signs in with a new two-hour pass ([`Fx::ada_pass`]): the session.
+    pub fn ada_pass_signed_in(&mut self, usable_once: bool) -> SessionId {
+        let issued = self.ada_pass(usable_once);
+        self.ada_pass_session(&issued.secret)
+    }
+
+    /// Ada signs in with her password, which must be allowed: the session.
+    pub fn ada_password_session(&mut self) -> SessionId {
+        self.tenant
+            .sign_in(ADA, Credential::Password(ADA_PASSWORD))
+            .session()
+            .unwrap()
+            .id()
+    }
+
+    /// Registers a method in a session (as [`Tenant::register_method`]).
+    pub fn register(&mut self, session: SessionId, kind: MethodKind, name: &str) -> Result<Device> {
+        self.tenant.register_method(session, kind, name)
+    }
+
+    /// Provisions a method for `user` (as [`Tenant::provision_method`]), which must succeed.
+    pub fn provision(&mut self, user: UserId, kind: MethodKind, name: &str) -> Device {
+        self.tenant.provision_method(user, kind, name).unwrap()
+    }
+
     /// Moves the clock.
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by);

@@ -759,13 +759,8 @@ fn t12_delete_ends_sessions_signed_in_with_the_pass() {
     // As written (Docs2025); under Current the session outlives the pass (B2).
     let mut fx = Fx::docs_2025();
     let issued = fx.issue(fx.ada, PassOptions::default());
-    let s = fx.sign_in_pass(ADA, &issued.secret).session().unwrap().id();
-    let pw = fx
-        .tenant
-        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
-        .session()
-        .unwrap()
-        .id();
+    let s = fx.ada_pass_session(&issued.secret);
+    let pw = fx.ada_password_session();
     fx.advance(Duration::minutes(5));
     fx.tenant
         .delete_pass(fx.auth_admin, fx.ada, issued.pass.id)
@@ -789,7 +784,7 @@ fn t12_replacement_counts_as_deletion() {
     // As written (Docs2025); under Current the session outlives the pass (B2).
     let mut fx = Fx::docs_2025();
     let issued = fx.issue(fx.ada, PassOptions::default());
-    let s = fx.sign_in_pass(ADA, &issued.secret).session().unwrap().id();
+    let s = fx.ada_pass_session(&issued.secret);
     fx.issue(fx.ada, PassOptions::default());
     assert!(matches!(
         fx.tenant.session_status(s).unwrap(),

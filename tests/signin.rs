@@ -227,10 +227,7 @@ fn s5_session_ends_when_the_pass_does() {
         }
     );
     // An ended session cannot register methods: sign in again.
-    let e = fx
-        .tenant
-        .register_method(s.id(), MethodKind::Passkey, "pk")
-        .unwrap_err();
+    let e = fx.register(s.id(), MethodKind::Passkey, "pk").unwrap_err();
     assert_eq!(e, Error::AccessDenied(Denial::SessionNotValid));
 }
 
@@ -238,7 +235,7 @@ fn s5_session_ends_when_the_pass_does() {
 fn s5_policy_changes_and_consumption_do_not_end_sessions() {
     let mut fx = Fx::enabled();
     let once = fx.issue(fx.ada, PassOptions::new().usable_once(true));
-    let s = fx.sign_in_pass(ADA, &once.secret).session().unwrap().id();
+    let s = fx.ada_pass_session(&once.secret);
     fx.patch(PolicyPatch::new().state(PolicyState::Disabled));
     assert_eq!(
         fx.tenant.session_status(s).unwrap(),
@@ -250,12 +247,7 @@ fn s5_policy_changes_and_consumption_do_not_end_sessions() {
 #[test]
 fn s5_sign_out() {
     let mut fx = Fx::enabled();
-    let s = fx
-        .tenant
-        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
-        .session()
-        .unwrap()
-        .id();
+    let s = fx.ada_password_session();
     fx.tenant.sign_out(s).unwrap();
     assert!(matches!(
         fx.tenant.session_status(s).unwrap(),
@@ -274,19 +266,9 @@ fn s5_sign_out() {
 fn s6_ten_minute_window_after_a_one_time_pass() {
     // S6 as written (Docs2025); B2 makes it MFA freshness under Current (b2_ tests).
     let mut fx = Fx::docs_2025();
-    let once = fx.issue(
-        fx.ada,
-        PassOptions::new()
-            .usable_once(true)
-            .lifetime_in_minutes(120),
-    );
-    let s = fx.sign_in_pass(ADA, &once.secret).session().unwrap().id();
+    let s = fx.ada_pass_signed_in(true);
     fx.advance(Duration::minutes(10) - Duration::microseconds(1));
-    assert!(
-        fx.tenant
-            .register_method(s, MethodKind::Fido2SecurityKey, "key")
-            .is_ok()
-    );
+    assert!(fx.register(s, MethodKind::Fido2SecurityKey, "key").is_ok());
     fx.advance(Duration::microseconds(1));
     for kind in [
         MethodKind::Fido2SecurityKey,
@@ -294,20 +276,18 @@ fn s6_ten_minute_window_after_a_one_time_pass() {
         MethodKind::MicrosoftAuthenticatorPasswordless,
     ] {
         assert_eq!(
-            fx.tenant.register_method(s, kind, "late").unwrap_err(),
+            fx.register(s, kind, "late").unwrap_err(),
             Error::AccessDenied(Denial::RegistrationWindowClosed),
             "{kind}"
         );
     }
     // Kinds outside R9's list are not limited by the window.
     assert!(
-        fx.tenant
-            .register_method(s, MethodKind::MicrosoftAuthenticatorPush, "push")
+        fx.register(s, MethodKind::MicrosoftAuthenticatorPush, "push")
             .is_ok()
     );
     assert!(
-        fx.tenant
-            .register_method(s, MethodKind::WindowsHelloForBusiness, "whfb")
+        fx.register(s, MethodKind::WindowsHelloForBusiness, "whfb")
             .is_ok()
     );
 }
@@ -316,19 +296,9 @@ fn s6_ten_minute_window_after_a_one_time_pass() {
 fn s6_multi_use_pass_has_no_window() {
     // S6 as written (Docs2025); under Current freshness covers every session (b2_ tests).
     let mut fx = Fx::docs_2025();
-    let multi = fx.issue(
-        fx.ada,
-        PassOptions::new()
-            .usable_once(false)
-            .lifetime_in_minutes(120),
-    );
-    let s = fx.sign_in_pass(ADA, &multi.secret).session().unwrap().id();
+    let s = fx.ada_pass_signed_in(false);
     fx.advance(Duration::minutes(90));
-    assert!(
-        fx.tenant
-            .register_method(s, MethodKind::Passkey, "pk")
-            .is_ok()
-    );
+    assert!(fx.register(s, MethodKind::Passkey, "pk").is_ok());
 }
 
 #[test]
@@ -585,6 +555,24 @@ pub(crate) fn guest_signs_in_with(
         .unwrap()
 }
 
+/// The resource tenant trusts the home tenant's MFA; the home admin issues Bob a default
+/// pass and he signs in to the resource tenant with it, which must be allowed: the pass
+/// and his guest session.
+pub(crate) fn trusted_guest_pass_session(
+    world: &mut World,
+    h: TenantId,
+    r: TenantId,
+    bob: UserId,
+) -> (IssuedPass, Session) {
+    world.tenant_mut(r).unwrap().set_inbound_mfa_trust(h, true);
+    let issued = issue_at_home(world, h, bob, PassOptions::default());
+    let session = guest_signs_in_with(world, r, &issued)
+        .session()
+        .unwrap()
+        .clone();
+    (issued, session)
+}
+
 #[test]
 fn s10_guest_signs_in_with_home_pass_mfa_only_when_trusted() {
     let (mut world, h, r, bob, guest, _clock) = two_tenants();
@@ -687,7 +675,7 @@ fn s10_world_rejects_bad_links() {
 
 fn mfa_session(fx: &mut Fx) -> SessionId {
     let issued = fx.issue(fx.ada, PassOptions::new().lifetime_in_minutes(120));
-    fx.sign_in_pass(ADA, &issued.secret).session().unwrap().id()
+    fx.ada_pass_session(&issued.secret)
 }
 
 #[test]
@@ -721,31 +709,23 @@ fn m1_method_kinds() {
 #[test]
 fn m2_registering_needs_an_mfa_session() {
     let mut fx = Fx::enabled();
-    let pw = fx
-        .tenant
-        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
-        .session()
-        .unwrap()
-        .id();
+    let pw = fx.ada_password_session();
     let before = fx.state_json();
     assert_eq!(
-        fx.tenant
-            .register_method(pw, MethodKind::Fido2SecurityKey, "k")
+        fx.register(pw, MethodKind::Fido2SecurityKey, "k")
             .unwrap_err(),
         Error::AccessDenied(Denial::SessionNotMultifactor)
     );
     assert_eq!(fx.state_json(), before);
     assert_eq!(
-        fx.tenant
-            .register_method(SessionId(Guid::NIL), MethodKind::Passkey, "k")
+        fx.register(SessionId(Guid::NIL), MethodKind::Passkey, "k")
             .unwrap_err()
             .code(),
         ErrorCode::ItemNotFound
     );
     let s = mfa_session(&mut fx);
     let key = fx
-        .tenant
-        .register_method(s, MethodKind::Fido2SecurityKey, "YubiKey")
+        .register(s, MethodKind::Fido2SecurityKey, "YubiKey")
         .unwrap();
     assert_eq!(key.user(), fx.ada);
     let rec = fx.tenant.audit_log().last().unwrap();
@@ -758,7 +738,7 @@ fn m2_password_and_pass_cannot_be_registered() {
     let mut fx = Fx::enabled();
     let s = mfa_session(&mut fx);
     for kind in [MethodKind::Password, MethodKind::TemporaryAccessPass] {
-        let e = fx.tenant.register_method(s, kind, "x").unwrap_err();
+        let e = fx.register(s, kind, "x").unwrap_err();
         assert_eq!(e.code(), ErrorCode::BadRequest, "{kind}");
     }
 }
@@ -767,10 +747,7 @@ fn m2_password_and_pass_cannot_be_registered() {
 fn m3_possession_is_real() {
     let mut fx = Fx::enabled();
     let s = mfa_session(&mut fx);
-    let key = fx
-        .tenant
-        .register_method(s, MethodKind::Fido2SecurityKey, "key")
-        .unwrap();
+    let key = fx.register(s, MethodKind::Fido2SecurityKey, "key").unwrap();
     assert!(
         fx.tenant
             .sign_in(ADA, Credential::Device(&key))
@@ -804,7 +781,7 @@ fn m3_r8_second_factor_methods_need_the_password() {
         MethodKind::Voice,
         MethodKind::SoftwareOath,
     ] {
-        let d = fx.tenant.register_method(s, kind, "d").unwrap();
+        let d = fx.register(s, kind, "d").unwrap();
         assert_eq!(
             fx.tenant.sign_in(ADA, Credential::Device(&d)).denial(),
             Some(DenialReason::PasswordRequired),
@@ -827,7 +804,7 @@ fn m3_r8_second_factor_methods_need_the_password() {
         MethodKind::MicrosoftAuthenticatorPasswordless,
         MethodKind::WindowsHelloForBusiness,
     ] {
-        let d = fx.tenant.register_method(s, kind, "d").unwrap();
+        let d = fx.register(s, kind, "d").unwrap();
         assert!(
             fx.tenant
                 .sign_in(ADA, Credential::Device(&d))
@@ -842,10 +819,7 @@ fn m3_r8_second_factor_methods_need_the_password() {
 #[test]
 fn m4_user_removes_old_methods() {
     let mut fx = Fx::enabled();
-    let old = fx
-        .tenant
-        .provision_method(fx.ada, MethodKind::MicrosoftAuthenticatorPush, "lost phone")
-        .unwrap();
+    let old = fx.provision(fx.ada, MethodKind::MicrosoftAuthenticatorPush, "lost phone");
     let s = mfa_session(&mut fx);
     fx.tenant
         .remove_method(fx.ada, fx.ada, old.method())
@@ -877,10 +851,7 @@ fn m4_user_removes_old_methods() {
 #[test]
 fn m4_admins_remove_methods_within_t9_limits() {
     let mut fx = Fx::enabled();
-    let d = fx
-        .tenant
-        .provision_method(fx.ada, MethodKind::Sms, "+1 555 0100")
-        .unwrap();
+    let d = fx.provision(fx.ada, MethodKind::Sms, "+1 555 0100");
     assert_eq!(
         fx.tenant
             .remove_method(fx.bob, fx.ada, d.method())
@@ -902,10 +873,7 @@ fn m4_admins_remove_methods_within_t9_limits() {
         fx.tenant.audit_log().last().unwrap().activity_display_name,
         "Admin deleted security info"
     );
-    let ga_key = fx
-        .tenant
-        .provision_method(fx.global_admin, MethodKind::Fido2SecurityKey, "ga key")
-        .unwrap();
+    let ga_key = fx.provision(fx.global_admin, MethodKind::Fido2SecurityKey, "ga key");
     assert_eq!(
         fx.tenant
             .remove_method(fx.auth_admin, fx.global_admin, ga_key.method())
@@ -929,9 +897,7 @@ fn m5_every_registrable_kind_after_a_pass() {
         .collect();
     assert_eq!(kinds.len(), 9);
     for kind in &kinds {
-        fx.tenant
-            .register_method(s, *kind, kind.display_name())
-            .unwrap();
+        fx.register(s, *kind, kind.display_name()).unwrap();
     }
     let listed = fx.tenant.list_methods(fx.auth_admin, fx.ada).unwrap();
     assert_eq!(listed.iter().map(|m| m.kind).collect::<Vec<_>>(), kinds);
@@ -953,10 +919,7 @@ fn s7_every_failed_attempt_counts_whatever_the_credential() {
         duration_seconds: 60,
     }));
     fx.enable();
-    let push = fx
-        .tenant
-        .provision_method(fx.ada, MethodKind::MicrosoftAuthenticatorPush, "phone")
-        .unwrap();
+    let push = fx.provision(fx.ada, MethodKind::MicrosoftAuthenticatorPush, "phone");
     assert_eq!(
         fx.tenant.sign_in(ADA, Credential::Device(&push)).denial(),
         Some(DenialReason::PasswordRequired)
@@ -981,10 +944,8 @@ fn s10_guest_session_ends_with_the_home_pass() {
     // As written (Docs2025): the home session ends with the deleted pass, and the
     // guest's with it. Under Current see b2_a_guest_session_outlives_the_home_pass.
     let (mut world, h, r, bob, _guest, clock) = two_tenants_with(Profile::Docs2025);
-    world.tenant_mut(r).unwrap().set_inbound_mfa_trust(h, true);
-    let issued = issue_at_home(&mut world, h, bob, PassOptions::default());
-    let out = guest_signs_in_with(&mut world, r, &issued);
-    let s = out.session().unwrap().id();
+    let (issued, session) = trusted_guest_pass_session(&mut world, h, r, bob);
+    let s = session.id();
     assert_eq!(world.session_status(r, s).unwrap(), SessionStatus::Active);
     clock.advance(Duration::minutes(5));
     // Bob deletes his own pass at home (spec T9: users may).
@@ -1159,10 +1120,7 @@ fn r12_a_federated_password_is_checked_by_the_simulated_federation_provider() {
     assert!(out.trace[3].detail.contains("federation provider rejected"));
     // The password and a second factor work too (R8).
     let fed = fx.tenant.user_by_upn("fed@contoso.com").unwrap().id();
-    let phone = fx
-        .tenant
-        .provision_method(fed, MethodKind::MicrosoftAuthenticatorPush, "phone")
-        .unwrap();
+    let phone = fx.provision(fed, MethodKind::MicrosoftAuthenticatorPush, "phone");
     let out = fx.tenant.sign_in(
         "fed@contoso.com",
         Credential::PasswordAndDevice("fed-password", &phone),
@@ -1323,19 +1281,9 @@ fn revoked_at(at: chrono::DateTime<chrono::Utc>) -> SessionStatus {
 fn r15_revocation_ends_every_live_session_of_the_user_and_leaves_one_record() {
     let mut fx = Fx::enabled();
     let issued = fx.issue(fx.ada, PassOptions::default());
-    let by_pass = fx.sign_in_pass(ADA, &issued.secret).session().unwrap().id();
-    let by_password = fx
-        .tenant
-        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
-        .session()
-        .unwrap()
-        .id();
-    let signed_out = fx
-        .tenant
-        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
-        .session()
-        .unwrap()
-        .id();
+    let by_pass = fx.ada_pass_session(&issued.secret);
+    let by_password = fx.ada_password_session();
+    let signed_out = fx.ada_password_session();
     fx.tenant.sign_out(signed_out).unwrap();
     fx.tenant.set_password(fx.bob, "bob-password").unwrap();
     let bobs = fx
@@ -1385,13 +1333,12 @@ fn r15_revocation_ends_every_live_session_of_the_user_and_leaves_one_record() {
     assert_eq!(r.activity_date_time, now);
     // A revoked session registers nothing; the pass still signs in anew (multi-use).
     let e = fx
-        .tenant
-        .register_method(by_pass, MethodKind::Fido2SecurityKey, "key")
+        .register(by_pass, MethodKind::Fido2SecurityKey, "key")
         .unwrap_err();
     assert_eq!(e, Error::AccessDenied(Denial::SessionNotValid));
     assert!(fx.sign_in_pass(ADA, &issued.secret).is_allowed());
     // Nothing live: still a success, still one record. Users may revoke their own.
-    let fresh = fx.sign_in_pass(ADA, &issued.secret).session().unwrap().id();
+    let fresh = fx.ada_pass_session(&issued.secret);
     assert_eq!(
         fx.tenant.revoke_sign_in_sessions(fx.ada, fx.ada).unwrap(),
         2
@@ -1551,17 +1498,11 @@ fn r15_who_may_revoke_follows_the_reset_passwords_table() {
 #[test]
 fn r15_disabled_accounts_prove_first_count_consume_nothing_and_act_on_nothing() {
     let mut fx = Fx::enabled();
-    let session = fx
-        .tenant
-        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
-        .session()
-        .unwrap()
-        .id();
+    let session = fx.ada_password_session();
     let multi = fx.issue(fx.ada, PassOptions::default());
-    let by_pass = fx.sign_in_pass(ADA, &multi.secret).session().unwrap().id();
+    let by_pass = fx.ada_pass_session(&multi.secret);
     let key = fx
-        .tenant
-        .register_method(by_pass, MethodKind::Fido2SecurityKey, "key")
+        .register(by_pass, MethodKind::Fido2SecurityKey, "key")
         .unwrap();
     fx.tenant.set_account_enabled(fx.ada, false).unwrap();
     // Disabling ends no session...
@@ -1577,10 +1518,7 @@ fn r15_disabled_accounts_prove_first_count_consume_nothing_and_act_on_nothing() 
     // told the same), and the user removes nothing.
     let before = fx.state_json();
     for s in [by_pass, session] {
-        let e = fx
-            .tenant
-            .register_method(s, MethodKind::Passkey, "phone")
-            .unwrap_err();
+        let e = fx.register(s, MethodKind::Passkey, "phone").unwrap_err();
         assert_eq!(e, Error::AccessDenied(Denial::AccountDisabled(fx.ada)));
     }
     let e = fx
@@ -1638,13 +1576,12 @@ fn r15_disabled_accounts_prove_first_count_consume_nothing_and_act_on_nothing() 
     fx.tenant.set_account_enabled(fx.auth_admin, true).unwrap();
     fx.tenant.set_account_enabled(fx.ada, true).unwrap();
     let by_key = fx.tenant.sign_in(ADA, Credential::Device(&key));
-    fx.tenant
-        .register_method(
-            by_key.session().unwrap().id(),
-            MethodKind::WindowsHelloForBusiness,
-            "laptop",
-        )
-        .unwrap();
+    fx.register(
+        by_key.session().unwrap().id(),
+        MethodKind::WindowsHelloForBusiness,
+        "laptop",
+    )
+    .unwrap();
     assert!(fx.sign_in_pass(ADA, &once.secret).is_allowed());
     // Live: the password session, the key's, the one-time pass's, and (Current, B2)
     // the multi-use pass's, which outlived its replacement by the one-time pass.
@@ -1659,12 +1596,8 @@ fn r15_disabled_accounts_prove_first_count_consume_nothing_and_act_on_nothing() 
 #[test]
 fn r15_a_guests_resource_session_ends_with_the_revoked_home_session() {
     let (mut world, h, r, bob, guest, clock) = two_tenants();
-    world.tenant_mut(r).unwrap().set_inbound_mfa_trust(h, true);
-    let issued = issue_at_home(&mut world, h, bob, PassOptions::default());
-    let s = guest_signs_in_with(&mut world, r, &issued)
-        .session()
-        .unwrap()
-        .id();
+    let (issued, session) = trusted_guest_pass_session(&mut world, h, r, bob);
+    let s = session.id();
     // The resource tenant alone cannot see the home session: it refuses, not guesses.
     let e = world
         .tenant_mut(r)
@@ -1730,12 +1663,8 @@ fn r15_a_deleted_home_pass_stops_registration_in_the_resource_session() {
     // The bug this rule fixed: the resource tenant registered in a session whose home
     // pass was gone (Docs2025, where deleting the pass ends the home session).
     let (mut world, h, r, bob, _guest, _clock) = two_tenants_with(Profile::Docs2025);
-    world.tenant_mut(r).unwrap().set_inbound_mfa_trust(h, true);
-    let issued = issue_at_home(&mut world, h, bob, PassOptions::default());
-    let s = guest_signs_in_with(&mut world, r, &issued)
-        .session()
-        .unwrap()
-        .id();
+    let (issued, session) = trusted_guest_pass_session(&mut world, h, r, bob);
+    let s = session.id();
     world
         .tenant_mut(h)
         .unwrap()
@@ -1808,10 +1737,7 @@ fn r18_a_step_up_refreshes_the_multifactor_time_and_changes_no_end() {
         .clone();
     assert_eq!(pw.last_mfa(), None);
     assert!(!pw.satisfies_mfa());
-    let push = fx
-        .tenant
-        .provision_method(fx.ada, MethodKind::MicrosoftAuthenticatorPush, "phone")
-        .unwrap();
+    let push = fx.provision(fx.ada, MethodKind::MicrosoftAuthenticatorPush, "phone");
     fx.advance(Duration::minutes(1));
     let out = fx
         .tenant
@@ -1822,8 +1748,7 @@ fn r18_a_step_up_refreshes_the_multifactor_time_and_changes_no_end() {
     assert_eq!(s.last_mfa(), Some(fx.tenant.now()));
     assert_eq!(s.expires(), None);
     // Now it may register (M2).
-    fx.tenant
-        .register_method(pw.id(), MethodKind::Passkey, "phone passkey")
+    fx.register(pw.id(), MethodKind::Passkey, "phone passkey")
         .unwrap();
 }
 
@@ -1831,7 +1756,7 @@ fn r18_a_step_up_refreshes_the_multifactor_time_and_changes_no_end() {
 fn r18_the_session_is_checked_first_and_a_password_alone_is_no_step_up() {
     let mut fx = Fx::enabled();
     let multi = fx.issue(fx.ada, PassOptions::default());
-    let s = fx.sign_in_pass(ADA, &multi.secret).session().unwrap().id();
+    let s = fx.ada_pass_session(&multi.secret);
     let before = fx.state_json();
     // Unknown session: itemNotFound, whatever the credential.
     for cred in [
@@ -1870,7 +1795,7 @@ fn r18_the_credential_is_checked_as_at_sign_in_and_failures_count() {
     }));
     fx.enable();
     let once = fx.issue(fx.ada, PassOptions::new().usable_once(true));
-    let s = fx.sign_in_pass(ADA, &once.secret).session().unwrap().id();
+    let s = fx.ada_pass_session(&once.secret);
     // A consumed one-time pass cannot step up (S2, S3).
     let out = fx
         .tenant
@@ -1895,10 +1820,7 @@ fn r18_the_credential_is_checked_as_at_sign_in_and_failures_count() {
         .step_up(s, Credential::Pass("wrong-pass"))
         .unwrap();
     assert_eq!(wrong.denial(), Some(DenialReason::InvalidCredential));
-    let push = fx
-        .tenant
-        .provision_method(fx.ada, MethodKind::Sms, "+1 555 0100")
-        .unwrap();
+    let push = fx.provision(fx.ada, MethodKind::Sms, "+1 555 0100");
     let alone = fx.tenant.step_up(s, Credential::Device(&push)).unwrap();
     assert_eq!(alone.denial(), Some(DenialReason::PasswordRequired));
     assert!(fx.tenant.locked_until(fx.ada).is_some());
@@ -1911,18 +1833,10 @@ fn r18_the_credential_is_checked_as_at_sign_in_and_failures_count() {
         .denial();
     assert_eq!(s2, Some(DenialReason::AccountLocked));
     fx.advance(Duration::seconds(60));
-    let pw = fx
-        .tenant
-        .sign_in(ADA, Credential::Password(ADA_PASSWORD))
-        .session()
-        .unwrap()
-        .id();
+    let pw = fx.ada_password_session();
     // Someone else's device is an invalid credential.
     fx.tenant.set_password(fx.bob, "bob-password").unwrap();
-    let bobs_key = fx
-        .tenant
-        .provision_method(fx.bob, MethodKind::Fido2SecurityKey, "bob's key")
-        .unwrap();
+    let bobs_key = fx.provision(fx.bob, MethodKind::Fido2SecurityKey, "bob's key");
     let out = fx
         .tenant
         .step_up(pw, Credential::Device(&bobs_key))

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use argon2::Argon2;
 use argon2::password_hash::PasswordVerifier;
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::Request;
 use axum::routing::get;
 use chrono::{TimeZone, Utc};
@@ -68,19 +68,23 @@ async fn serve(app: Router) -> std::net::SocketAddr {
     addr
 }
 
-async fn call(app: &Router, request: Request<Body>) -> usize {
+/// The whole body of `app`'s answer to `request`, in-process.
+async fn body_of(app: &Router, request: Request<Body>) -> Bytes {
     let response = app
         .clone()
         .oneshot(request)
         .await
         .expect("infallible service");
-    let bytes = response
+    response
         .into_body()
         .collect()
         .await
         .expect("in-memory body")
-        .to_bytes();
-    bytes.len()
+        .to_bytes()
+}
+
+async fn call(app: &Router, request: Request<Body>) -> usize {
+    body_of(app, request).await.len()
 }
 
 fn post(uri: &str, token: Option<&str>, body: &Value) -> Request<Body> {
@@ -92,18 +96,7 @@ fn post(uri: &str, token: Option<&str>, body: &Value) -> Request<Body> {
 }
 
 async fn json_of(app: &Router, request: Request<Body>) -> Value {
-    let response = app
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("infallible service");
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("in-memory body")
-        .to_bytes();
-    serde_json::from_slice(&bytes).expect("JSON answer")
+    serde_json::from_slice(&body_of(app, request).await).expect("JSON answer")
 }
 
 struct Fixture {
@@ -233,7 +226,45 @@ where
     }
 }
 
-fn report(label: &str, a: &Stats, b: &Stats, target: &str) {
+/// `rounds` rounds of `per_round` timed runs of each side, interleaved so that load from
+/// other processes falls on both.
+async fn compare<A, FutA, B, FutB>(
+    rounds: usize,
+    per_round: usize,
+    mut ours: A,
+    mut theirs: B,
+) -> (Stats, Stats)
+where
+    A: FnMut() -> FutA,
+    FutA: std::future::Future<Output = ()>,
+    B: FnMut() -> FutB,
+    FutB: std::future::Future<Output = ()>,
+{
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        time(&mut a, per_round, &mut ours).await;
+        time(&mut b, per_round, &mut theirs).await;
+    }
+    (stats(a), stats(b))
+}
+
+/// `n` timed requests over one keep-alive connection; `also` runs inside each timing.
+async fn time_tcp(
+    samples: &mut Vec<Duration>,
+    n: usize,
+    (conn, buf): (&mut TcpStream, &mut Vec<u8>),
+    request: &[u8],
+    also: impl Fn(),
+) {
+    for _ in 0..n {
+        let started = Instant::now();
+        also();
+        black_box(over_tcp(conn, buf, request).await);
+        samples.push(started.elapsed());
+    }
+}
+
+fn report(label: &str, (a, b): &(Stats, Stats), target: &str) {
     println!(
         "{label}\n  tapsim: {:>9.0} req/s  p50 {:>9.2?}  p99 {:>9.2?}\n  floor:  {:>9.0} req/s  p50 {:>9.2?}  p99 {:>9.2?}\n  ratio p50 {:.2}, p99 {:.2}  (target {target})",
         a.per_second,
@@ -264,75 +295,75 @@ fn main() {
         let floor = bare(f.pass_body_len);
         let (rounds, per_round) = if quick { (5, 50) } else { (40, 500) };
 
+        let bare_call = || async {
+            black_box(call(&floor, bare_get()).await);
+        };
+
         // 1. GET of a pass.
-        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            time(&mut ours, per_round, || async {
+        let both = compare(
+            rounds,
+            per_round,
+            || async {
                 black_box(call(&f.app, get_req(&f.pass_uri, &f.token)).await);
-            })
-            .await;
-            time(&mut theirs, per_round, || async {
-                black_box(call(&floor, bare_get()).await);
-            })
-            .await;
-        }
+            },
+            bare_call,
+        )
+        .await;
         report(
             &format!(
                 "GET pass ({} bytes) vs bare axum JSON handler",
                 f.pass_body_len
             ),
-            &stats(ours),
-            &stats(theirs),
+            &both,
             "p50 <= 1.5",
         );
 
         // The outer layers alone: `GET /_tapsim/health` through the whole stack.
-        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         let health = || {
             Request::get("/_tapsim/health")
                 .body(Body::empty())
                 .expect("valid")
         };
-        for _ in 0..rounds {
-            time(&mut ours, per_round, || async {
+        let both = compare(
+            rounds,
+            per_round,
+            || async {
                 black_box(call(&f.app, health()).await);
-            })
-            .await;
-            time(&mut theirs, per_round, || async {
-                black_box(call(&floor, bare_get()).await);
-            })
-            .await;
-        }
+            },
+            bare_call,
+        )
+        .await;
         report(
             "(breakdown) GET /_tapsim/health, the outer layers alone, vs bare handler",
-            &stats(ours),
-            &stats(theirs),
+            &both,
             "none: it shows what the layers cost",
         );
 
         // 2. Control-plane sign-in at minimum cost.
         let argon = Argon2::default();
+        let verify = || {
+            let ok = argon
+                .verify_password(f.secret.as_bytes(), f.phc.as_str())
+                .is_ok();
+            assert!(ok, "the floor verifies the same secret");
+        };
         let sign_in =
             json!({"userPrincipalName": "ada@contoso.com", "temporaryAccessPass": f.secret});
-        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            time(&mut ours, per_round, || async {
+        let both = compare(
+            rounds,
+            per_round,
+            || async {
                 black_box(call(&f.app, post("/_tapsim/signIns", None, &sign_in)).await);
-            })
-            .await;
-            time(&mut theirs, per_round, || async {
-                let ok = argon
-                    .verify_password(f.secret.as_bytes(), f.phc.as_str())
-                    .is_ok();
-                assert!(ok, "the floor verifies the same secret");
+            },
+            || async {
+                verify();
                 black_box(call(&floor, bare_get()).await);
-            })
-            .await;
-        }
+            },
+        )
+        .await;
         report(
             "control-plane sign-in (minimum cost) vs bare argon2id verify + bare handler",
-            &stats(ours),
-            &stats(theirs),
+            &both,
             "p50 <= 1.3",
         );
 
@@ -351,21 +382,15 @@ fn main() {
         let (mut buf_a, mut buf_b) = (Vec::new(), Vec::new());
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
-            for _ in 0..per_round {
-                let started = Instant::now();
-                black_box(over_tcp(&mut ours_conn, &mut buf_a, get_pass.as_bytes()).await);
-                ours.push(started.elapsed());
-            }
-            for _ in 0..per_round {
-                let started = Instant::now();
-                black_box(over_tcp(&mut floor_conn, &mut buf_b, get_bare).await);
-                theirs.push(started.elapsed());
-            }
+            let conn = (&mut ours_conn, &mut buf_a);
+            time_tcp(&mut ours, per_round, conn, get_pass.as_bytes(), || {}).await;
+            let conn = (&mut floor_conn, &mut buf_b);
+            time_tcp(&mut theirs, per_round, conn, get_bare, || {}).await;
         }
+        let both = (stats(ours), stats(theirs));
         report(
             "GET pass over loopback TCP vs the bare handler over loopback TCP",
-            &stats(ours),
-            &stats(theirs),
+            &both,
             "p50 <= 1.5",
         );
         let body = sign_in.to_string();
@@ -375,25 +400,15 @@ fn main() {
         );
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
-            for _ in 0..per_round {
-                let started = Instant::now();
-                black_box(over_tcp(&mut ours_conn, &mut buf_a, sign_in_req.as_bytes()).await);
-                ours.push(started.elapsed());
-            }
-            for _ in 0..per_round {
-                let started = Instant::now();
-                let ok = argon
-                    .verify_password(f.secret.as_bytes(), f.phc.as_str())
-                    .is_ok();
-                assert!(ok, "the floor verifies the same secret");
-                black_box(over_tcp(&mut floor_conn, &mut buf_b, get_bare).await);
-                theirs.push(started.elapsed());
-            }
+            let conn = (&mut ours_conn, &mut buf_a);
+            time_tcp(&mut ours, per_round, conn, sign_in_req.as_bytes(), || {}).await;
+            let conn = (&mut floor_conn, &mut buf_b);
+            time_tcp(&mut theirs, per_round, conn, get_bare, verify).await;
         }
+        let both = (stats(ours), stats(theirs));
         report(
             "control-plane sign-in over loopback TCP vs argon2id verify + bare handler over TCP",
-            &stats(ours),
-            &stats(theirs),
+            &both,
             "p50 <= 1.3",
         );
     });

@@ -635,34 +635,98 @@ fn sign_in_json(v: Version, record: &tapsim::SignInRecord) -> Value {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The two logs under `auditLogs`: what their endpoints share is one helper each for the
+/// list and the single record; this says where they differ.
+#[derive(Debug, Clone, Copy)]
+enum Log {
+    /// `auditLogs/directoryAudits`.
+    Audits,
+    /// `auditLogs/signIns`.
+    SignIns,
+}
+
+impl Log {
+    fn path(self) -> &'static str {
+        match self {
+            Log::Audits => "auditLogs/directoryAudits",
+            Log::SignIns => "auditLogs/signIns",
+        }
+    }
+
+    /// The only property `$orderby` accepts.
+    fn date_property(self) -> &'static str {
+        match self {
+            Log::Audits => "activityDateTime",
+            Log::SignIns => "createdDateTime",
+        }
+    }
+
+    /// The order without `$orderby`: sign-ins newest first, audits oldest first.
+    fn newest_first(self) -> bool {
+        matches!(self, Log::SignIns)
+    }
+
+    /// Every record in the version's view (the audit log has one view), oldest first.
+    fn records(self, tenant: &Tenant, v: Version) -> Vec<Value> {
+        match self {
+            Log::Audits => tenant
+                .audit_log()
+                .iter()
+                .map(tapsim::graph::audit_v1)
+                .collect(),
+            Log::SignIns => tenant
+                .sign_in_log()
+                .iter()
+                .map(|r| sign_in_json(v, r))
+                .collect(),
+        }
+    }
+
+    /// The record whose id is `id` (any case), in the version's view.
+    fn find(self, tenant: &Tenant, v: Version, id: &str) -> Option<Value> {
+        let is = |record_id: &tapsim::Guid| record_id.to_string().eq_ignore_ascii_case(id);
+        match self {
+            Log::Audits => tenant
+                .audit_log()
+                .iter()
+                .find(|r| is(&r.id))
+                .map(tapsim::graph::audit_v1),
+            Log::SignIns => tenant
+                .sign_in_log()
+                .iter()
+                .find(|r| is(&r.id))
+                .map(|r| sign_in_json(v, r)),
+        }
+    }
+}
+
+/// A log's list: `$filter`, `$orderby`, then a page of `$top` from `$skiptoken`, with
+/// `@odata.nextLink` while more remain.
 fn list_log(
     state: &AppState,
+    v: Version,
     headers: &HeaderMap,
     uri: &OriginalUri,
     pairs: &[(String, String)],
-    context: String,
-    date_property: &str,
-    newest_first: bool,
-    records: impl Fn(&Tenant) -> Vec<Value>,
+    log: Log,
 ) -> ApiResult {
-    let query = LogQuery::parse(pairs, date_property)?;
+    let query = LogQuery::parse(pairs, log.date_property())?;
     let sim = state.lock();
     let (tid, actor) = caller(state, &sim, headers)?;
     let tenant = sim.at(tid)?;
     check_log_reader(tenant, actor)?;
-    let mut all = records(tenant);
+    let mut all = log.records(tenant, v);
     drop(sim);
     if let Some(f) = &query.filter {
         all.retain(|r| f.matches(r));
     }
-    let ascending = query.ascending.unwrap_or(!newest_first);
+    let ascending = query.ascending.unwrap_or(!log.newest_first());
     if !ascending {
         all.reverse();
     }
     let total = all.len();
     let page: Vec<Value> = all.into_iter().skip(query.skip).take(query.top).collect();
-    let mut body = collection(context, page);
+    let mut body = collection(v.context(log.path()), page);
     let next = query.skip.saturating_add(query.top);
     if next < total {
         let host = headers
@@ -691,22 +755,7 @@ async fn list_audits(
     uri: OriginalUri,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> ApiResult {
-    list_log(
-        &state,
-        &headers,
-        &uri,
-        &pairs,
-        v.context("auditLogs/directoryAudits"),
-        "activityDateTime",
-        false,
-        |tenant| {
-            tenant
-                .audit_log()
-                .iter()
-                .map(tapsim::graph::audit_v1)
-                .collect()
-        },
-    )
+    list_log(&state, v, &headers, &uri, &pairs, Log::Audits)
 }
 
 async fn list_sign_ins(
@@ -716,43 +765,29 @@ async fn list_sign_ins(
     uri: OriginalUri,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> ApiResult {
-    list_log(
-        &state,
-        &headers,
-        &uri,
-        &pairs,
-        v.context("auditLogs/signIns"),
-        "createdDateTime",
-        true,
-        |tenant| {
-            tenant
-                .sign_in_log()
-                .iter()
-                .map(|r| sign_in_json(v, r))
-                .collect()
-        },
-    )
+    list_log(&state, v, &headers, &uri, &pairs, Log::SignIns)
 }
 
+/// One record of a log, by id.
 fn get_log_record(
     state: &AppState,
+    v: Version,
     headers: &HeaderMap,
     id: &str,
-    context: String,
-    find: impl Fn(&Tenant) -> Option<Value>,
+    log: Log,
 ) -> ApiResult {
     let sim = state.lock();
     let (tid, actor) = caller(state, &sim, headers)?;
     let tenant = sim.at(tid)?;
     check_log_reader(tenant, actor)?;
-    let mut record = find(tenant).ok_or_else(|| {
+    let mut record = log.find(tenant, v, id).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "Request_ResourceNotFound",
             format!("Resource '{id}' does not exist."),
         )
     })?;
-    record["@odata.context"] = json!(context);
+    record["@odata.context"] = json!(v.context(&format!("{}/$entity", log.path())));
     Ok(json_response(StatusCode::OK, &record))
 }
 
@@ -762,19 +797,7 @@ async fn get_audit(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult {
-    get_log_record(
-        &state,
-        &headers,
-        &id,
-        v.context("auditLogs/directoryAudits/$entity"),
-        |tenant| {
-            tenant
-                .audit_log()
-                .iter()
-                .find(|r| r.id.to_string().eq_ignore_ascii_case(&id))
-                .map(tapsim::graph::audit_v1)
-        },
-    )
+    get_log_record(&state, v, &headers, &id, Log::Audits)
 }
 
 async fn get_sign_in(
@@ -783,17 +806,5 @@ async fn get_sign_in(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult {
-    get_log_record(
-        &state,
-        &headers,
-        &id,
-        v.context("auditLogs/signIns/$entity"),
-        |tenant| {
-            tenant
-                .sign_in_log()
-                .iter()
-                .find(|r| r.id.to_string().eq_ignore_ascii_case(&id))
-                .map(|r| sign_in_json(v, r))
-        },
-    )
+    get_log_record(&state, v, &headers, &id, Log::SignIns)
 }

@@ -11,6 +11,10 @@ use common::*;
 use serde_json::{Value, json};
 use tapsim_graph::{Limits, ServerConfig};
 
+/// Carol's passes in her home tenant, Fabrikam.
+const CAROL_HOME_PASSES: &str =
+    "/v1.0/users/carol%40fabrikam.com/authentication/temporaryAccessPassMethods";
+
 // ---- Who is calling ---------------------------------------------------------------------
 
 #[tokio::test]
@@ -41,8 +45,8 @@ async fn who_is_calling_tokens_act_as_their_user_and_leave_no_sign_in() {
         .get(POLICY, &c.helpdesk)
         .await
         .assert_envelope(403, "accessDenied");
-    assert_eq!(c.server.get(POLICY, &c.admin).await.status, 200);
-    let log = c.server.get("/v1.0/auditLogs/signIns", &c.admin).await;
+    assert_eq!(c.admin_get(POLICY).await.status, 200);
+    let log = c.admin_get("/v1.0/auditLogs/signIns").await;
     assert_eq!(
         log.body["value"].as_array().unwrap().len(),
         0,
@@ -79,12 +83,7 @@ async fn who_is_calling_as_makes_tokenless_requests_act_as_that_user() {
 async fn g1_create_pass_is_201_with_its_secret_then_reads_null() {
     let c = cast().await;
     let created = c
-        .server
-        .post(
-            PASSES,
-            &c.helpdesk,
-            json!({"isUsableOnce": true, "lifetimeInMinutes": 60}),
-        )
+        .create_pass(json!({"isUsableOnce": true, "lifetimeInMinutes": 60}))
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
     let secret = created.body["temporaryAccessPass"].as_str().unwrap();
@@ -118,11 +117,7 @@ async fn g1_create_pass_is_201_with_its_secret_then_reads_null() {
 #[tokio::test]
 async fn g3_beta_view_adds_last_used_date_time() {
     let c = cast().await;
-    let created = c.server.post(PASSES, &c.helpdesk, json!({})).await;
-    let secret = created.body["temporaryAccessPass"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let secret = c.create_pass(json!({})).await.secret();
     let beta = c
         .server
         .get(&PASSES.replace("/v1.0/", "/beta/"), &c.helpdesk)
@@ -134,14 +129,7 @@ async fn g3_beta_view_adds_last_used_date_time() {
             .unwrap()
             .starts_with("https://graph.microsoft.com/beta/")
     );
-    let signed = c
-        .server
-        .control(
-            Method::POST,
-            "/signIns",
-            json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret}),
-        )
-        .await;
+    let signed = c.sign_in_with_pass(&secret).await;
     assert_eq!(signed.body["decision"], "allowed");
     let beta = c
         .server
@@ -156,7 +144,7 @@ async fn g3_beta_view_adds_last_used_date_time() {
 #[tokio::test]
 async fn path_keys_decode_match_upns_without_case_and_accept_ids() {
     let c = cast().await;
-    c.server.post(PASSES, &c.helpdesk, json!({})).await;
+    c.create_pass(json!({})).await;
     for key in ["alex@contoso.com", "ALEX%40Contoso.com"] {
         let a = c
             .server
@@ -230,10 +218,10 @@ async fn t8_t7_t6_rejections_carry_graph_codes_and_messages() {
     let gid = group.body["id"].as_str().unwrap();
     let patch = c
         .server
-        .call(Method::PATCH, POLICY, Some(&c.admin), Some(json!({"includeTargets": [{"targetType": "group", "id": gid, "isRegistrationRequired": false}]})))
+        .patch(POLICY, &c.admin, json!({"includeTargets": [{"targetType": "group", "id": gid, "isRegistrationRequired": false}]}))
         .await;
     assert_eq!(patch.status, 204, "{}", patch.text);
-    let a = c.server.post(PASSES, &c.helpdesk, json!({})).await;
+    let a = c.create_pass(json!({})).await;
     a.assert_envelope(400, "badRequest");
     assert_eq!(
         a.message(),
@@ -244,25 +232,19 @@ async fn t8_t7_t6_rejections_carry_graph_codes_and_messages() {
 #[tokio::test]
 async fn t3_lifetime_out_of_range_and_bad_bodies_are_400() {
     let c = cast().await;
-    let a = c
-        .server
-        .post(PASSES, &c.helpdesk, json!({"lifetimeInMinutes": 5}))
-        .await;
+    let a = c.create_pass(json!({"lifetimeInMinutes": 5})).await;
     a.assert_envelope(400, "badRequest");
     assert_eq!(
         a.message(),
         "Invalid LifetimeInMinutes specified. The valid range between 60 and 480."
     );
-    c.server
-        .post(PASSES, &c.helpdesk, json!({"lifetimeInMinutes": "sixty"}))
+    c.create_pass(json!({"lifetimeInMinutes": "sixty"}))
         .await
         .assert_envelope(400, "badRequest");
-    c.server
-        .post(PASSES, &c.helpdesk, json!({"colour": "blue"}))
+    c.create_pass(json!({"colour": "blue"}))
         .await
         .assert_envelope(400, "badRequest");
-    c.server
-        .post(PASSES, &c.helpdesk, json!([1, 2]))
+    c.create_pass(json!([1, 2]))
         .await
         .assert_envelope(400, "badRequest");
     c.server
@@ -270,17 +252,10 @@ async fn t3_lifetime_out_of_range_and_bad_bodies_are_400() {
         .await
         .assert_envelope(400, "invalidRequest");
     let wrong_type = c
-        .server
-        .post(
-            PASSES,
-            &c.helpdesk,
-            json!({"@odata.type": "#microsoft.graph.user"}),
-        )
+        .create_pass(json!({"@odata.type": "#microsoft.graph.user"}))
         .await;
     wrong_type.assert_envelope(400, "badRequest");
-    let right_type = c
-        .server
-        .post(PASSES, &c.helpdesk, json!({"@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethod", "startDateTime": "2026-01-05T10:00:00.1234567+02:00"}))
+    let right_type = c.create_pass(json!({"@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethod", "startDateTime": "2026-01-05T10:00:00.1234567+02:00"}))
         .await;
     assert_eq!(right_type.status, 201, "{}", right_type.text);
     assert_eq!(right_type.body["methodUsabilityReason"], "EnabledByPolicy");
@@ -293,7 +268,7 @@ async fn t3_lifetime_out_of_range_and_bad_bodies_are_400() {
 #[tokio::test]
 async fn t12_delete_pass_is_204_and_unknown_ids_are_404() {
     let c = cast().await;
-    let created = c.server.post(PASSES, &c.helpdesk, json!({})).await;
+    let created = c.create_pass(json!({})).await;
     let id = created.body["id"].as_str().unwrap();
     c.server
         .get(
@@ -308,24 +283,14 @@ async fn t12_delete_pass_is_204_and_unknown_ids_are_404() {
         .assert_envelope(404, "itemNotFound");
     let del = c
         .server
-        .call(
-            Method::DELETE,
-            &format!("{PASSES}/{id}"),
-            Some(&c.helpdesk),
-            None,
-        )
+        .delete(&format!("{PASSES}/{id}"), &c.helpdesk)
         .await;
     assert_eq!(del.status, 204);
     assert!(del.text.is_empty());
     let list = c.server.get(PASSES, &c.helpdesk).await;
     assert_eq!(list.body["value"], json!([]));
     c.server
-        .call(
-            Method::DELETE,
-            &format!("{PASSES}/{id}"),
-            Some(&c.helpdesk),
-            None,
-        )
+        .delete(&format!("{PASSES}/{id}"), &c.helpdesk)
         .await
         .assert_envelope(404, "itemNotFound");
     c.server
@@ -340,7 +305,7 @@ async fn t12_delete_pass_is_204_and_unknown_ids_are_404() {
 #[tokio::test]
 async fn me_reads_and_deletes_its_own_pass_and_has_no_post() {
     let c = cast().await;
-    let created = c.server.post(PASSES, &c.helpdesk, json!({})).await;
+    let created = c.create_pass(json!({})).await;
     let id = created.body["id"].as_str().unwrap();
     let mine = c
         .server
@@ -367,25 +332,18 @@ async fn me_reads_and_deletes_its_own_pass_and_has_no_post() {
         .await
         .assert_envelope(405, "Request_BadRequest");
     c.server
-        .call(
-            Method::PATCH,
-            &format!("{PASSES}/{id}"),
-            Some(&c.helpdesk),
-            Some(json!({})),
-        )
+        .patch(&format!("{PASSES}/{id}"), &c.helpdesk, json!({}))
         .await
         .assert_envelope(405, "Request_BadRequest");
     let del = c
         .server
-        .call(
-            Method::DELETE,
+        .delete(
             &format!("/v1.0/me/authentication/temporaryAccessPassMethods/{id}"),
-            Some(&c.user_token),
-            None,
+            &c.user_token,
         )
         .await;
     assert_eq!(del.status, 204);
-    let audit = c.server.get("/v1.0/auditLogs/directoryAudits?$filter=activityDisplayName eq 'User deleted security info'".replace(' ', "%20").as_str(), &c.admin).await;
+    let audit = c.admin_get("/v1.0/auditLogs/directoryAudits?$filter=activityDisplayName eq 'User deleted security info'".replace(' ', "%20").as_str()).await;
     assert_eq!(
         audit.body["value"].as_array().unwrap().len(),
         1,
@@ -399,7 +357,7 @@ async fn me_reads_and_deletes_its_own_pass_and_has_no_post() {
 #[tokio::test]
 async fn p1_p3_p4_policy_get_patch_and_reset() {
     let c = cast().await;
-    let got = c.server.get(POLICY, &c.admin).await;
+    let got = c.admin_get(POLICY).await;
     assert_eq!(got.body["state"], "enabled");
     assert_eq!(got.body["defaultLifetimeInMinutes"], 60);
     assert_eq!(
@@ -407,51 +365,30 @@ async fn p1_p3_p4_policy_get_patch_and_reset() {
         "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration"
     );
     let lower = c
-        .server
-        .get(
-            &POLICY.replace("TemporaryAccessPass", "temporaryAccessPass"),
-            &c.admin,
-        )
+        .admin_get(&POLICY.replace("TemporaryAccessPass", "temporaryAccessPass"))
         .await;
     assert_eq!(
         lower.status, 200,
         "the segment's case varies in Microsoft's pages"
     );
-    c.server
-        .get(&POLICY.replace("TemporaryAccessPass", "Fido2"), &c.admin)
+    c.admin_get(&POLICY.replace("TemporaryAccessPass", "Fido2"))
         .await
         .assert_envelope(404, "itemNotFound");
     let patch = c
         .server
-        .call(
-            Method::PATCH,
-            POLICY,
-            Some(&c.admin),
-            Some(json!({"defaultLength": 12})),
-        )
+        .patch(POLICY, &c.admin, json!({"defaultLength": 12}))
         .await;
     assert_eq!(patch.status, 204);
-    assert_eq!(
-        c.server.get(POLICY, &c.admin).await.body["defaultLength"],
-        12
-    );
+    assert_eq!(c.admin_get(POLICY).await.body["defaultLength"], 12);
     let bad = c
         .server
-        .call(
-            Method::PATCH,
-            POLICY,
-            Some(&c.admin),
-            Some(json!({"defaultLength": 4})),
-        )
+        .patch(POLICY, &c.admin, json!({"defaultLength": 4}))
         .await;
     bad.assert_envelope(400, "badRequest");
     assert!(bad.message().contains("defaultLength"));
-    let reset = c
-        .server
-        .call(Method::DELETE, POLICY, Some(&c.admin), None)
-        .await;
+    let reset = c.server.delete(POLICY, &c.admin).await;
     assert_eq!(reset.status, 204);
-    let after = c.server.get(POLICY, &c.admin).await;
+    let after = c.admin_get(POLICY).await;
     assert_eq!(
         (
             after.body["state"].clone(),
@@ -460,12 +397,7 @@ async fn p1_p3_p4_policy_get_patch_and_reset() {
         (json!("disabled"), json!(8))
     );
     c.server
-        .call(
-            Method::PATCH,
-            POLICY,
-            Some(&c.helpdesk),
-            Some(json!({"state": "enabled"})),
-        )
+        .patch(POLICY, &c.helpdesk, json!({"state": "enabled"}))
         .await
         .assert_envelope(403, "accessDenied");
 }
@@ -475,20 +407,9 @@ async fn p1_p3_p4_policy_get_patch_and_reset() {
 #[tokio::test]
 async fn m4_methods_list_and_delete_by_collection() {
     let c = cast().await;
-    let created = c.server.post(PASSES, &c.helpdesk, json!({})).await;
-    let secret = created.body["temporaryAccessPass"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let signed = c
-        .server
-        .control(
-            Method::POST,
-            "/signIns",
-            json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret}),
-        )
-        .await;
-    let session = signed.body["session"]["id"].as_str().unwrap().to_owned();
+    let secret = c.create_pass(json!({})).await.secret();
+    let signed = c.sign_in_with_pass(&secret).await;
+    let session = signed.session_id();
     let reg = c
         .server
         .control(
@@ -525,48 +446,34 @@ async fn m4_methods_list_and_delete_by_collection() {
     // The key signs in (M3), is not in another collection, then is removed (M4).
     let with_key = c
         .server
-        .control(
-            Method::POST,
-            "/signIns",
-            json!({"userPrincipalName": "alex@contoso.com", "device": device}),
-        )
+        .sign_in(json!({"userPrincipalName": "alex@contoso.com", "device": device}))
         .await;
     assert_eq!(with_key.body["decision"], "allowed", "{}", with_key.text);
     c.server
-        .call(
-            Method::DELETE,
+        .delete(
             &format!("/v1.0/users/alex%40contoso.com/authentication/phoneMethods/{method_id}"),
-            Some(&c.helpdesk),
-            None,
+            &c.helpdesk,
         )
         .await
         .assert_envelope(404, "itemNotFound");
     c.server
-        .call(
-            Method::DELETE,
+        .delete(
             &format!("/v1.0/users/alex%40contoso.com/authentication/bogusMethods/{method_id}"),
-            Some(&c.helpdesk),
-            None,
+            &c.helpdesk,
         )
         .await
         .assert_envelope(404, "itemNotFound");
     let del = c
         .server
-        .call(
-            Method::DELETE,
+        .delete(
             &format!("/v1.0/users/alex%40contoso.com/authentication/fido2Methods/{method_id}"),
-            Some(&c.helpdesk),
-            None,
+            &c.helpdesk,
         )
         .await;
     assert_eq!(del.status, 204, "{}", del.text);
     let again = c
         .server
-        .control(
-            Method::POST,
-            "/signIns",
-            json!({"userPrincipalName": "alex@contoso.com", "device": device}),
-        )
+        .sign_in(json!({"userPrincipalName": "alex@contoso.com", "device": device}))
         .await;
     assert_eq!(again.body["decision"], "denied");
 }
@@ -607,15 +514,11 @@ async fn users_are_listed_and_read_as_graph_writes_them() {
 async fn story_logs() -> Cast {
     let c = cast().await;
     for _ in 0..3 {
-        c.server.post(PASSES, &c.helpdesk, json!({})).await;
+        c.create_pass(json!({})).await;
     }
     for pw in ["wrong", "Summer-2025!"] {
         c.server
-            .control(
-                Method::POST,
-                "/signIns",
-                json!({"userPrincipalName": "alex@contoso.com", "password": pw}),
-            )
+            .sign_in(json!({"userPrincipalName": "alex@contoso.com", "password": pw}))
             .await;
     }
     c
@@ -631,61 +534,48 @@ async fn logs_filter_on_paths_strings_dates_and_numbers() {
     let audits = |f: &str| format!("/v1.0/auditLogs/directoryAudits?$filter={}", q(f));
     let count = |a: &Answer| a.body["value"].as_array().map_or(usize::MAX, Vec::len);
     let a = c
-        .server
-        .get(
-            &audits("activityDisplayName eq 'Admin registered security info'"),
-            &c.admin,
-        )
+        .admin_get(&audits(
+            "activityDisplayName eq 'Admin registered security info'",
+        ))
         .await;
     assert_eq!(count(&a), 3, "{}", a.text);
     assert_eq!(
         a.body["@odata.context"],
         "https://graph.microsoft.com/v1.0/$metadata#auditLogs/directoryAudits"
     );
-    let a = c.server.get(&audits("initiatedBy/user/userPrincipalName eq 'hana@contoso.com' and activityDateTime ge 2026-01-05"), &c.admin).await;
+    let a = c.admin_get(&audits("initiatedBy/user/userPrincipalName eq 'hana@contoso.com' and activityDateTime ge 2026-01-05")).await;
     assert_eq!(count(&a), 3);
     let a = c
-        .server
-        .get(
-            &audits("activityDateTime ge 2026-01-06T00:00:00Z"),
-            &c.admin,
-        )
+        .admin_get(&audits("activityDateTime ge 2026-01-06T00:00:00Z"))
         .await;
     assert_eq!(count(&a), 0);
     let a = c
-        .server
-        .get(
-            &audits("startswith(activityDisplayName,'Authentication Methods Policy')"),
-            &c.admin,
-        )
+        .admin_get(&audits(
+            "startswith(activityDisplayName,'Authentication Methods Policy')",
+        ))
         .await;
     assert_eq!(count(&a), 1);
     let a = c
-        .server
-        .get(
-            &audits("targetResources/any(t: t/userPrincipalName eq 'alex@contoso.com')"),
-            &c.admin,
-        )
+        .admin_get(&audits(
+            "targetResources/any(t: t/userPrincipalName eq 'alex@contoso.com')",
+        ))
         .await;
     assert_eq!(count(&a), 3);
     let signins = |f: &str| format!("/v1.0/auditLogs/signIns?$filter={}", q(f));
-    let a = c
-        .server
-        .get(&signins("status/errorCode ne 0"), &c.admin)
-        .await;
+    let a = c.admin_get(&signins("status/errorCode ne 0")).await;
     assert_eq!(count(&a), 1, "{}", a.text);
-    let a = c.server.get(&signins("userPrincipalName eq 'alex@contoso.com' and createdDateTime ge 2026-01-05T09:00:00Z"), &c.admin).await;
+    let a = c
+        .admin_get(&signins(
+            "userPrincipalName eq 'alex@contoso.com' and createdDateTime ge 2026-01-05T09:00:00Z",
+        ))
+        .await;
     assert_eq!(count(&a), 2);
     assert!(
         a.body["value"][0].get("authenticationDetails").is_none(),
         "G3: beta only"
     );
     let beta = c
-        .server
-        .get(
-            &signins("status/errorCode eq 0").replace("/v1.0/", "/beta/"),
-            &c.admin,
-        )
+        .admin_get(&signins("status/errorCode eq 0").replace("/v1.0/", "/beta/"))
         .await;
     assert!(beta.body["value"][0]["authenticationDetails"].is_array());
 }
@@ -699,28 +589,18 @@ async fn logs_bad_filters_are_400_naming_the_part() {
         ("activityDisplayName eq", "literal"),
     ] {
         let a = c
-            .server
-            .get(
-                &format!("/v1.0/auditLogs/directoryAudits?$filter={}", q(f)),
-                &c.admin,
-            )
+            .admin_get(&format!("/v1.0/auditLogs/directoryAudits?$filter={}", q(f)))
             .await;
         a.assert_envelope(400, "invalidRequest");
         assert!(a.message().contains(part), "{f}: {}", a.message());
     }
-    c.server
-        .get("/v1.0/auditLogs/signIns?$top=0", &c.admin)
+    c.admin_get("/v1.0/auditLogs/signIns?$top=0")
         .await
         .assert_envelope(400, "invalidRequest");
-    c.server
-        .get("/v1.0/auditLogs/signIns?$select=id", &c.admin)
+    c.admin_get("/v1.0/auditLogs/signIns?$select=id")
         .await
         .assert_envelope(400, "invalidRequest");
-    c.server
-        .get(
-            "/v1.0/auditLogs/signIns?$orderby=userPrincipalName",
-            &c.admin,
-        )
+    c.admin_get("/v1.0/auditLogs/signIns?$orderby=userPrincipalName")
         .await
         .assert_envelope(400, "invalidRequest");
 }
@@ -728,7 +608,7 @@ async fn logs_bad_filters_are_400_naming_the_part() {
 #[tokio::test]
 async fn logs_sign_ins_newest_first_top_orderby_and_next_link() {
     let c = story_logs().await;
-    let all = c.server.get("/v1.0/auditLogs/signIns", &c.admin).await;
+    let all = c.admin_get("/v1.0/auditLogs/signIns").await;
     let statuses: Vec<i64> = all.body["value"]
         .as_array()
         .unwrap()
@@ -738,17 +618,10 @@ async fn logs_sign_ins_newest_first_top_orderby_and_next_link() {
     assert_eq!(statuses.len(), 2);
     assert_eq!(statuses[0], 0, "newest first: the success came last");
     let asc = c
-        .server
-        .get(
-            "/v1.0/auditLogs/signIns?$orderby=createdDateTime%20asc",
-            &c.admin,
-        )
+        .admin_get("/v1.0/auditLogs/signIns?$orderby=createdDateTime%20asc")
         .await;
     assert_ne!(asc.body["value"][0]["status"]["errorCode"], 0);
-    let page = c
-        .server
-        .get("/v1.0/auditLogs/directoryAudits?$top=2", &c.admin)
-        .await;
+    let page = c.admin_get("/v1.0/auditLogs/directoryAudits?$top=2").await;
     assert_eq!(page.body["value"].as_array().unwrap().len(), 2);
     let next = page.body["@odata.nextLink"].as_str().unwrap();
     assert!(
@@ -756,7 +629,7 @@ async fn logs_sign_ins_newest_first_top_orderby_and_next_link() {
         "{next}"
     );
     let path = next.split_once("localhost").map_or(next, |(_, p)| p);
-    let rest = c.server.get(path, &c.admin).await;
+    let rest = c.admin_get(path).await;
     assert_eq!(
         rest.body["value"].as_array().unwrap().len(),
         2,
@@ -766,18 +639,15 @@ async fn logs_sign_ins_newest_first_top_orderby_and_next_link() {
     assert!(rest.body.get("@odata.nextLink").is_none());
     let id = rest.body["value"][0]["id"].as_str().unwrap();
     let one = c
-        .server
-        .get(&format!("/v1.0/auditLogs/directoryAudits/{id}"), &c.admin)
+        .admin_get(&format!("/v1.0/auditLogs/directoryAudits/{id}"))
         .await;
     assert_eq!(one.body["id"], id);
-    c.server
-        .get("/v1.0/auditLogs/directoryAudits/nope", &c.admin)
+    c.admin_get("/v1.0/auditLogs/directoryAudits/nope")
         .await
         .assert_envelope(404, "Request_ResourceNotFound");
     let sid = all.body["value"][0]["id"].as_str().unwrap();
     assert_eq!(
-        c.server
-            .get(&format!("/v1.0/auditLogs/signIns/{sid}"), &c.admin)
+        c.admin_get(&format!("/v1.0/auditLogs/signIns/{sid}"))
             .await
             .body["id"],
         sid
@@ -1049,11 +919,7 @@ async fn s10_a_scenario_of_several_tenants_loads_every_tenant_and_its_guests() {
     assert!(domains.contains(&"contoso.com") && domains.contains(&"fabrikam.com"));
     // The guest link holds: Bob signs in to Contoso with his Fabrikam password.
     let guest = s
-        .control(
-            Method::POST,
-            "/signIns",
-            json!({"userPrincipalName": "bob@fabrikam.com", "password": "bob-password", "tenant": "contoso.com"}),
-        )
+        .sign_in(json!({"userPrincipalName": "bob@fabrikam.com", "password": "bob-password", "tenant": "contoso.com"}))
         .await;
     assert_eq!(guest.status, 200, "{}", guest.text);
     assert_eq!(guest.body["decision"], "allowed", "{}", guest.text);
@@ -1062,7 +928,7 @@ async fn s10_a_scenario_of_several_tenants_loads_every_tenant_and_its_guests() {
 #[tokio::test]
 async fn control_snapshot_round_trips_and_restores_validated() {
     let c = cast().await;
-    c.server.post(PASSES, &c.helpdesk, json!({})).await;
+    c.create_pass(json!({})).await;
     let snap = c
         .server
         .control(Method::GET, "/snapshot", json!(null))
@@ -1072,18 +938,13 @@ async fn control_snapshot_round_trips_and_restores_validated() {
         !snap.text.contains("\"temporaryAccessPass\":\""),
         "no secret in a snapshot"
     );
-    c.server
-        .call(Method::DELETE, POLICY, Some(&c.admin), None)
-        .await;
+    c.server.delete(POLICY, &c.admin).await;
     let put = c
         .server
         .control(Method::PUT, "/snapshot", snap.body.clone())
         .await;
     assert_eq!(put.status, 200, "{}", put.text);
-    assert_eq!(
-        c.server.get(POLICY, &c.admin).await.body["state"],
-        "enabled"
-    );
+    assert_eq!(c.admin_get(POLICY).await.body["state"], "enabled");
     assert_eq!(
         c.server
             .control(Method::GET, "/snapshot", json!(null))
@@ -1161,15 +1022,8 @@ async fn control_users_and_groups() {
 #[tokio::test]
 async fn s3_r5_control_sign_ins_decide_with_reasons() {
     let c = cast().await;
-    let created = c
-        .server
-        .post(PASSES, &c.helpdesk, json!({"isUsableOnce": true}))
-        .await;
-    let secret = created.body["temporaryAccessPass"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let sign_in = |body: Value| c.server.control(Method::POST, "/signIns", body);
+    let secret = c.create_pass(json!({"isUsableOnce": true})).await.secret();
+    let sign_in = |body: Value| c.server.sign_in(body);
     let wrong = sign_in(
         json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": "nope-nope"}),
     )
@@ -1203,7 +1057,7 @@ async fn s3_r5_control_sign_ins_decide_with_reasons() {
         ok.body["session"]["strengths"],
         json!([{"id": "00000000-0000-0000-0000-000000000002", "displayName": "Multifactor authentication"}])
     );
-    let sid = ok.body["session"]["id"].as_str().unwrap().to_owned();
+    let sid = ok.session_id();
     let again =
         sign_in(json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret}))
             .await;
@@ -1251,11 +1105,11 @@ async fn faults_answer_the_next_n_matching_requests_then_clear() {
     let f = c.server.control(Method::POST, "/faults", json!({"method": "GET", "path": "/v1.0/policies/*", "status": 429, "retryAfter": 2, "count": 2})).await;
     assert_eq!(f.status, 201, "{}", f.text);
     for _ in 0..2 {
-        let a = c.server.get(POLICY, &c.admin).await;
+        let a = c.admin_get(POLICY).await;
         a.assert_envelope(429, "TooManyRequests");
         assert_eq!(a.headers["retry-after"], "2");
     }
-    assert_eq!(c.server.get(POLICY, &c.admin).await.status, 200, "used up");
+    assert_eq!(c.admin_get(POLICY).await.status, 200, "used up");
     // Other methods and paths are not matched.
     c.server
         .control(
@@ -1265,15 +1119,11 @@ async fn faults_answer_the_next_n_matching_requests_then_clear() {
         )
         .await;
     assert_eq!(
-        c.server
-            .call(Method::PATCH, POLICY, Some(&c.admin), Some(json!({})))
-            .await
-            .status,
+        c.server.patch(POLICY, &c.admin, json!({})).await.status,
         204
     );
     assert_eq!(c.server.get(PASSES, &c.helpdesk).await.status, 200);
-    c.server
-        .get(POLICY, &c.admin)
+    c.admin_get(POLICY)
         .await
         .assert_envelope(503, "serviceNotAvailable");
     c.server
@@ -1290,7 +1140,7 @@ async fn faults_answer_the_next_n_matching_requests_then_clear() {
             .status,
         204
     );
-    assert_eq!(c.server.get(POLICY, &c.admin).await.status, 200);
+    assert_eq!(c.admin_get(POLICY).await.status, 200);
     let delayed = c
         .server
         .control(
@@ -1327,30 +1177,13 @@ async fn faults_answer_the_next_n_matching_requests_then_clear() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_one_time_pass_signs_in_once_under_concurrent_requests() {
     let c = cast().await;
-    let created = c
-        .server
-        .post(PASSES, &c.helpdesk, json!({"isUsableOnce": true}))
-        .await;
-    let secret = created.body["temporaryAccessPass"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let secret = c.create_pass(json!({"isUsableOnce": true})).await.secret();
     let mut tasks = Vec::new();
     for _ in 0..16 {
-        let app = c.server.app.clone();
-        let body = json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret})
-            .to_string();
+        let s = c.server.clone();
+        let body = json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret});
         tasks.push(tokio::spawn(async move {
-            let s = Server { app };
-            s.request(
-                Request::post("/_tapsim/signIns")
-                    .header("content-type", "application/json")
-                    .body(Body::from(body))
-                    .unwrap(),
-            )
-            .await
-            .body["decision"]
-                .clone()
+            s.sign_in(body).await.body["decision"].clone()
         }));
     }
     let mut allowed = 0;
@@ -1372,21 +1205,11 @@ async fn r1_actor_and_permission_come_before_the_body() {
         .await
         .assert_envelope(403, "accessDenied");
     c.server
-        .call(
-            Method::PATCH,
-            POLICY,
-            Some(&c.helpdesk),
-            Some(json!({"defaultLength": "long"})),
-        )
+        .patch(POLICY, &c.helpdesk, json!({"defaultLength": "long"}))
         .await
         .assert_envelope(403, "accessDenied");
     c.server
-        .call(
-            Method::PATCH,
-            POLICY,
-            Some(&c.admin),
-            Some(json!({"defaultLength": "long"})),
-        )
+        .patch(POLICY, &c.admin, json!({"defaultLength": "long"}))
         .await
         .assert_envelope(400, "badRequest");
 }
@@ -1403,7 +1226,7 @@ async fn r13_offer_says_which_credential_the_sign_in_screen_asks_for() {
         offer("alex%40contoso.com").await.body["credential"],
         "Password"
     );
-    c.server.post(PASSES, &c.helpdesk, json!({})).await;
+    c.create_pass(json!({})).await;
     assert_eq!(
         offer("alex%40contoso.com").await.body["credential"],
         "Temporary Access Pass"
@@ -1412,7 +1235,7 @@ async fn r13_offer_says_which_credential_the_sign_in_screen_asks_for() {
         offer("ghost%40contoso.com").await.body["credential"],
         "Password"
     );
-    let log = c.server.get("/v1.0/auditLogs/signIns", &c.admin).await;
+    let log = c.admin_get("/v1.0/auditLogs/signIns").await;
     assert_eq!(log.body["value"], json!([]), "R13: no log record");
     c.server
         .call(Method::GET, "/_tapsim/offer", None, None)
@@ -1425,13 +1248,9 @@ async fn r15_revoke_sign_in_sessions_ends_every_session_and_is_audited() {
     let c = cast().await;
     let signed = c
         .server
-        .control(
-            Method::POST,
-            "/signIns",
-            json!({"userPrincipalName": "alex@contoso.com", "password": "Summer-2025!"}),
-        )
+        .sign_in(json!({"userPrincipalName": "alex@contoso.com", "password": "Summer-2025!"}))
         .await;
-    let sid = signed.body["session"]["id"].as_str().unwrap().to_owned();
+    let sid = signed.session_id();
     let revoke = "/v1.0/users/alex%40contoso.com/revokeSignInSessions";
     c.server
         .post(revoke, &c.user_token.replace('a', "b"), json!({}))
@@ -1485,28 +1304,12 @@ async fn r15_revoke_sign_in_sessions_ends_every_session_and_is_audited() {
 #[tokio::test]
 async fn r18_step_up_refreshes_mfa_and_a_consumed_one_time_pass_cannot() {
     let c = cast().await;
-    let created = c
-        .server
-        .post(PASSES, &c.helpdesk, json!({"isUsableOnce": true}))
-        .await;
-    let secret = created.body["temporaryAccessPass"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let signed = c
-        .server
-        .control(
-            Method::POST,
-            "/signIns",
-            json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret}),
-        )
-        .await;
-    let sid = signed.body["session"]["id"].as_str().unwrap().to_owned();
+    let secret = c.create_pass(json!({"isUsableOnce": true})).await.secret();
+    let signed = c.sign_in_with_pass(&secret).await;
+    let sid = signed.session_id();
     assert_eq!(signed.body["session"]["lastMfa"], "2026-01-05T09:00:00Z");
     let step = format!("/sessions/{sid}/stepUp");
-    c.server
-        .control(Method::POST, "/clock", json!({"advanceSeconds": 300}))
-        .await;
+    c.server.advance(300).await;
     let again = c
         .server
         .control(Method::POST, &step, json!({"temporaryAccessPass": secret}))
@@ -1528,26 +1331,10 @@ async fn r18_step_up_refreshes_mfa_and_a_consumed_one_time_pass_cannot() {
         .await
         .assert_envelope(404, "itemNotFound");
     // A multi-use pass steps up and refreshes the session's multifactor time.
-    let multi = c
-        .server
-        .post(PASSES, &c.helpdesk, json!({"isUsableOnce": false}))
-        .await;
-    let secret = multi.body["temporaryAccessPass"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let fresh = c
-        .server
-        .control(
-            Method::POST,
-            "/signIns",
-            json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret}),
-        )
-        .await;
-    let sid = fresh.body["session"]["id"].as_str().unwrap().to_owned();
-    c.server
-        .control(Method::POST, "/clock", json!({"advanceSeconds": 120}))
-        .await;
+    let secret = c.create_pass(json!({"isUsableOnce": false})).await.secret();
+    let fresh = c.sign_in_with_pass(&secret).await;
+    let sid = fresh.session_id();
+    c.server.advance(120).await;
     let ok = c
         .server
         .control(
@@ -1578,9 +1365,8 @@ async fn r14_settings_change_the_live_tenant_and_bad_ones_change_nothing() {
         .await;
     assert_eq!(put.status, 200, "{}", put.text);
     assert_eq!(put.body["lockout"]["threshold"], 3);
-    c.server.post(PASSES, &c.helpdesk, json!({})).await;
-    c.server
-        .post(PASSES, &c.helpdesk, json!({}))
+    c.create_pass(json!({})).await;
+    c.create_pass(json!({}))
         .await
         .assert_envelope(409, "conflict");
     let bad = c
@@ -1636,31 +1422,20 @@ async fn s10_r11_guests_sign_in_across_tenants_of_one_server() {
     let linked = s.control(Method::POST, "/guests", link).await;
     assert_eq!(linked.status, 200, "{}", linked.text);
     // Fabrikam's own admin, with a token of that tenant, enables its policy and issues.
-    let minted = s
-        .control(
-            Method::POST,
-            "/tokens",
-            json!({"userPrincipalName": "admin@fabrikam.com", "tenant": "fabrikam.com"}),
-        )
-        .await;
-    let fab = minted.body["access_token"].as_str().unwrap().to_owned();
+    let fab = s.token_in("admin@fabrikam.com", "fabrikam.com").await;
     s.enable_policy(&fab).await;
-    let home_passes = "/v1.0/users/carol%40fabrikam.com/authentication/temporaryAccessPassMethods";
     let created = s
-        .post(home_passes, &fab, json!({"isUsableOnce": false}))
+        .post(CAROL_HOME_PASSES, &fab, json!({"isUsableOnce": false}))
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
-    let secret = created.body["temporaryAccessPass"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let secret = created.secret();
     // Contoso's admin sees no such user: tenants are apart.
     let contoso = s.token("admin@contoso.com").await;
-    s.get(home_passes, &contoso)
+    s.get(CAROL_HOME_PASSES, &contoso)
         .await
         .assert_envelope(404, "itemNotFound");
     let sign_in = json!({"userPrincipalName": "carol@fabrikam.com", "temporaryAccessPass": secret, "tenant": "contoso.com"});
-    let untrusted = s.control(Method::POST, "/signIns", sign_in.clone()).await;
+    let untrusted = s.sign_in(sign_in.clone()).await;
     assert_eq!(untrusted.body["decision"], "allowed", "{}", untrusted.text);
     assert_eq!(
         untrusted.body["session"]["satisfiesMfa"], false,
@@ -1668,23 +1443,16 @@ async fn s10_r11_guests_sign_in_across_tenants_of_one_server() {
     );
     let trust = json!({"tenant": "contoso.com", "trustMfaFrom": [{"tenant": "fabrikam.com", "trusted": true}]});
     assert_eq!(s.control(Method::PUT, "/settings", trust).await.status, 200);
-    let trusted = s.control(Method::POST, "/signIns", sign_in).await;
+    let trusted = s.sign_in(sign_in).await;
     assert_eq!(
         trusted.body["session"]["satisfiesMfa"], true,
         "{}",
         trusted.text
     );
-    let sid = trusted.body["session"]["id"].as_str().unwrap().to_owned();
+    let sid = trusted.session_id();
     // The home pass deleted: under `Current` (B2) the sessions outlive it...
     let pid = created.body["id"].as_str().unwrap();
-    let del = s
-        .call(
-            Method::DELETE,
-            &format!("{home_passes}/{pid}"),
-            Some(&fab),
-            None,
-        )
-        .await;
+    let del = s.delete(&format!("{CAROL_HOME_PASSES}/{pid}"), &fab).await;
     assert_eq!(del.status, 204);
     let status = s
         .control(Method::GET, &format!("/sessions/{sid}"), json!(null))
@@ -1712,9 +1480,7 @@ async fn s10_r11_guests_sign_in_across_tenants_of_one_server() {
         )
         .await;
     reg.assert_envelope(403, "accessDenied");
-    s.control(
-        Method::POST,
-        "/signIns",
+    s.sign_in(
         json!({"userPrincipalName": "x@contoso.com", "password": "x", "tenant": "nowhere.com"}),
     )
     .await
@@ -1734,26 +1500,13 @@ async fn s3_three_phase_sign_ins_off_the_lock_sign_in_a_one_time_pass_once() {
     s.user("alex@contoso.com", &[]).await;
     s.enable_policy(&admin).await;
     let created = s.post(PASSES, &admin, json!({"isUsableOnce": true})).await;
-    let secret = created.body["temporaryAccessPass"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let secret = created.secret();
     let mut tasks = Vec::new();
     for _ in 0..8 {
-        let app = s.app.clone();
-        let body = json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret})
-            .to_string();
+        let s = s.clone();
+        let body = json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret});
         tasks.push(tokio::spawn(async move {
-            let s = Server { app };
-            s.request(
-                Request::post("/_tapsim/signIns")
-                    .header("content-type", "application/json")
-                    .body(Body::from(body))
-                    .unwrap(),
-            )
-            .await
-            .body["decision"]
-                .clone()
+            s.sign_in(body).await.body["decision"].clone()
         }));
     }
     assert_eq!(s.get(POLICY, &admin).await.status, 200);
@@ -1774,20 +1527,10 @@ async fn s3_three_phase_sign_ins_off_the_lock_sign_in_a_one_time_pass_once() {
 #[tokio::test]
 async fn b2_m5_authenticator_passkey_registers_under_current_and_is_400_under_docs_2025() {
     let c = cast().await;
-    let created = c
-        .server
-        .post(PASSES, &c.helpdesk, json!({"isUsableOnce": false}))
-        .await;
-    let secret = created.body["temporaryAccessPass"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let secret = c.create_pass(json!({"isUsableOnce": false})).await.secret();
     let sign_in = json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret});
-    let signed = c
-        .server
-        .control(Method::POST, "/signIns", sign_in.clone())
-        .await;
-    let session = signed.body["session"]["id"].as_str().unwrap().to_owned();
+    let signed = c.server.sign_in(sign_in.clone()).await;
+    let session = signed.session_id();
     let methods = format!("/sessions/{session}/methods");
     let reg = c
         .server
@@ -1819,11 +1562,7 @@ async fn b2_m5_authenticator_passkey_registers_under_current_and_is_400_under_do
     // It signs in alone (R8) with the `fido2` mode and every built-in strength (S11).
     let with_phone = c
         .server
-        .control(
-            Method::POST,
-            "/signIns",
-            json!({"userPrincipalName": "alex@contoso.com", "device": device}),
-        )
+        .sign_in(json!({"userPrincipalName": "alex@contoso.com", "device": device}))
         .await;
     assert_eq!(
         with_phone.body["decision"], "allowed",
@@ -1848,11 +1587,9 @@ async fn b2_m5_authenticator_passkey_registers_under_current_and_is_400_under_do
     // Removed through Graph's fido2Methods collection (M4).
     let del = c
         .server
-        .call(
-            Method::DELETE,
+        .delete(
             &format!("/v1.0/users/alex%40contoso.com/authentication/fido2Methods/{method_id}"),
-            Some(&c.helpdesk),
-            None,
+            &c.helpdesk,
         )
         .await;
     assert_eq!(del.status, 204, "{}", del.text);
@@ -1866,8 +1603,8 @@ async fn b2_m5_authenticator_passkey_registers_under_current_and_is_400_under_do
         "{}",
         docs.text
     );
-    let signed = c.server.control(Method::POST, "/signIns", sign_in).await;
-    let session = signed.body["session"]["id"].as_str().unwrap().to_owned();
+    let signed = c.server.sign_in(sign_in).await;
+    let session = signed.session_id();
     let refused = c
         .server
         .control(
@@ -1898,42 +1635,26 @@ async fn r18_r11_a_guest_steps_up_through_the_home_tenant() {
     assert_eq!(s.control(Method::POST, "/users", guest).await.status, 201);
     let link = json!({"userPrincipalName": "carol_fabrikam.com#EXT#@contoso.com", "homeTenant": "fabrikam.com", "homeUserPrincipalName": "carol@fabrikam.com"});
     assert_eq!(s.control(Method::POST, "/guests", link).await.status, 200);
-    let minted = s
-        .control(
-            Method::POST,
-            "/tokens",
-            json!({"userPrincipalName": "admin@fabrikam.com", "tenant": "fabrikam.com"}),
-        )
-        .await;
-    let fab = minted.body["access_token"].as_str().unwrap().to_owned();
+    let fab = s.token_in("admin@fabrikam.com", "fabrikam.com").await;
     s.enable_policy(&fab).await;
-    let home_passes = "/v1.0/users/carol%40fabrikam.com/authentication/temporaryAccessPassMethods";
     let once = s
-        .post(home_passes, &fab, json!({"isUsableOnce": true}))
+        .post(CAROL_HOME_PASSES, &fab, json!({"isUsableOnce": true}))
         .await;
-    let once = once.body["temporaryAccessPass"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let once = once.secret();
     let trust = json!({"tenant": "contoso.com", "trustMfaFrom": [{"tenant": "fabrikam.com", "trusted": true}]});
     assert_eq!(s.control(Method::PUT, "/settings", trust).await.status, 200);
     // Carol signs in to Contoso with her home password: single factor.
     let signed = s
-        .control(
-            Method::POST,
-            "/signIns",
-            json!({"userPrincipalName": "carol@fabrikam.com", "password": "carol-pw", "tenant": "contoso.com"}),
-        )
+        .sign_in(json!({"userPrincipalName": "carol@fabrikam.com", "password": "carol-pw", "tenant": "contoso.com"}))
         .await;
     assert_eq!(
         signed.body["session"]["satisfiesMfa"], false,
         "{}",
         signed.text
     );
-    let sid = signed.body["session"]["id"].as_str().unwrap().to_owned();
+    let sid = signed.session_id();
     let step = format!("/sessions/{sid}/stepUp");
-    s.control(Method::POST, "/clock", json!({"advanceSeconds": 60}))
-        .await;
+    s.advance(60).await;
     // Her home one-time pass steps her up here: checked and consumed at home.
     let up = s
         .control(Method::POST, &step, json!({"temporaryAccessPass": once}))
@@ -2009,11 +1730,7 @@ async fn t5_three_phase_creations_and_registrations_off_the_lock() {
         .await;
     assert_eq!(added.status, 201, "{}", added.text);
     let pat = s
-        .control(
-            Method::POST,
-            "/signIns",
-            json!({"userPrincipalName": "pat@contoso.com", "password": "pat-pw"}),
-        )
+        .sign_in(json!({"userPrincipalName": "pat@contoso.com", "password": "pat-pw"}))
         .await;
     assert_eq!(pat.body["decision"], "allowed", "{}", pat.text);
     let mut tasks = Vec::new();
@@ -2028,12 +1745,7 @@ async fn t5_three_phase_creations_and_registrations_off_the_lock() {
     for t in tasks {
         let created = t.await.unwrap();
         assert_eq!(created.status, 201, "{}", created.text);
-        secrets.push(
-            created.body["temporaryAccessPass"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        secrets.push(created.secret());
     }
     let listed = s.get(PASSES, &admin).await;
     assert_eq!(listed.body["value"].as_array().unwrap().len(), 1);
@@ -2048,15 +1760,13 @@ async fn t5_three_phase_creations_and_registrations_off_the_lock() {
     let mut session = None;
     for secret in &secrets {
         let out = s
-            .control(
-                Method::POST,
-                "/signIns",
+            .sign_in(
                 json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret}),
             )
             .await;
         if out.body["decision"] == "allowed" {
             assert!(session.is_none(), "only the pass kept signs in");
-            session = Some(out.body["session"]["id"].as_str().unwrap().to_owned());
+            session = Some(out.session_id());
         }
     }
     let session = session.expect("the pass kept signs in");
@@ -2070,11 +1780,7 @@ async fn t5_three_phase_creations_and_registrations_off_the_lock() {
     assert_eq!(reg.status, 201, "{}", reg.text);
     let device = reg.body["device"].as_str().unwrap();
     let with_key = s
-        .control(
-            Method::POST,
-            "/signIns",
-            json!({"userPrincipalName": "alex@contoso.com", "device": device}),
-        )
+        .sign_in(json!({"userPrincipalName": "alex@contoso.com", "device": device}))
         .await;
     assert_eq!(with_key.body["decision"], "allowed", "{}", with_key.text);
     let long = s

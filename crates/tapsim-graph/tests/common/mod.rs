@@ -41,6 +41,20 @@ impl Answer {
     pub fn message(&self) -> &str {
         self.body["error"]["message"].as_str().unwrap_or_default()
     }
+    /// A created pass's secret (`temporaryAccessPass`).
+    pub fn secret(&self) -> String {
+        self.body["temporaryAccessPass"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no secret: {}", self.text))
+            .to_owned()
+    }
+    /// An allowed sign-in's session id.
+    pub fn session_id(&self) -> String {
+        self.body["session"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {}", self.text))
+            .to_owned()
+    }
     /// Asserts Graph's error envelope, with ids that match the headers.
     pub fn assert_envelope(&self, status: u16, code: &str) -> &Answer {
         assert_eq!(self.status.as_u16(), status, "{}", self.text);
@@ -63,6 +77,8 @@ impl Answer {
     }
 }
 
+/// Cloning shares the app and so the simulator behind it.
+#[derive(Clone)]
 pub struct Server {
     pub app: Router,
 }
@@ -138,15 +154,44 @@ impl Server {
         self.call(Method::POST, uri, Some(token), Some(body)).await
     }
 
+    pub async fn patch(&self, uri: &str, token: &str, body: Value) -> Answer {
+        self.call(Method::PATCH, uri, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, uri: &str, token: &str) -> Answer {
+        self.call(Method::DELETE, uri, Some(token), None).await
+    }
+
     pub async fn control(&self, method: Method, path: &str, body: Value) -> Answer {
         self.call(method, &format!("/_tapsim{path}"), None, Some(body))
             .await
     }
 
-    pub async fn token(&self, upn: &str) -> String {
+    /// A sign-in on the control plane (`POST /_tapsim/signIns`).
+    pub async fn sign_in(&self, body: Value) -> Answer {
+        self.control(Method::POST, "/signIns", body).await
+    }
+
+    /// Moves the manual clock on by `seconds`.
+    pub async fn advance(&self, seconds: i64) {
         let a = self
-            .control(Method::POST, "/tokens", json!({"userPrincipalName": upn}))
+            .control(Method::POST, "/clock", json!({"advanceSeconds": seconds}))
             .await;
+        assert_eq!(a.status, 200, "{}", a.text);
+    }
+
+    pub async fn token(&self, upn: &str) -> String {
+        self.mint(json!({"userPrincipalName": upn})).await
+    }
+
+    /// A token for a user of another tenant of the server.
+    pub async fn token_in(&self, upn: &str, tenant: &str) -> String {
+        self.mint(json!({"userPrincipalName": upn, "tenant": tenant}))
+            .await
+    }
+
+    async fn mint(&self, body: Value) -> String {
+        let a = self.control(Method::POST, "/tokens", body).await;
         assert_eq!(a.status, 200, "{}", a.text);
         a.body["access_token"].as_str().unwrap().to_owned()
     }
@@ -182,6 +227,27 @@ pub struct Cast {
     pub admin: String,
     pub helpdesk: String,
     pub user_token: String,
+}
+
+impl Cast {
+    /// The help desk creates a pass for Alex with these properties: the answer.
+    pub async fn create_pass(&self, body: Value) -> Answer {
+        self.server.post(PASSES, &self.helpdesk, body).await
+    }
+
+    /// Alex signs in with a pass.
+    pub async fn sign_in_with_pass(&self, secret: &str) -> Answer {
+        self.server
+            .sign_in(
+                json!({"userPrincipalName": "alex@contoso.com", "temporaryAccessPass": secret}),
+            )
+            .await
+    }
+
+    /// A GET as the admin.
+    pub async fn admin_get(&self, uri: &str) -> Answer {
+        self.server.get(uri, &self.admin).await
+    }
 }
 
 pub async fn cast() -> Cast {
