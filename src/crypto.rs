@@ -260,9 +260,10 @@ fn draw_salt(rng: &mut ChaCha8Rng) -> [u8; SALT_LEN] {
 /// caller's lock, waiting for its argon2id hash: the slow part of creating a pass,
 /// setting a password or registering a method, which [`PendingHash::run`] does with no
 /// lock held, on any thread (design.md, "Serving many callers"). Holds a copy of the
-/// secret (zeroized on drop); `Debug` redacts it.
-#[derive(Clone)]
-pub struct PendingHash {
+/// secret (zeroized on drop); `Debug` redacts it. Not `Clone` (one copy of the secret
+/// in memory) and out of a caller's reach: the drafts that hold it offer `run_hash`
+/// only, so nobody can put another secret's hash in a draft (spec T4).
+pub(crate) struct PendingHash {
     secret: Zeroizing<String>,
     salt: [u8; SALT_LEN],
     hasher: Hasher,
@@ -288,15 +289,9 @@ impl PendingHash {
         }
     }
 
-    /// The argon2 memory the hash takes, in KiB: a caller can hash cheap ones inline and
-    /// send costly ones to another thread.
-    pub fn memory_kib(&self) -> u64 {
-        u64::from(self.hasher.argon.params().m_cost())
-    }
-
     /// Computes the hash (once; later calls do nothing): the slow part, meant to run
     /// with no lock held.
-    pub fn run(&mut self) {
+    pub(crate) fn run(&mut self) {
         if self.result.is_none() {
             self.result = Some(self.hasher.hash_with_salt(&self.secret, &self.salt));
         }

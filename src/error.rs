@@ -339,6 +339,15 @@ pub enum Error {
     /// (`serviceNotAvailable`, HTTP 503). Nothing changed.
     #[error("the secret could not be hashed: {0}")]
     HashFailed(String),
+    /// A draft ([`crate::PassDraft`], [`crate::MethodDraft`], [`crate::UserDraft`],
+    /// [`crate::PasswordDraft`]) committed into a tenant other than the one that drew it,
+    /// such as the same tenant rebuilt by a reset or restored from a snapshot meanwhile
+    /// (`conflict`, spec T4): its ids and secret came from the other tenant's RNG.
+    /// Nothing changes; prepare it again.
+    #[error(
+        "the draft was drawn from another tenant (or from this one before it was reset or restored): prepare it again"
+    )]
+    StaleDraft,
 }
 
 impl Error {
@@ -351,7 +360,7 @@ impl Error {
             | Error::MethodNotFound(_)
             | Error::SessionNotFound(_) => ErrorCode::ItemNotFound,
             Error::GroupNotFound(_) => ErrorCode::RequestResourceNotFound,
-            Error::PassAlreadyExists => ErrorCode::Conflict,
+            Error::PassAlreadyExists | Error::StaleDraft => ErrorCode::Conflict,
             Error::Invalid(_)
             | Error::LifetimeOutOfRange { .. }
             | Error::UserOutOfPolicyScope

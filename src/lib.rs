@@ -69,7 +69,7 @@ pub use audit::{
     KeyValue, ModifiedProperty, TargetResource, UserIdentity,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use crypto::{HashCost, PendingHash, PhcHash, ProofRequest, Proofs, Secret};
+pub use crypto::{HashCost, PhcHash, ProofRequest, Proofs, Secret};
 pub use directory::{
     Directory, Group, HomeAccount, MAX_GROUP_DISPLAY_NAME_CHARS, MAX_USER_DISPLAY_NAME_CHARS,
     Member, NewUser, User, UserType, validate_upn,

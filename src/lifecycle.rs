@@ -48,14 +48,14 @@ impl Tenant {
         options: impl Into<PassOptions>,
     ) -> Result<IssuedPass> {
         let mut draft = self.prepare_create_pass(actor, user, options)?;
-        draft.hash.run();
+        draft.run_hash();
         self.commit_create_pass(draft)
     }
 
     /// The first of [`Tenant::create_pass`]'s three phases, for callers that share the
     /// tenant behind a lock (design.md, "Serving many callers"): every check of
     /// `create_pass`, then the pass's id, secret and salt drawn from the tenant's RNG, in
-    /// the order `create_pass` draws them. Run [`PassDraft::hash`] with the lock released,
+    /// the order `create_pass` draws them. Run [`PassDraft::run_hash`] with the lock released,
     /// then lock again and call [`Tenant::commit_create_pass`]. Nothing is stored yet.
     ///
     /// ```
@@ -71,7 +71,7 @@ impl Tenant {
     /// // 1. Under the lock: checks, and the secret and salt drawn.
     /// let mut draft = tenant.lock().unwrap().prepare_create_pass(hd, ada, PassOptions::default())?;
     /// // 2. No lock: argon2id.
-    /// draft.hash.run();
+    /// draft.run_hash();
     /// // 3. Under the lock again: the checks against the tenant as it is now, then stored.
     /// let issued = tenant.lock().unwrap().commit_create_pass(draft)?;
     /// assert!(issued.pass.is_usable);
@@ -100,10 +100,7 @@ impl Tenant {
             id,
             secret,
             hash,
-            rng: RngMark {
-                before,
-                after: self.state.rng.clone(),
-            },
+            rng: self.mark(before),
         })
     }
 
@@ -116,10 +113,14 @@ impl Tenant {
     /// pass is drawn again and hashed here.
     ///
     /// # Errors
-    /// As [`Tenant::create_pass`], from the checks made now. A refused commit changes
-    /// nothing; if nothing else drew from the tenant's RNG since the draft, the RNG goes
-    /// back to where it was before it, as after a refused `create_pass`.
+    /// [`Error::StaleDraft`] (`conflict`) for a draft another tenant drew, a tenant
+    /// built from the same seed included (spec T4: its ids and secret came from that
+    /// tenant's RNG). Then as [`Tenant::create_pass`], from the checks made now. A
+    /// refused commit changes nothing; if nothing else drew from the tenant's RNG since
+    /// the draft, the RNG goes back to where it was before it, as after a refused
+    /// `create_pass`.
     pub fn commit_create_pass(&mut self, draft: PassDraft) -> Result<IssuedPass> {
+        self.check_drawn_here(&draft.rng)?;
         let now = self.now();
         let checked = match self.check_create_pass(draft.actor, draft.user, &draft.options, now) {
             Ok(c) => c,
@@ -189,10 +190,31 @@ impl Tenant {
         })
     }
 
-    /// Puts the RNG back to before a draft, if nothing drew from it since.
+    /// Puts the RNG back to before a draft, if the draft was drawn here and nothing drew
+    /// from the RNG since.
     pub(crate) fn rewind(&mut self, mark: &RngMark) {
-        if self.state.rng == mark.after {
+        if mark.tenant == self.instance && self.state.rng == mark.after {
             self.state.rng = mark.before.clone();
+        }
+    }
+
+    /// The mark of a draft that drew from this tenant's RNG, which was at `before`.
+    pub(crate) fn mark(&self, before: rand_chacha::ChaCha8Rng) -> RngMark {
+        RngMark {
+            tenant: self.instance,
+            before,
+            after: self.state.rng.clone(),
+        }
+    }
+
+    /// Refuses a draft drawn from another tenant value (spec T4: its ids, secret and
+    /// salt came from that tenant's RNG; this one would draw them again): first thing in
+    /// every commit, before anything changes.
+    pub(crate) fn check_drawn_here(&self, mark: &RngMark) -> Result<()> {
+        if mark.tenant == self.instance {
+            Ok(())
+        } else {
+            Err(Error::StaleDraft)
         }
     }
 
@@ -404,18 +426,29 @@ struct CheckedPass {
     length: usize,
 }
 
-/// The tenant's RNG before and after a draft drew from it: a refused commit puts it
-/// back, when nothing else drew in between.
-#[derive(Clone)]
+/// The tenant's RNG before and after a draft drew from it, and which tenant value it
+/// was: a draft commits only into that tenant, and a refused commit puts the RNG back
+/// when nothing else drew in between. Not `Clone`: one draft, one commit.
 pub(crate) struct RngMark {
+    pub(crate) tenant: crate::tenant::Instance,
     pub(crate) before: rand_chacha::ChaCha8Rng,
     pub(crate) after: rand_chacha::ChaCha8Rng,
 }
 
 /// A pass being created in three phases ([`Tenant::prepare_create_pass`]): checked,
 /// its id, secret and salt drawn, its hash to run with no lock held
-/// ([`PassDraft::hash`]), then committed ([`Tenant::commit_create_pass`]). Holds the
-/// secret and the RNG's position: not `Clone`, not `Serialize`; `Debug` redacts both.
+/// ([`PassDraft::run_hash`]), then committed ([`Tenant::commit_create_pass`]), into the
+/// tenant that drew it only. Holds the secret and the RNG's position: not `Clone`, not
+/// `Serialize`, its hash out of reach (a caller cannot put another secret's hash in it,
+/// spec T4); `Debug` redacts both.
+///
+/// ```compile_fail,E0616
+/// // The hash is private: no draft takes another secret's hash.
+/// fn swap(mut pass: tapsim::PassDraft, password: tapsim::PasswordDraft) -> tapsim::PassDraft {
+///     pass.hash = password.hash;
+///     pass
+/// }
+/// ```
 pub struct PassDraft {
     actor: UserId,
     user: UserId,
@@ -423,8 +456,7 @@ pub struct PassDraft {
     length: usize,
     id: PassId,
     secret: zeroize::Zeroizing<String>,
-    /// The argon2id hash of the secret: run it ([`PendingHash::run`]) with no lock held.
-    pub hash: PendingHash,
+    hash: PendingHash,
     rng: RngMark,
 }
 
@@ -443,6 +475,12 @@ impl PassDraft {
     /// The user the pass is for.
     pub fn user(&self) -> UserId {
         self.user
+    }
+
+    /// Computes the argon2id hash of the secret, the slow part: call it with no lock
+    /// held. Once; later calls do nothing (a commit hashes a draft not run).
+    pub fn run_hash(&mut self) {
+        self.hash.run();
     }
 }
 

@@ -351,20 +351,22 @@ impl Tenant {
         display_name: String,
     ) -> Result<Device> {
         let mut draft = self.prepare_register_method_with(session, home, kind, display_name)?;
-        draft.hash.run();
+        draft.run_hash();
         self.commit_register_method_with(draft, home)
     }
 
     /// Every check of [`Tenant::register_method`], in R9's order, against the tenant as
-    /// it is now; the session's user.
+    /// it is now; the session's user. MFA freshness and the one-time pass's window are
+    /// judged at `began`, when registration began (B2's S6: "less than 10 minutes old
+    /// when registration begins"): the prepare phase's time, which a commit keeps.
     fn check_registration(
         &self,
         session: SessionId,
         home: Option<SessionStatus>,
         kind: MethodKind,
         display_name: &str,
+        began: chrono::DateTime<chrono::Utc>,
     ) -> Result<UserId> {
-        let now = self.now();
         let s = self.live_session(session, home)?;
         // A disabled user's sessions register nothing until the account is enabled (R15).
         let user = s.user();
@@ -387,14 +389,14 @@ impl Tenant {
             // every kind, in every session.
             let fresh = s
                 .last_mfa()
-                .is_some_and(|t| now < crate::pass::add_minutes(t, REGISTRATION_WINDOW_MINUTES));
+                .is_some_and(|t| began < crate::pass::add_minutes(t, REGISTRATION_WINDOW_MINUTES));
             if !fresh {
                 return Err(Denial::MfaNotFresh.into());
             }
         } else {
             let one_time = matches!(s.source(), SessionSource::Pass { one_time: true, .. });
             let window_end = crate::pass::add_minutes(s.signed_in(), REGISTRATION_WINDOW_MINUTES);
-            if one_time && kind.has_registration_window() && now >= window_end {
+            if one_time && kind.has_registration_window() && began >= window_end {
                 return Err(Denial::RegistrationWindowClosed.into());
             }
         }
@@ -420,11 +422,14 @@ impl Tenant {
 
     /// The last of [`Tenant::register_method`]'s three phases: every check again,
     /// against the tenant as it is now (the session still valid, the user still there
-    /// and enabled, MFA still fresh), then the method stored. A draft whose hash was not
-    /// run is hashed here.
+    /// and enabled, the kind still switched on), then the method stored. MFA freshness
+    /// and the one-time pass's window are judged at the time the draft was prepared,
+    /// when registration began (B2's S6), not at commit: a slow hash or a busy lock does
+    /// not close them. A draft whose hash was not run is hashed here.
     ///
     /// # Errors
-    /// As [`Tenant::register_method`], from the checks made now. A refused commit changes
+    /// [`Error::StaleDraft`] (`conflict`) for a draft another tenant drew (spec T4). Then
+    /// as [`Tenant::register_method`], from the checks made now. A refused commit changes
     /// nothing (the RNG goes back to before the draft if nothing drew since).
     pub fn commit_register_method(&mut self, draft: MethodDraft) -> Result<Device> {
         self.commit_register_method_with(draft, None)
@@ -439,7 +444,8 @@ impl Tenant {
         kind: MethodKind,
         display_name: String,
     ) -> Result<MethodDraft> {
-        let user = self.check_registration(session, home, kind, &display_name)?;
+        let began = self.now();
+        let user = self.check_registration(session, home, kind, &display_name, began)?;
         let before = self.state.rng.clone();
         let id = MethodId(Guid::random(&mut self.state.rng));
         let secret = crate::crypto::generate_secret(&mut self.state.rng, 32);
@@ -452,10 +458,8 @@ impl Tenant {
             id,
             secret,
             hash,
-            rng: crate::lifecycle::RngMark {
-                before,
-                after: self.state.rng.clone(),
-            },
+            began,
+            rng: self.mark(before),
         })
     }
 
@@ -466,7 +470,14 @@ impl Tenant {
         draft: MethodDraft,
         home: Option<SessionStatus>,
     ) -> Result<Device> {
-        let checked = self.check_registration(draft.session, home, draft.kind, &draft.display_name);
+        self.check_drawn_here(&draft.rng)?;
+        let checked = self.check_registration(
+            draft.session,
+            home,
+            draft.kind,
+            &draft.display_name,
+            draft.began,
+        );
         let user = match checked {
             Ok(user) if user == draft.user => user,
             Ok(user) => {
@@ -635,9 +646,10 @@ impl Tenant {
     }
 }
 
-/// A method being registered in three phases ([`Tenant::prepare_register_method`]).
-/// Holds the device's secret and the RNG's position: not `Clone`, not `Serialize`;
-/// `Debug` redacts both.
+/// A method being registered in three phases ([`Tenant::prepare_register_method`]),
+/// committed into the tenant that drew it only. Holds the device's secret and the RNG's
+/// position: not `Clone`, not `Serialize`, its hash out of reach (spec T4); `Debug`
+/// redacts both.
 pub struct MethodDraft {
     session: SessionId,
     user: UserId,
@@ -645,9 +657,10 @@ pub struct MethodDraft {
     display_name: String,
     id: MethodId,
     secret: zeroize::Zeroizing<String>,
-    /// The argon2id hash of the device's secret: run it ([`crate::PendingHash::run`])
-    /// with no lock held.
-    pub hash: crate::crypto::PendingHash,
+    /// The argon2id hash of the device's secret.
+    hash: crate::crypto::PendingHash,
+    /// When registration began (the prepare phase): MFA freshness is judged then.
+    began: chrono::DateTime<chrono::Utc>,
     rng: crate::lifecycle::RngMark,
 }
 
@@ -666,6 +679,12 @@ impl MethodDraft {
     /// The session the method is being registered in.
     pub fn session(&self) -> SessionId {
         self.session
+    }
+
+    /// Computes the argon2id hash of the device's secret, the slow part: call it with no
+    /// lock held. Once; later calls do nothing (a commit hashes a draft not run).
+    pub fn run_hash(&mut self) {
+        self.hash.run();
     }
 }
 

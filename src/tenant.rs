@@ -132,11 +132,44 @@ pub struct TenantState {
 /// assert_eq!(policy.state, PolicyState::Enabled);
 /// # Ok::<(), tapsim::Error>(())
 /// ```
-#[derive(Clone)]
 pub struct Tenant {
     pub(crate) state: TenantState,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) hasher: Hasher,
+    /// Which tenant value this is: a draft commits only into the value it was drawn
+    /// from (see [`Instance`]).
+    pub(crate) instance: Instance,
+}
+
+impl Clone for Tenant {
+    /// A fork: the same state and clock, but another tenant for drafts: a draft drawn
+    /// from one of the two commits into that one only ([`Error::StaleDraft`]).
+    fn clone(&self) -> Tenant {
+        Tenant {
+            state: self.state.clone(),
+            clock: Arc::clone(&self.clock),
+            hasher: self.hasher.clone(),
+            instance: Instance::next(),
+        }
+    }
+}
+
+/// The identity of one tenant value in this process, given when it is built, restored
+/// from a snapshot or forked. A draft ([`crate::PassDraft`] and the others) records the
+/// instance it drew its ids, secret and salt from, and commits only into it: two tenants
+/// built from one seed (a server reset, a snapshot restored, a fork) draw the same
+/// values, so a draft committed into the other one would store ids that tenant's RNG
+/// draws again (spec T4). Never shown, serialized or compared with anything else, so it
+/// does not touch determinism: the same seed and calls give the same state and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Instance(u64);
+
+impl Instance {
+    /// A value no other tenant of this process holds (a 64-bit counter does not wrap).
+    pub(crate) fn next() -> Instance {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Instance(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
 }
 
 impl fmt::Debug for Tenant {
@@ -287,6 +320,7 @@ impl TenantBuilder {
             },
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             hasher,
+            instance: Instance::next(),
         })
     }
 }
@@ -569,6 +603,7 @@ impl Tenant {
             state,
             clock,
             hasher,
+            instance: Instance::next(),
         })
     }
 
@@ -578,6 +613,7 @@ impl Tenant {
             state: self.state.clone(),
             clock,
             hasher: self.hasher.clone(),
+            instance: Instance::next(),
         }
     }
 
@@ -594,9 +630,7 @@ impl Tenant {
     /// ([`crate::MAX_USER_DISPLAY_NAME_CHARS`]), [`Error::InvalidPassword`].
     pub fn add_user(&mut self, new: NewUser) -> Result<UserId> {
         let mut draft = self.prepare_add_user(new)?;
-        if let Some(hash) = &mut draft.hash {
-            hash.run();
-        }
+        draft.run_hash();
         self.commit_add_user(draft)
     }
 
@@ -610,9 +644,7 @@ impl Tenant {
     /// # use tapsim::*;
     /// # let mut t = Tenant::builder().hash_cost(HashCost::Minimum).build()?;
     /// let mut draft = t.prepare_add_user(NewUser::member("ada@contoso.com", "Ada").password("pw"))?;
-    /// if let Some(hash) = &mut draft.hash {
-    ///     hash.run(); // with no lock held
-    /// }
+    /// draft.run_hash(); // with no lock held
     /// let ada = t.commit_add_user(draft)?;
     /// assert!(t.sign_in("ada@contoso.com", Credential::Password("pw")).is_allowed());
     /// # Ok::<(), tapsim::Error>(())
@@ -641,10 +673,7 @@ impl Tenant {
             id,
             new,
             hash,
-            rng: crate::lifecycle::RngMark {
-                before,
-                after: self.state.rng.clone(),
-            },
+            rng: self.mark(before),
         })
     }
 
@@ -652,9 +681,11 @@ impl Tenant {
     /// user added in between may have taken it); then the user is added.
     ///
     /// # Errors
-    /// [`Error::DuplicateUpn`]; [`Error::HashFailed`]. Nothing changes then (the RNG goes
-    /// back to before the draft if nothing drew since).
+    /// [`Error::StaleDraft`] for a draft another tenant drew (a tenant built from the
+    /// same seed included); [`Error::DuplicateUpn`]; [`Error::HashFailed`]. Nothing
+    /// changes then (the RNG goes back to before the draft if nothing drew since).
     pub fn commit_add_user(&mut self, draft: UserDraft) -> Result<UserId> {
+        self.check_drawn_here(&draft.rng)?;
         let UserDraft { id, new, hash, rng } = draft;
         if let Err(e) = self
             .state
@@ -706,7 +737,7 @@ impl Tenant {
     /// [`Error::UserNotFound`], [`Error::InvalidPassword`].
     pub fn set_password(&mut self, user: UserId, password: impl Into<crate::Secret>) -> Result<()> {
         let mut draft = self.prepare_set_password(user, password)?;
-        draft.hash.run();
+        draft.run_hash();
         self.commit_set_password(draft)
     }
 
@@ -720,7 +751,7 @@ impl Tenant {
     /// # let mut t = Tenant::builder().hash_cost(HashCost::Minimum).build()?;
     /// let ada = t.add_user(NewUser::member("ada@contoso.com", "Ada"))?;
     /// let mut draft = t.prepare_set_password(ada, "new password")?;
-    /// draft.hash.run(); // with no lock held
+    /// draft.run_hash(); // with no lock held
     /// t.commit_set_password(draft)?;
     /// assert!(t.sign_in("ada@contoso.com", Credential::Password("new password")).is_allowed());
     /// # Ok::<(), tapsim::Error>(())
@@ -747,10 +778,7 @@ impl Tenant {
         Ok(PasswordDraft {
             user,
             hash,
-            rng: crate::lifecycle::RngMark {
-                before,
-                after: self.state.rng.clone(),
-            },
+            rng: self.mark(before),
         })
     }
 
@@ -758,9 +786,11 @@ impl Tenant {
     /// then the password is stored. A draft whose hash was not run is hashed here.
     ///
     /// # Errors
-    /// [`Error::UserNotFound`] when the user is gone; [`Error::HashFailed`]. Nothing
+    /// [`Error::StaleDraft`] for a draft another tenant drew; [`Error::UserNotFound`]
+    /// when the user is gone; [`Error::HashFailed`]. Nothing
     /// changes then (the RNG goes back to before the draft if nothing drew since).
     pub fn commit_set_password(&mut self, draft: PasswordDraft) -> Result<()> {
+        self.check_drawn_here(&draft.rng)?;
         let PasswordDraft { user, hash, rng } = draft;
         if self.state.directory.user(user).is_none() {
             self.rewind(&rng);
@@ -1054,14 +1084,14 @@ impl Tenant {
     }
 }
 
-/// A user being added in three phases ([`Tenant::prepare_add_user`]). Holds the
-/// password and the RNG's position: not `Clone`, not `Serialize`; `Debug` redacts both.
+/// A user being added in three phases ([`Tenant::prepare_add_user`]), committed into
+/// the tenant that drew it only. Holds the password and the RNG's position: not `Clone`,
+/// not `Serialize`, its hash out of reach (spec T4); `Debug` redacts both.
 pub struct UserDraft {
     id: UserId,
     new: NewUser,
-    /// The argon2id hash of the password, if one is given: run it
-    /// ([`crate::PendingHash::run`]) with no lock held.
-    pub hash: Option<crate::crypto::PendingHash>,
+    /// The argon2id hash of the password, if one is given.
+    hash: Option<crate::crypto::PendingHash>,
     rng: crate::lifecycle::RngMark,
 }
 
@@ -1080,16 +1110,33 @@ impl UserDraft {
     pub fn id(&self) -> UserId {
         self.id
     }
+
+    /// Computes the argon2id hash of the password, if one is given, the slow part: call
+    /// it with no lock held. Once; later calls do nothing (a commit hashes a draft not
+    /// run).
+    pub fn run_hash(&mut self) {
+        if let Some(hash) = &mut self.hash {
+            hash.run();
+        }
+    }
 }
 
-/// A password being set in three phases ([`Tenant::prepare_set_password`]). Holds the
-/// password and the RNG's position: not `Clone`, not `Serialize`; `Debug` redacts both.
+/// A password being set in three phases ([`Tenant::prepare_set_password`]), committed
+/// into the tenant that drew it only. Holds the password and the RNG's position: not
+/// `Clone`, not `Serialize`, its hash out of reach (spec T4); `Debug` redacts both.
 pub struct PasswordDraft {
     user: UserId,
-    /// The argon2id hash of the password: run it ([`crate::PendingHash::run`]) with no
-    /// lock held.
-    pub hash: crate::crypto::PendingHash,
+    /// The argon2id hash of the password.
+    hash: crate::crypto::PendingHash,
     rng: crate::lifecycle::RngMark,
+}
+
+impl PasswordDraft {
+    /// Computes the argon2id hash of the password, the slow part: call it with no lock
+    /// held. Once; later calls do nothing (a commit hashes a draft not run).
+    pub fn run_hash(&mut self) {
+        self.hash.run();
+    }
 }
 
 impl fmt::Debug for PasswordDraft {

@@ -9,6 +9,7 @@ mod audit;
 mod b2;
 mod concurrency;
 mod directory;
+mod drafts;
 mod fidelity;
 mod graph;
 mod model;

@@ -357,9 +357,7 @@ async fn add_user(State(state): State<AppState>, bytes: Bytes) -> ApiResult {
         Step::Hash(draft) => Step::Hash(
             off_lock(move || {
                 let mut draft = draft;
-                if let Some(hash) = &mut draft.hash {
-                    hash.run();
-                }
+                draft.run_hash();
                 draft
             })
             .await?,
@@ -892,43 +890,53 @@ async fn register_method(
         .parse()
         .map_err(|_| ApiError::invalid_request(format!("unknown method kind `{}`", b.kind)))?;
     let session = parse_session(&id)?;
-    let (tid, step) = {
+    let name = b
+        .display_name
+        .unwrap_or_else(|| kind.display_name().to_owned());
+    let (tid, draft) = {
         let mut sim = state.lock();
-        if sim.devices.len() >= state.config.limits.max_devices {
-            return Err(ApiError::invalid_request(format!(
-                "The server holds its limit of {} device handles.",
-                state.config.limits.max_devices
-            )));
-        }
-        let name = b
-            .display_name
-            .unwrap_or_else(|| kind.display_name().to_owned());
+        check_device_room(&state, &sim)?;
         let tid = session_tenant(&sim, session)?;
-        let step = if sim.at(tid)?.config().hash_cost.memory_kib() <= INLINE_KIB as u32 {
-            Step::Done(sim.world.register_method(tid, session, kind, name)?)
-        } else {
-            Step::Hash(
-                sim.world
-                    .prepare_register_method(tid, session, kind, name)?,
-            )
-        };
-        (tid, step)
-    };
-    let device = match step {
-        Step::Done(device) => device,
-        // Three phases, as for a sign-in: the checks and the draws under the lock, the
-        // hash with no lock, every check again under the lock.
-        Step::Hash(draft) => {
-            let draft = off_lock(move || {
-                let mut draft = draft;
-                draft.hash.run();
-                draft
-            })
-            .await?;
-            state.lock().world.commit_register_method(tid, draft)?
+        if sim.at(tid)?.config().hash_cost.memory_kib() <= INLINE_KIB as u32 {
+            // Cheap hashing: the check, the registration and the handle under one lock.
+            let device = sim.world.register_method(tid, session, kind, name)?;
+            return Ok(device_created(&mut sim, kind, device));
         }
+        let draft = sim
+            .world
+            .prepare_register_method(tid, session, kind, name)?;
+        (tid, draft)
     };
+    // Three phases, as for a sign-in: the checks and the draws under the lock, the hash
+    // with no lock, every check again under the lock.
+    let draft = off_lock(move || {
+        let mut draft = draft;
+        draft.run_hash();
+        draft
+    })
+    .await?;
     let mut sim = state.lock();
+    // Other registrations may have taken the last handles while this one hashed: the
+    // limit is checked again before anything is stored, and the handle given out under
+    // the same lock.
+    check_device_room(&state, &sim)?;
+    let device = sim.world.commit_register_method(tid, draft)?;
+    Ok(device_created(&mut sim, kind, device))
+}
+
+/// Refuses a registration when the server holds its limit of device handles.
+fn check_device_room(state: &AppState, sim: &Sim) -> ApiResult<()> {
+    if sim.devices.len() >= state.config.limits.max_devices {
+        return Err(ApiError::invalid_request(format!(
+            "The server holds its limit of {} device handles.",
+            state.config.limits.max_devices
+        )));
+    }
+    Ok(())
+}
+
+/// Gives out a handle for a registered device: the `201 Created` answer.
+fn device_created(sim: &mut Sim, kind: MethodKind, device: Device) -> Response {
     let user = device.user();
     let method = sim
         .world
@@ -939,10 +947,10 @@ async fn register_method(
         .unwrap_or(Value::Null);
     let handle = random_token(&mut sim.rng);
     sim.devices.insert(handle.clone(), Arc::new(device));
-    Ok(json_response(
+    json_response(
         StatusCode::CREATED,
         &json!({"method": method, "device": handle}),
-    ))
+    )
 }
 
 async fn add_fault(State(state): State<AppState>, bytes: Bytes) -> ApiResult {

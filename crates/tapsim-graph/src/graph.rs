@@ -406,10 +406,12 @@ async fn create_pass(
         Step::Hash(draft) => {
             let draft = off_lock(move || {
                 let mut draft = draft;
-                draft.hash.run();
+                draft.run_hash();
                 draft
             })
             .await?;
+            // A reset, scenario or snapshot meanwhile rebuilt the tenant: the draft's ids
+            // came from the old one, and the commit is refused (`conflict`).
             state.lock().at_mut(tid)?.commit_create_pass(draft)?
         }
     };
