@@ -104,13 +104,14 @@ fn b2_m5_a_passkey_in_authenticator_is_a_fido2_method_with_authenticators_aaguid
     assert_eq!(phone["attestationLevel"], "notAttested");
     assert_eq!(phone["attestationCertificates"], serde_json::json!([]));
     assert_eq!(phone["id"], listed[0].id.to_string());
-    // A security key keeps its own shape: no Authenticator AAGUID.
+    // A security key has the same shape (G3) but no Authenticator AAGUID.
     let key = &json[1];
     assert_eq!(
         key["@odata.type"],
         "#microsoft.graph.fido2AuthenticationMethod"
     );
-    assert!(key.get("aaGuid").is_none());
+    assert_eq!(key["aaGuid"], Value::Null);
+    assert_eq!(key["model"], Value::Null);
     // The kind parses by its serde name and by its sign-in-log name.
     assert_eq!(
         "authenticatorPasskey".parse::<MethodKind>(),
