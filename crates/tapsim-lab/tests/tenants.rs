@@ -474,6 +474,14 @@ expect = { mfa = true }
             ..
         }
     ));
+    // Both tenants log the refused attempt (R11): the home tenant proved the pass, so it
+    // logs a failure too (R15); then Bob's own sign-in at home.
+    let (contoso, fabrikam) = (&report.tenant, &report.other_tenants[0]);
+    let status = |r: &tapsim::SignInRecord| r.status.additional_details.clone();
+    let home: Vec<_> = fabrikam.sign_in_log().iter().map(status).collect();
+    assert_eq!(home, [Some("accountDisabled".to_owned()), None]);
+    let here: Vec<_> = contoso.sign_in_log().iter().map(status).collect();
+    assert_eq!(here, [Some("accountDisabled".to_owned())]);
 }
 
 #[test]
