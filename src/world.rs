@@ -86,7 +86,8 @@ impl World {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for an unknown tenant, a guest who is not an external
-    /// guest, or linking a tenant to itself; [`Error::UserNotFound`] for unknown users.
+    /// guest, a home account that is itself an external guest, or linking a tenant to
+    /// itself; [`Error::UserNotFound`] for unknown users.
     pub fn link_guest(
         &mut self,
         resource: TenantId,
@@ -99,10 +100,18 @@ impl World {
                 "a guest's home tenant must differ from the resource tenant".into(),
             ));
         }
-        self.get(home)?
+        let home_account = self
+            .get(home)?
             .directory()
             .user(home_user)
             .ok_or_else(|| Error::UserNotFound(home_user.to_string()))?;
+        // A guest signs in with their home account's own credentials: an external guest
+        // there has none of its own (spec S10).
+        if home_account.user_type() == UserType::ExternalGuest {
+            return Err(Error::InvalidConfig(format!(
+                "user `{home_user}` is itself an external guest of tenant `{home}`: a guest's home account cannot be a guest"
+            )));
+        }
         let r = self
             .tenants
             .get_mut(&resource)

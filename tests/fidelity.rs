@@ -705,3 +705,36 @@ fn r18_the_world_steps_up_a_members_session_as_its_tenant_does_in_three_phases()
         "verified now, not taken from the proofs"
     );
 }
+
+#[test]
+fn s10_a_guests_home_account_cannot_itself_be_an_external_guest() {
+    // Contoso's guest Bob as the "home" of a guest in Fabrikam: he has no credential of
+    // his own there, so the link is refused by name.
+    let (mut world, h, r, _bob, guest, _clock) = two_tenants_with(Profile::Current);
+    let guests_guest = world
+        .tenant_mut(h)
+        .unwrap()
+        .add_user(
+            NewUser::member("bob_fabrikam.com#EXT#@fabrikam.com", "Bob again")
+                .user_type(UserType::ExternalGuest),
+        )
+        .unwrap();
+    let err = world.link_guest(h, guests_guest, r, guest).unwrap_err();
+    assert!(matches!(err, Error::InvalidConfig(_)), "{err:?}");
+    assert_eq!(err.code(), ErrorCode::BadRequest);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "invalid tenant configuration: user `{guest}` is itself an external guest of tenant `{r}`: a guest's home account cannot be a guest"
+        )
+    );
+    // Nothing was linked: signing in to Fabrikam with the guest's name finds no one.
+    let out = world
+        .sign_in(
+            h,
+            "bob_fabrikam.com#EXT#@contoso.com",
+            Credential::Password("bob-pw"),
+        )
+        .unwrap();
+    assert_eq!(out.denial(), Some(DenialReason::InvalidCredential));
+}
