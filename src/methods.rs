@@ -204,15 +204,31 @@ impl Serialize for MethodView {
                 m.serialize_entry("phoneType", "mobile")?;
             }
             MethodKind::SoftwareOath => {}
-            MethodKind::AuthenticatorPasskey => {
-                // A device-bound passkey in Authenticator, as Graph lists it: its AAGUID
-                // and model; tapsim simulates no attestation service [sim].
+            MethodKind::Fido2SecurityKey
+            | MethodKind::Passkey
+            | MethodKind::AuthenticatorPasskey => {
+                // Every property v1.0 declares for fido2AuthenticationMethod, whatever the
+                // kind (spec G3): what tapsim does not model is null or []. A passkey in
+                // Authenticator has its AAGUID and model; a security key is device-bound;
+                // a passkey may be either. tapsim simulates no attestation service, and
+                // `publicKeyCredential` is only ever sent at registration [sim].
+                let authenticator = self.kind == MethodKind::AuthenticatorPasskey;
                 m.serialize_entry("displayName", &self.display_name)?;
-                m.serialize_entry("aaGuid", AUTHENTICATOR_PASSKEY_AAGUID)?;
-                m.serialize_entry("model", AUTHENTICATOR_PASSKEY_MODEL)?;
+                m.serialize_entry(
+                    "aaGuid",
+                    &authenticator.then_some(AUTHENTICATOR_PASSKEY_AAGUID),
+                )?;
+                m.serialize_entry(
+                    "model",
+                    &authenticator.then_some(AUTHENTICATOR_PASSKEY_MODEL),
+                )?;
                 m.serialize_entry("attestationCertificates", &[] as &[&str])?;
-                m.serialize_entry("attestationLevel", "notAttested")?;
-                m.serialize_entry("passkeyType", "deviceBound")?;
+                m.serialize_entry("attestationLevel", &authenticator.then_some("notAttested"))?;
+                m.serialize_entry(
+                    "passkeyType",
+                    &(self.kind != MethodKind::Passkey).then_some("deviceBound"),
+                )?;
+                m.serialize_entry("publicKeyCredential", &None::<()>)?;
             }
             _ => m.serialize_entry("displayName", &self.display_name)?,
         }

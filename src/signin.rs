@@ -1430,7 +1430,7 @@ impl Tenant {
         Some(s.clone())
     }
 
-    fn count_failure(&mut self, user: UserId, now: DateTime<Utc>) {
+    pub(crate) fn count_failure(&mut self, user: UserId, now: DateTime<Utc>) {
         let settings = self.state.config.lockout;
         let c = self.state.sign_in.lockouts.entry(user).or_default();
         c.failures = c.failures.saturating_add(1);

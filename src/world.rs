@@ -86,7 +86,8 @@ impl World {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for an unknown tenant, a guest who is not an external
-    /// guest, or linking a tenant to itself; [`Error::UserNotFound`] for unknown users.
+    /// guest, a home account that is itself an external guest, or linking a tenant to
+    /// itself; [`Error::UserNotFound`] for unknown users.
     pub fn link_guest(
         &mut self,
         resource: TenantId,
@@ -99,10 +100,18 @@ impl World {
                 "a guest's home tenant must differ from the resource tenant".into(),
             ));
         }
-        self.get(home)?
+        let home_account = self
+            .get(home)?
             .directory()
             .user(home_user)
             .ok_or_else(|| Error::UserNotFound(home_user.to_string()))?;
+        // A guest signs in with their home account's own credentials: an external guest
+        // there has none of its own (spec S10).
+        if home_account.user_type() == UserType::ExternalGuest {
+            return Err(Error::InvalidConfig(format!(
+                "user `{home_user}` is itself an external guest of tenant `{home}`: a guest's home account cannot be a guest"
+            )));
+        }
         let r = self
             .tenants
             .get_mut(&resource)
@@ -134,7 +143,10 @@ impl World {
     /// home tenant checks the credential, applies its lockout, consumes a one-time pass
     /// and logs the attempt; the resource tenant logs its own record (with
     /// `homeTenantId`) and opens a session that satisfies MFA only when it trusts the
-    /// home tenant's MFA and the home sign-in satisfied it.
+    /// home tenant's MFA and the home sign-in satisfied it. A guest disabled in the
+    /// resource tenant is told so only once the home tenant has proven the credential
+    /// (spec R5, R15); that failure is counted toward the home lockout and logged at home
+    /// too, and nothing is consumed.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] if `resource` is not in this world.
@@ -202,61 +214,18 @@ impl World {
                 .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{resource}`")))?;
             return Ok(r.sign_in_with_proofs(upn, credential, proofs));
         };
-        let guest_enabled = self
-            .get(resource)?
-            .directory()
-            .user(guest)
-            .is_some_and(|g| g.account_enabled());
-        // A disabled guest is told "disabled" only once the home tenant has proven the
-        // credential (spec R5, R15): a wrong one goes to the home tenant as any attempt
-        // does (invalid credential, counted toward its lockout, logged there).
-        if !guest_enabled {
-            let h = self.get(home)?;
-            let proofs = proofs.completed(h.proofs_needed(upn, credential));
-            if !h.proves_credential(upn, credential, &proofs) {
-                let home_outcome = self
-                    .tenants
-                    .get_mut(&home)
-                    .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{home}`")))?
-                    .sign_in_with_proofs(upn, credential, &proofs);
-                // Not proven, so the home tenant denies it (were it to allow it, the
-                // disabled guest would still be refused below).
-                if !home_outcome.is_allowed() {
-                    let r = self
-                        .tenants
-                        .get_mut(&resource)
-                        .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{resource}`")))?;
-                    let methods = credential.methods();
-                    return Ok(r.guest_sign_in(guest, home, upn, &methods, home_outcome));
-                }
-            }
-        }
-        let home_outcome = if guest_enabled {
+        let home_outcome = if self.guest_enabled(resource, guest)? {
             self.tenants
                 .get_mut(&home)
                 .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{home}`")))?
                 .sign_in_with_proofs(upn, credential, proofs)
         } else {
-            // The home tenant proved the credential; the resource tenant blocks its
-            // disabled guest: nothing is consumed or counted at home.
-            SignInOutcome {
-                decision: Decision::Denied(DenialReason::AccountDisabled),
-                trace: vec![
-                    Check {
-                        name: Cow::Borrowed("credential"),
-                        passed: true,
-                        detail: Cow::Borrowed("the home tenant verified the credential"),
-                    },
-                    Check {
-                        name: Cow::Borrowed("account"),
-                        passed: false,
-                        detail: Cow::Borrowed(
-                            "the guest's account is disabled in the resource tenant",
-                        ),
-                    },
-                ],
-                log_record: Guid::NIL,
-            }
+            // A disabled guest is told "disabled" only once the home tenant has proven the
+            // credential (spec R5, R15); either way the home tenant counts and logs the
+            // attempt (R11).
+            self.disabled_guest_at_home(home, upn, credential, proofs, |h, proofs| {
+                Ok(h.sign_in_with_proofs(upn, credential, proofs))
+            })?
         };
         let r = self
             .tenants
@@ -389,6 +358,88 @@ impl World {
     }
 }
 
+impl World {
+    /// The home tenant's answer for a guest disabled in the resource tenant (spec R5, R15,
+    /// R11), `upn` being the home account's principal name. The home tenant proves the
+    /// credential first, changing nothing. Not proven (wrong, unknown, or the home account
+    /// locked out): `attempt` runs at home as for an enabled guest (invalid credential or
+    /// locked, counted and logged there). Proven: the resource tenant refuses its disabled
+    /// guest, and the home tenant counts that failure toward its lockout and logs it
+    /// ([`Tenant::record_refused_elsewhere`]), consuming nothing.
+    fn disabled_guest_at_home(
+        &mut self,
+        home: TenantId,
+        upn: &str,
+        credential: Credential<'_>,
+        proofs: &Proofs,
+        attempt: impl FnOnce(&mut Tenant, &Proofs) -> Result<SignInOutcome>,
+    ) -> Result<SignInOutcome> {
+        let h = self.get(home)?;
+        let proofs = proofs.completed(h.proofs_needed(upn, credential));
+        let proven = h.proves_credential(upn, credential, &proofs);
+        let h = self
+            .tenants
+            .get_mut(&home)
+            .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{home}`")))?;
+        if !proven {
+            let outcome = attempt(h, &proofs)?;
+            // Not proven, so the home tenant denied it. Were it to allow it, the resource
+            // tenant would still refuse its disabled guest (the home record stands).
+            if !outcome.is_allowed() {
+                return Ok(outcome);
+            }
+            return Ok(disabled_here(Guid::NIL));
+        }
+        let record = h.record_refused_elsewhere(upn, &credential.methods());
+        Ok(disabled_here(record))
+    }
+}
+
+/// The outcome of a guest whose credential the home tenant proved, refused because the
+/// guest's account is disabled in the resource tenant.
+fn disabled_here(home_record: Guid) -> SignInOutcome {
+    SignInOutcome {
+        decision: Decision::Denied(DenialReason::AccountDisabled),
+        trace: vec![
+            Check {
+                name: Cow::Borrowed("credential"),
+                passed: true,
+                detail: Cow::Borrowed("the home tenant verified the credential"),
+            },
+            Check {
+                name: Cow::Borrowed("account"),
+                passed: false,
+                detail: Cow::Borrowed("the guest's account is disabled in the resource tenant"),
+            },
+        ],
+        log_record: home_record,
+    }
+}
+
+impl Tenant {
+    /// Records, in this home tenant, an attempt by `upn` whose credential it proved but
+    /// that a resource tenant refused because the guest is disabled there (spec R15,
+    /// R11): a failure counted toward lockout and a sign-in log record
+    /// (`accountDisabled`); nothing is consumed. Returns the record's id.
+    pub(crate) fn record_refused_elsewhere(&mut self, upn: &str, methods: &[MethodKind]) -> Guid {
+        let now = self.now();
+        let user = self.directory().user_by_upn(upn).map(|u| u.id());
+        if let Some(user) = user {
+            self.count_failure(user, now);
+        }
+        let home = self.id();
+        self.log_sign_in(
+            now,
+            user,
+            upn,
+            methods,
+            &Decision::Denied(DenialReason::AccountDisabled),
+            false,
+            home,
+        )
+    }
+}
+
 impl Tenant {
     /// Records, in this resource tenant, a guest's sign-in that `home` evaluated.
     pub(crate) fn guest_sign_in(
@@ -477,8 +528,10 @@ impl World {
     /// the guest's session here gets a fresh [`Session::last_mfa`], satisfies MFA and
     /// adds the combination of modes the home proof used (S11). Without that trust the
     /// home proof counts for nothing here: the session stays as it was (single factor).
-    /// A guest disabled in the resource tenant is refused without asking home (nothing is
-    /// counted or consumed there), as at sign-in. No end of either session changes.
+    /// A guest disabled in the resource tenant is told so only once the home tenant has
+    /// proven the credential (R5, R15), as at sign-in: a wrong one is the home tenant's
+    /// denial; a proven one is refused as disabled, and the home tenant counts it toward
+    /// its lockout and logs it, consuming nothing. No end of either session changes.
     ///
     /// ```
     /// # use chrono::{Duration, TimeZone, Utc};
@@ -531,16 +584,14 @@ impl World {
         session: SessionId,
         credential: Credential<'_>,
     ) -> Result<ProofRequest> {
-        let (source, user) = self.step_up_session(tenant, session, credential)?;
+        let (source, _) = self.step_up_session(tenant, session, credential)?;
         match source {
             SessionSource::HomeTenant {
                 tenant: home,
                 home_session,
                 ..
             } => {
-                if !self.guest_enabled(tenant, user)? {
-                    return Ok(ProofRequest::default());
-                }
+                // A guest disabled here is still proven at home first (R5, R15).
                 let h = self.get(home)?;
                 Ok(h.proofs_needed(&Self::session_upn(h, home_session)?, credential))
             }
@@ -583,17 +634,11 @@ impl World {
                 .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{home}`")))?
                 .step_up_with_proofs(home_session, credential, proofs)?
         } else {
-            // As at sign-in: the resource tenant blocks its disabled guest before the home
-            // tenant is asked, so nothing is consumed or counted at home.
-            SignInOutcome {
-                decision: Decision::Denied(DenialReason::AccountDisabled),
-                trace: vec![Check {
-                    name: Cow::Borrowed("account"),
-                    passed: false,
-                    detail: Cow::Borrowed("the guest's account is disabled in the resource tenant"),
-                }],
-                log_record: Guid::NIL,
-            }
+            // As at sign-in: the home tenant proves the credential first (R5, R15), and
+            // counts and logs the attempt either way (R11).
+            self.disabled_guest_at_home(home, &upn, credential, proofs, |h, proofs| {
+                h.step_up_with_proofs(home_session, credential, proofs)
+            })?
         };
         let r = self
             .tenants

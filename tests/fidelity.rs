@@ -104,13 +104,14 @@ fn b2_m5_a_passkey_in_authenticator_is_a_fido2_method_with_authenticators_aaguid
     assert_eq!(phone["attestationLevel"], "notAttested");
     assert_eq!(phone["attestationCertificates"], serde_json::json!([]));
     assert_eq!(phone["id"], listed[0].id.to_string());
-    // A security key keeps its own shape: no Authenticator AAGUID.
+    // A security key has the same shape (G3) but no Authenticator AAGUID.
     let key = &json[1];
     assert_eq!(
         key["@odata.type"],
         "#microsoft.graph.fido2AuthenticationMethod"
     );
-    assert!(key.get("aaGuid").is_none());
+    assert_eq!(key["aaGuid"], Value::Null);
+    assert_eq!(key["model"], Value::Null);
     // The kind parses by its serde name and by its sign-in-log name.
     assert_eq!(
         "authenticatorPasskey".parse::<MethodKind>(),
@@ -594,7 +595,7 @@ fn r18_r11_a_guest_step_up_checks_the_session_first_and_a_password_alone_is_no_s
 }
 
 #[test]
-fn r18_r11_a_guest_disabled_here_is_refused_without_asking_home() {
+fn r18_r11_r15_a_guest_disabled_here_is_told_so_only_after_home_proves_and_counts_it() {
     let (mut world, h, r, bob, guest, _clock) = two_tenants_with(Profile::Current);
     world.tenant_mut(r).unwrap().set_inbound_mfa_trust(h, true);
     let s = world
@@ -609,15 +610,38 @@ fn r18_r11_a_guest_disabled_here_is_refused_without_asking_home() {
         .unwrap()
         .set_account_enabled(guest, false)
         .unwrap();
-    let home_log = world.tenant(h).unwrap().sign_in_log().len();
+    let logs = |world: &World| {
+        (
+            world.tenant(h).unwrap().sign_in_log().len(),
+            world.tenant(r).unwrap().sign_in_log().len(),
+        )
+    };
+    let (home_log, resource_log) = logs(&world);
+    // A wrong pass learns nothing about the guest's account (R5): the home tenant's denial.
+    let wrong = world
+        .step_up(r, s, Credential::Pass("totally-wrong"))
+        .unwrap();
+    assert_eq!(wrong.denial(), Some(DenialReason::InvalidCredential));
+    assert!(wrong.trace.iter().all(|c| c.name != "account"));
+    assert_eq!(logs(&world), (home_log + 1, resource_log + 1));
+    // The right one, in three phases as a server runs it: the home tenant's verification
+    // is asked for even though the guest is disabled here.
     let cred = Credential::Pass(once.secret.danger_reveal());
-    assert!(world.step_up_proofs_needed(r, s, cred).is_ok());
-    let out = world.step_up(r, s, cred).unwrap();
+    let request = world.step_up_proofs_needed(r, s, cred).unwrap();
+    assert_eq!(request.len(), 1, "the home tenant's verification");
+    let out = world
+        .step_up_with_proofs(r, s, cred, &request.verify())
+        .unwrap();
     assert_eq!(out.denial(), Some(DenialReason::AccountDisabled));
+    let names: Vec<_> = out.trace.iter().map(|c| c.name.as_ref()).collect();
+    assert_eq!(names, ["credential", "account"]);
+    // Both tenants log it (R11); home logs a failure (R15) and consumes nothing.
+    assert_eq!(logs(&world), (home_log + 2, resource_log + 2));
+    let at_home = world.tenant(h).unwrap().sign_in_log().last().unwrap();
+    assert_eq!(at_home.user_id, bob.guid());
     assert_eq!(
-        world.tenant(h).unwrap().sign_in_log().len(),
-        home_log,
-        "home was not asked"
+        at_home.status.additional_details.as_deref(),
+        Some("accountDisabled")
     );
     assert_eq!(
         world
@@ -632,6 +656,20 @@ fn r18_r11_a_guest_disabled_here_is_refused_without_asking_home() {
     let rec = world.tenant(r).unwrap().sign_in_log().last().unwrap();
     assert_eq!(rec.id, out.log_record);
     assert_eq!(rec.home_tenant_id, h);
+    assert_eq!(
+        rec.status.additional_details.as_deref(),
+        Some("accountDisabled")
+    );
+    // The proven failures count toward the home lockout (R15, R6): the wrong pass and the
+    // proven one above are two of the ten.
+    assert!(world.tenant(h).unwrap().locked_until(bob).is_none());
+    for _ in 0..8 {
+        let out = world.step_up(r, s, cred).unwrap();
+        assert_eq!(out.denial(), Some(DenialReason::AccountDisabled));
+    }
+    assert!(world.tenant(h).unwrap().locked_until(bob).is_some());
+    let locked = world.step_up(r, s, cred).unwrap();
+    assert_eq!(locked.denial(), Some(DenialReason::AccountLocked));
 }
 
 #[test]
@@ -666,4 +704,37 @@ fn r18_the_world_steps_up_a_members_session_as_its_tenant_does_in_three_phases()
         again.is_allowed(),
         "verified now, not taken from the proofs"
     );
+}
+
+#[test]
+fn s10_a_guests_home_account_cannot_itself_be_an_external_guest() {
+    // Contoso's guest Bob as the "home" of a guest in Fabrikam: he has no credential of
+    // his own there, so the link is refused by name.
+    let (mut world, h, r, _bob, guest, _clock) = two_tenants_with(Profile::Current);
+    let guests_guest = world
+        .tenant_mut(h)
+        .unwrap()
+        .add_user(
+            NewUser::member("bob_fabrikam.com#EXT#@fabrikam.com", "Bob again")
+                .user_type(UserType::ExternalGuest),
+        )
+        .unwrap();
+    let err = world.link_guest(h, guests_guest, r, guest).unwrap_err();
+    assert!(matches!(err, Error::InvalidConfig(_)), "{err:?}");
+    assert_eq!(err.code(), ErrorCode::BadRequest);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "invalid tenant configuration: user `{guest}` is itself an external guest of tenant `{r}`: a guest's home account cannot be a guest"
+        )
+    );
+    // Nothing was linked: signing in to Fabrikam with the guest's name finds no one.
+    let out = world
+        .sign_in(
+            h,
+            "bob_fabrikam.com#EXT#@contoso.com",
+            Credential::Password("bob-pw"),
+        )
+        .unwrap();
+    assert_eq!(out.denial(), Some(DenialReason::InvalidCredential));
 }

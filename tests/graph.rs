@@ -327,6 +327,87 @@ fn g3_audit_view_carries_every_v1_property_of_every_nested_type() {
 }
 
 #[test]
+fn g3_every_fido2_kind_carries_every_v1_property_of_fido2_authentication_method() {
+    let mut fx = Fx::enabled();
+    let once = fx.issue(
+        fx.ada,
+        PassOptions::new()
+            .usable_once(true)
+            .lifetime_in_minutes(120),
+    );
+    let s = fx.sign_in_pass(ADA, &once.secret).session().unwrap().id();
+    let kinds = [
+        MethodKind::Fido2SecurityKey,
+        MethodKind::Passkey,
+        MethodKind::AuthenticatorPasskey,
+    ];
+    for kind in kinds {
+        fx.tenant
+            .register_method(s, kind, kind.display_name())
+            .unwrap();
+    }
+    let listed = fx.tenant.list_methods(fx.auth_admin, fx.ada).unwrap();
+    assert_eq!(listed.len(), kinds.len());
+    let mut shapes = BTreeSet::new();
+    for view in &listed {
+        let json = serde_json::to_value(view).unwrap();
+        assert_eq!(
+            json["@odata.type"],
+            "#microsoft.graph.fido2AuthenticationMethod"
+        );
+        // Exactly the declared properties (entity's `id`, authenticationMethod's
+        // `createdDateTime` and fido2AuthenticationMethod's own), each fitting its type.
+        assert_exactly_the_schema(&json, "fido2AuthenticationMethod", &[]);
+        let keys: Vec<String> = json.as_object().unwrap().keys().cloned().collect();
+        shapes.insert(keys);
+        // Property by property.
+        let authenticator = view.kind == MethodKind::AuthenticatorPasskey;
+        assert_eq!(json["id"], view.id.to_string());
+        assert_eq!(
+            json["createdDateTime"],
+            graph::format_datetime(&view.created_date_time)
+        );
+        assert_eq!(json["displayName"], view.kind.display_name());
+        assert_eq!(
+            json["aaGuid"],
+            if authenticator {
+                json!(AUTHENTICATOR_PASSKEY_AAGUID)
+            } else {
+                Value::Null
+            },
+            "{:?}",
+            view.kind
+        );
+        assert_eq!(
+            json["model"],
+            if authenticator {
+                json!(AUTHENTICATOR_PASSKEY_MODEL)
+            } else {
+                Value::Null
+            }
+        );
+        assert_eq!(json["attestationCertificates"], json!([]), "unmodelled: []");
+        assert_eq!(
+            json["attestationLevel"],
+            if authenticator {
+                json!("notAttested")
+            } else {
+                Value::Null
+            }
+        );
+        assert_eq!(
+            json["passkeyType"],
+            match view.kind {
+                MethodKind::Passkey => Value::Null,
+                _ => json!("deviceBound"),
+            }
+        );
+        assert_eq!(json["publicKeyCredential"], Value::Null, "unmodelled: null");
+    }
+    assert_eq!(shapes.len(), 1, "one shape in one fido2Methods collection");
+}
+
+#[test]
 fn g3_pass_view_has_every_v1_property() {
     let mut fx = Fx::enabled();
     let issued = fx.issue(fx.ada, PassOptions::default());

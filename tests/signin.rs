@@ -965,7 +965,7 @@ fn s10_guest_session_ends_with_the_home_pass() {
 }
 
 #[test]
-fn s10_disabled_guest_is_refused_by_the_resource_tenant_without_asking_home() {
+fn s10_disabled_guest_is_refused_by_the_resource_tenant_once_home_proves_the_pass() {
     let (mut world, h, r, bob, guest, _clock) = two_tenants();
     let once = issue_at_home(&mut world, h, bob, PassOptions::new().usable_once(true));
     world
@@ -975,9 +975,12 @@ fn s10_disabled_guest_is_refused_by_the_resource_tenant_without_asking_home() {
         .unwrap();
     let out = guest_signs_in_with(&mut world, r, &once);
     assert_eq!(out.denial(), Some(DenialReason::AccountDisabled));
-    assert!(
-        world.tenant(h).unwrap().sign_in_log().is_empty(),
-        "home was not asked"
+    // The home tenant proved the pass, so it logs the refused attempt too (R11, R15).
+    let home_log = world.tenant(h).unwrap().sign_in_log();
+    assert_eq!(home_log.len(), 1);
+    assert_eq!(
+        home_log[0].status.additional_details.as_deref(),
+        Some("accountDisabled")
     );
     assert_eq!(world.tenant(r).unwrap().sign_in_log().len(), 1);
     assert!(
@@ -1912,14 +1915,31 @@ fn r15_r5_a_disabled_guest_is_told_disabled_only_after_home_proves_the_credentia
     let locked = guest_signs_in_with(&mut world, r, &once);
     assert_eq!(locked.denial(), Some(DenialReason::AccountLocked));
     clock.advance(Duration::minutes(2));
-    // A proven credential is told "disabled", and nothing is consumed at home.
+    // A proven credential is told "disabled": the home tenant logs that failure (R11)
+    // and counts it toward its lockout (R15), and nothing is consumed at home.
     let home_log = world.tenant(h).unwrap().sign_in_log().len();
     let right = guest_signs_in_with(&mut world, r, &once);
     assert_eq!(right.denial(), Some(DenialReason::AccountDisabled));
     let names: Vec<_> = right.trace.iter().map(|c| c.name.as_ref()).collect();
     assert_eq!(names, ["credential", "account"]);
     assert!(world.tenant(h).unwrap().pass_view(bob).unwrap().is_usable);
-    assert_eq!(world.tenant(h).unwrap().sign_in_log().len(), home_log);
+    let home_records = world.tenant(h).unwrap().sign_in_log();
+    assert_eq!(home_records.len(), home_log + 1);
+    let at_home = home_records.last().unwrap();
+    assert_eq!(at_home.user_id, bob.guid());
+    assert_eq!(
+        at_home.status.additional_details.as_deref(),
+        Some("accountDisabled")
+    );
+    assert_eq!(at_home.resource_tenant_id, h);
+    for _ in 0..9 {
+        guest_signs_in_with(&mut world, r, &once);
+    }
+    assert!(
+        world.tenant(h).unwrap().locked_until(bob).is_some(),
+        "ten proven failures lock the home account"
+    );
+    clock.advance(Duration::minutes(10));
     // Enabled again, the guest signs in with the same one-time pass.
     world
         .tenant_mut(r)

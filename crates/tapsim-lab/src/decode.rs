@@ -711,7 +711,7 @@ impl<'s> Cx<'s> {
             (Some(n), Some(first)) => {
                 let all: Vec<&TenantSpec> = std::iter::once(first).chain(&other_tenants).collect();
                 let (guests, guest_users) =
-                    self.guests_section(n, Path::default().key("guests"), &all);
+                    self.guests_section(n, Path::default().key("guests"), &all, &users);
                 users.extend(guest_users);
                 guests
             }

@@ -474,6 +474,14 @@ expect = { mfa = true }
             ..
         }
     ));
+    // Both tenants log the refused attempt (R11): the home tenant proved the pass, so it
+    // logs a failure too (R15); then Bob's own sign-in at home.
+    let (contoso, fabrikam) = (&report.tenant, &report.other_tenants[0]);
+    let status = |r: &tapsim::SignInRecord| r.status.additional_details.clone();
+    let home: Vec<_> = fabrikam.sign_in_log().iter().map(status).collect();
+    assert_eq!(home, [Some("accountDisabled".to_owned()), None]);
+    let here: Vec<_> = contoso.sign_in_log().iter().map(status).collect();
+    assert_eq!(here, [Some("accountDisabled".to_owned())]);
 }
 
 #[test]
@@ -963,4 +971,192 @@ expect = { session = "ended" }
     );
     assert_green(&report);
     assert_eq!(report.steps[1].details[0], "1 session ended");
+}
+
+/// Two tenants, a global admin in the first and Bob at Fabrikam, with a method of his own
+/// registered at home in step 3 (device `key`).
+fn bobs_key_at_home(actor: &str) -> String {
+    format!(
+        r#"{TWO}[[users]]
+upn = "carl@contoso.com"
+roles = ["Global Administrator"]
+[[users]]
+upn = "fiona@fabrikam.com"
+tenant = "fabrikam"
+roles = ["Authentication Policy Administrator", "Authentication Administrator"]
+[[users]]
+upn = "bob@fabrikam.com"
+tenant = "fabrikam"
+password = "bob-pw"
+[[guests]]
+home = "bob@fabrikam.com"
+[policy]
+actor = "fiona@fabrikam.com"
+state = "enabled"
+[[steps]]
+do = "create_pass"
+actor = "fiona@fabrikam.com"
+user = "bob@fabrikam.com"
+name = "p"
+is_usable_once = false
+[[steps]]
+do = "sign_in"
+pass = "p"
+session = "s"
+[[steps]]
+do = "register_method"
+session = "s"
+kind = "fido2SecurityKey"
+device = "key"
+[[steps]]
+do = "remove_method"
+actor = "{actor}"
+device = "key"
+"#
+    )
+}
+
+#[test]
+fn removing_a_method_of_another_tenants_user_is_a_located_error() {
+    let src = bobs_key_at_home("carl@contoso.com");
+    let d = one_error(&src);
+    assert_eq!(d.kind, DiagnosticKind::Inconsistent);
+    assert_eq!(
+        d.message,
+        "carl@contoso.com is an admin of `contoso`, but device `key` is a method of bob@fabrikam.com, a user of `fabrikam`: an admin acts in their own tenant"
+    );
+    assert_eq!(d.path, "step 4");
+    let step_line = src
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| *l == "[[steps]]")
+        .nth(3)
+        .map(|(i, _)| i + 1);
+    assert_eq!(d.location.map(|l| l.line), step_line);
+    assert_eq!(d.help, None);
+    // The home tenant's own admin may, and the run does it.
+    let report = run_toml(&bobs_key_at_home("fiona@fabrikam.com"));
+    assert_green(&report);
+}
+
+#[test]
+fn a_guests_method_is_removed_in_the_resource_tenant_where_it_was_registered() {
+    // Bob signs in to Contoso as its guest and registers a key there: the key is the
+    // guest's, so his home account cannot remove it, and Contoso's admin can.
+    let guest_key = |actor: &str| {
+        bobs_key_at_home(actor)
+            .replace(
+                "do = \"sign_in\"\npass = \"p\"",
+                "do = \"sign_in\"\ntenant = \"contoso\"\nuser = \"bob@fabrikam.com\"\npass = \"p\"",
+            )
+            .replace(
+                "[[tenants]]\nname = \"contoso\"\n",
+                "[[tenants]]\nname = \"contoso\"\ntrust_mfa_from = [\"fabrikam\"]\n",
+            )
+    };
+    let d = one_error(&guest_key("bob@fabrikam.com"));
+    assert_eq!(
+        d.message,
+        "bob@fabrikam.com is an admin of `fabrikam`, but device `key` is a method of bob_fabrikam.com#EXT#@contoso.com, a user of `contoso`: an admin acts in their own tenant"
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("in `contoso`, bob@fabrikam.com is the guest `bob_fabrikam.com#EXT#@contoso.com`")
+    );
+    let report = run_toml(&guest_key("carl@contoso.com"));
+    assert_green(&report);
+}
+
+#[test]
+fn s10_a_guests_home_that_is_itself_a_guest_is_a_located_error() {
+    let src = r#"[[tenants]]
+name = "contoso"
+[[tenants]]
+name = "fabrikam"
+[[tenants]]
+name = "northwind"
+[[users]]
+upn = "bob@fabrikam.com"
+tenant = "fabrikam"
+password = "pw"
+[[guests]]
+tenant = "contoso"
+home = "bob@fabrikam.com"
+[[guests]]
+tenant = "northwind"
+home = "bob_fabrikam.com#EXT#@contoso.com"
+[[steps]]
+do = "sign_in"
+tenant = "northwind"
+user = "bob_fabrikam.com#EXT#@contoso.com"
+password = "pw"
+"#;
+    let all = match Scenario::from_toml(src) {
+        Ok(_) => panic!("a guest of a guest should not parse"),
+        Err(e) => e.diagnostics,
+    };
+    let d = &all[0];
+    assert_eq!(d.kind, DiagnosticKind::Inconsistent);
+    assert_eq!(
+        d.message,
+        "`bob_fabrikam.com#EXT#@contoso.com` is itself an external guest (of `contoso`): a guest's home account cannot be a guest"
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("name the guest's own home account, `bob@fabrikam.com`")
+    );
+    assert_eq!(d.path, "guests[1].home");
+    let home_line = src
+        .lines()
+        .position(|l| l == "home = \"bob_fabrikam.com#EXT#@contoso.com\"")
+        .unwrap()
+        + 1;
+    assert_eq!(d.location.map(|l| l.line), Some(home_line));
+    // A `[[users]]` external guest is no home either.
+    let d = one_error(&format!(
+        "{TWO}[[users]]\nupn = \"eve_x.com#EXT#@fabrikam.com\"\ntenant = \"fabrikam\"\ntype = \"externalGuest\"\n[[guests]]\nhome = \"eve_x.com#EXT#@fabrikam.com\"\n"
+    ));
+    assert_eq!(
+        d.message,
+        "`eve_x.com#EXT#@fabrikam.com` is itself an external guest (of `fabrikam`): a guest's home account cannot be a guest"
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("name a member account of the home tenant")
+    );
+}
+
+#[test]
+fn a_user_on_another_tenants_domain_without_a_tenant_is_a_located_error() {
+    let src = format!(
+        "{TWO}[[users]]\nupn = \"zed@fabrikam.com\"\n[[users]]\nupn = \"ann@contoso.com\"\n"
+    );
+    let d = one_error(&src);
+    assert_eq!(d.kind, DiagnosticKind::Inconsistent);
+    assert_eq!(
+        d.message,
+        "`zed@fabrikam.com` is on the domain of `fabrikam`, but with no `tenant` it would be a user of `contoso`"
+    );
+    assert_eq!(d.help.as_deref(), Some("add `tenant = \"fabrikam\"`"));
+    assert_eq!(d.path, "users[0].upn");
+    let upn_line = src
+        .lines()
+        .position(|l| l == "upn = \"zed@fabrikam.com\"")
+        .unwrap()
+        + 1;
+    // `one_error` puts `setup_only = true` above the file.
+    assert_eq!(d.location.map(|l| l.line), Some(upn_line + 1));
+    // Case does not matter; a declared domain does; saying the tenant is enough.
+    let d = one_error(
+        "[[tenants]]\nname = \"contoso\"\n[[tenants]]\nname = \"fabrikam\"\ndomain = \"Fabrikam.example\"\n[[users]]\nupn = \"zed@FABRIKAM.example\"\n",
+    );
+    assert_eq!(d.help.as_deref(), Some("add `tenant = \"fabrikam\"`"));
+    for ok in [
+        format!("{TWO}[[users]]\nupn = \"zed@fabrikam.com\"\ntenant = \"fabrikam\"\n"),
+        format!("{TWO}[[users]]\nupn = \"zed@elsewhere.com\"\n"),
+        "[[users]]\nupn = \"zed@fabrikam.com\"\n".to_owned(),
+    ] {
+        let ok = format!("setup_only = true\n{ok}");
+        assert!(Scenario::from_toml(&ok).is_ok(), "{ok}");
+    }
 }

@@ -5,7 +5,7 @@
 //! A file without `[[tenants]]` has one tenant (`[tenant]`, or the defaults) and reads
 //! exactly as before: nothing here runs for it unless it names a tenant.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Cx, K, Path, Tab};
 use crate::error::Diagnostic;
@@ -32,6 +32,11 @@ pub(super) struct Tenancy {
     /// Lowercased home principal name to the resource tenants it is a guest of, with
     /// the guest's principal name there.
     homes: BTreeMap<String, Vec<(usize, String)>>,
+    /// The tenants' domains, lowercased, by index (empty for a single tenant).
+    domains: Vec<String>,
+    /// Lowercased principal names of the external guests (of `[[guests]]`, and of
+    /// `[[users]]` with `type = "externalGuest"`).
+    external: BTreeSet<String>,
 }
 
 impl Tenancy {
@@ -126,6 +131,7 @@ impl Cx<'_> {
             return None;
         }
         self.distinct_tenants(&specs, &path);
+        self.env.tenancy.domains = specs.iter().map(|s| s.domain.to_lowercase()).collect();
         let mut specs = specs.into_iter();
         let first = specs.next()?;
         Some((first, specs.collect()))
@@ -278,9 +284,32 @@ impl Cx<'_> {
         self.tenant_named(&name, &path, &node.span)
     }
 
-    /// A user's `tenant` (default the first), remembered for the checks.
+    /// A user's `tenant` (default the first), remembered for the checks. A user with no
+    /// `tenant` whose principal name is on another declared tenant's domain is an error:
+    /// it would silently land in the first tenant.
     pub(super) fn user_tenant(&mut self, t: &mut Tab<'_>, upn: Option<&String>) -> usize {
+        // A misspelt `tenant` is reported as an unknown field, with a suggestion.
+        let named = t.has("tenant")
+            || t.entries
+                .iter()
+                .any(|e| did_you_mean(&e.key, ["tenant"]).is_some());
         let tenant = self.tenant_key(t, "tenant").unwrap_or(0);
+        if !named && let Some(upn) = upn {
+            let domain = upn.rsplit_once('@').map(|(_, d)| d.to_lowercase());
+            let owner = domain.and_then(|d| self.env.tenancy.domains.iter().position(|x| *x == d));
+            if let Some(j) = owner.filter(|j| *j != tenant) {
+                let (there, here) = (self.env.tenancy.name(j), self.env.tenancy.name(tenant));
+                self.err(
+                    K::Inconsistent,
+                    &t.path.key("upn"),
+                    &span_of(t, "upn"),
+                    format!(
+                        "`{upn}` is on the domain of `{there}`, but with no `tenant` it would be a user of `{here}`"
+                    ),
+                    Some(format!("add `tenant = \"{there}\"`")),
+                );
+            }
+        }
         if let Some(upn) = upn {
             self.env
                 .tenancy
@@ -311,8 +340,15 @@ impl Cx<'_> {
         node: &Node,
         path: Path,
         tenants: &[&TenantSpec],
+        declared: &[UserSpec],
     ) -> (Vec<GuestSpec>, Vec<UserSpec>) {
         let (mut guests, mut users) = (Vec::new(), Vec::new());
+        self.env.tenancy.external.extend(
+            declared
+                .iter()
+                .filter(|u| u.user_type == UserType::ExternalGuest)
+                .map(|u| u.upn.to_lowercase()),
+        );
         let Some(items) = self.list(node, &path) else {
             return (guests, users);
         };
@@ -360,9 +396,32 @@ impl Cx<'_> {
         let enabled = self.opt_bool(&mut t, "enabled").unwrap_or(true);
         let span = t.span.clone();
         let upn_span = span_of(&t, "upn");
+        let home_span = span_of(&t, "home");
         let p = t.path.clone();
         self.finish(t);
         let home = home?;
+        if self.env.tenancy.external.contains(&home.to_lowercase()) {
+            // Its own home account, when a `[[guests]]` entry made it.
+            let own = self.env.tenancy.homes.iter().find_map(|(h, rs)| {
+                rs.iter()
+                    .any(|(_, g)| g.eq_ignore_ascii_case(&home))
+                    .then(|| self.env.users.get(h).cloned().unwrap_or_else(|| h.clone()))
+            });
+            self.err(
+                K::Inconsistent,
+                &p.key("home"),
+                &home_span,
+                format!(
+                    "`{home}` is itself an external guest (of `{}`): a guest's home account cannot be a guest",
+                    self.env.tenancy.name(self.env.tenancy.user(&home))
+                ),
+                Some(match own {
+                    Some(h) => format!("name the guest's own home account, `{h}`"),
+                    None => "name a member account of the home tenant".to_owned(),
+                }),
+            );
+            return None;
+        }
         let home_tenant = self.env.tenancy.user(&home);
         if home_tenant == resource {
             self.err(
@@ -411,6 +470,7 @@ impl Cx<'_> {
             return None;
         }
         self.env.users.insert(key.clone(), upn.clone());
+        self.env.tenancy.external.insert(key.clone());
         self.env.tenancy.users.insert(key, resource);
         self.env
             .tenancy
@@ -541,9 +601,75 @@ impl Cx<'_> {
                 _ => None,
             })
         };
+        // The tenant and holder of each named session and device, as the steps make
+        // them (a guest's session is in the resource tenant, held by the guest).
+        let mut sessions: BTreeMap<&str, (usize, String)> = BTreeMap::new();
+        let mut devices: BTreeMap<&str, (usize, String)> = s
+            .users
+            .iter()
+            .flat_map(|u| {
+                u.methods
+                    .iter()
+                    .map(move |m| (m.device.as_str(), (u.tenant, u.upn.clone())))
+            })
+            .collect();
         for step in &s.steps {
             let path = format!("step {}", step.number);
             let loc = step.location;
+            match &step.action {
+                Action::SignIn {
+                    user,
+                    session: Some(name),
+                    ..
+                } => {
+                    let own = ty(self, user);
+                    let r = step.tenant.unwrap_or(own);
+                    let holder = if r == own {
+                        user.clone()
+                    } else {
+                        self.env
+                            .tenancy
+                            .homes
+                            .get(&user.to_lowercase())
+                            .and_then(|rs| rs.iter().find(|(t, _)| *t == r))
+                            .map_or_else(|| user.clone(), |(_, g)| g.clone())
+                    };
+                    sessions.insert(name, (r, holder));
+                }
+                Action::RegisterMethod {
+                    session, device, ..
+                } => {
+                    if let Some(held) = sessions.get(session.as_str()) {
+                        devices.insert(device, held.clone());
+                    }
+                }
+                Action::RemoveMethod { actor, device } => {
+                    if let Some((d, holder)) = devices.get(device.as_str())
+                        && ty(self, actor) != *d
+                    {
+                        let msg = format!(
+                            "{actor} is an admin of `{}`, but device `{device}` is a method of {holder}, a user of `{}`: an admin acts in their own tenant",
+                            self.env.tenancy.name(ty(self, actor)),
+                            self.env.tenancy.name(*d)
+                        );
+                        // The holder's own home account: name the guest it is there.
+                        let help = self
+                            .env
+                            .tenancy
+                            .homes
+                            .get(&actor.to_lowercase())
+                            .and_then(|rs| rs.iter().find(|(t, _)| t == d))
+                            .map(|(_, guest)| {
+                                format!(
+                                    "in `{}`, {actor} is the guest `{guest}`",
+                                    self.env.tenancy.name(*d)
+                                )
+                            });
+                        self.push(&path, loc, msg, help);
+                    }
+                }
+                _ => {}
+            }
             let pairs: Vec<(&str, &str)> = match &step.action {
                 Action::CreatePass { actor, user, .. }
                 | Action::ListPasses { actor, user }
