@@ -199,11 +199,27 @@ impl Serialize for MethodView {
             &crate::graph::format_datetime(&self.created_date_time),
         )?;
         match self.kind {
+            // Every property v1.0 declares for each type (spec G3); what tapsim does not
+            // model is null. Navigation properties (`device`) come only with `$expand`.
             MethodKind::Sms | MethodKind::Voice => {
                 m.serialize_entry("phoneNumber", &self.display_name)?;
                 m.serialize_entry("phoneType", "mobile")?;
+                m.serialize_entry("smsSignInState", &None::<()>)?;
             }
-            MethodKind::SoftwareOath => {}
+            // Graph never reads a secret key back.
+            MethodKind::SoftwareOath => m.serialize_entry("secretKey", &None::<()>)?,
+            MethodKind::MicrosoftAuthenticatorPush
+            | MethodKind::MicrosoftAuthenticatorPasswordless => {
+                m.serialize_entry("displayName", &self.display_name)?;
+                m.serialize_entry("deviceTag", &None::<()>)?;
+                m.serialize_entry("phoneAppVersion", &None::<()>)?;
+            }
+            MethodKind::WindowsHelloForBusiness => {
+                m.serialize_entry("displayName", &self.display_name)?;
+                m.serialize_entry("keyStrength", &None::<()>)?;
+            }
+            // Graph never reads a password back.
+            MethodKind::Password => m.serialize_entry("password", &None::<()>)?,
             MethodKind::Fido2SecurityKey
             | MethodKind::Passkey
             | MethodKind::AuthenticatorPasskey => {
@@ -230,7 +246,9 @@ impl Serialize for MethodView {
                 )?;
                 m.serialize_entry("publicKeyCredential", &None::<()>)?;
             }
-            _ => m.serialize_entry("displayName", &self.display_name)?,
+            // A pass is never a registered method: Graph reads it as the pass
+            // (`graph::pass_v1`), and `MethodView` is only made of registered methods.
+            MethodKind::TemporaryAccessPass => {}
         }
         m.end()
     }

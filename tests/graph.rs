@@ -705,3 +705,75 @@ proptest::proptest! {
         proptest::prop_assert_eq!(text.parse::<tapsim::Guid>().unwrap(), g);
     }
 }
+
+/// Every other registrable kind renders exactly its v1.0 type's properties (spec G3):
+/// what tapsim does not model is `null`, and no secret is ever read back
+/// (`secretKey`). Navigation properties (`device`) are not properties.
+#[test]
+fn g3_every_other_method_kind_carries_exactly_its_v1_type() {
+    let mut fx = Fx::enabled();
+    let issued = fx.issue(fx.ada, PassOptions::new().lifetime_in_minutes(120));
+    let s = fx.sign_in_pass(ADA, &issued.secret).session().unwrap().id();
+    let kinds = [
+        (
+            MethodKind::MicrosoftAuthenticatorPush,
+            "microsoftAuthenticatorAuthenticationMethod",
+        ),
+        (
+            MethodKind::MicrosoftAuthenticatorPasswordless,
+            "microsoftAuthenticatorAuthenticationMethod",
+        ),
+        (
+            MethodKind::WindowsHelloForBusiness,
+            "windowsHelloForBusinessAuthenticationMethod",
+        ),
+        (MethodKind::Sms, "phoneAuthenticationMethod"),
+        (MethodKind::Voice, "phoneAuthenticationMethod"),
+        (MethodKind::SoftwareOath, "softwareOathAuthenticationMethod"),
+    ];
+    for (kind, _) in kinds {
+        fx.tenant
+            .register_method(s, kind, kind.display_name())
+            .unwrap();
+    }
+    let listed = fx.tenant.list_methods(fx.auth_admin, fx.ada).unwrap();
+    assert_eq!(listed.len(), kinds.len());
+    for (view, (kind, type_name)) in listed.iter().zip(kinds) {
+        assert_eq!(view.kind, kind);
+        let json = serde_json::to_value(view).unwrap();
+        assert_eq!(json["@odata.type"], format!("#microsoft.graph.{type_name}"));
+        assert_matches_schema(&json, type_name, &[]);
+        // Every declared property but the `device` navigation property, which Graph
+        // returns only when asked with `$expand`.
+        let ours: BTreeSet<String> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| !k.starts_with('@'))
+            .cloned()
+            .collect();
+        let want: BTreeSet<String> = schema_properties(type_name)
+            .into_keys()
+            .filter(|k| k != "device")
+            .collect();
+        assert_eq!(ours, want, "{type_name}");
+        assert_eq!(json["id"], view.id.to_string());
+        match kind {
+            MethodKind::Sms | MethodKind::Voice => {
+                assert_eq!(json["phoneNumber"], view.display_name);
+                assert_eq!(json["phoneType"], "mobile");
+                assert_eq!(json["smsSignInState"], Value::Null);
+            }
+            MethodKind::SoftwareOath => assert_eq!(json["secretKey"], Value::Null),
+            MethodKind::WindowsHelloForBusiness => {
+                assert_eq!(json["displayName"], view.display_name);
+                assert_eq!(json["keyStrength"], Value::Null);
+            }
+            _ => {
+                assert_eq!(json["displayName"], view.display_name);
+                assert_eq!(json["deviceTag"], Value::Null);
+                assert_eq!(json["phoneAppVersion"], Value::Null);
+            }
+        }
+    }
+}
