@@ -323,7 +323,8 @@ impl World {
     /// home session's status included, as it is now.
     ///
     /// # Errors
-    /// As [`World::register_method`].
+    /// As [`World::register_method`], and [`Error::StaleDraft`] (`conflict`) for a draft
+    /// another tenant state drew (one since restored, replaced or rebuilt).
     pub fn commit_register_method(
         &mut self,
         tenant: TenantId,
