@@ -55,6 +55,25 @@ pub(crate) fn serve(app: &mut App, o: Options) -> u8 {
         .scenario
         .as_ref()
         .map(|s| s.users.iter().map(|u| u.upn.clone()).collect());
+    // `--as` names a user of the starting tenant (the scenario's first, or the default
+    // one): a name that is not there would only fail later, request by request.
+    if let Some(upn) = &o.act_as {
+        let known: Vec<String> = match &config.scenario {
+            Some(s) => s
+                .users
+                .iter()
+                .filter(|u| u.tenant == 0)
+                .map(|u| u.upn.clone())
+                .collect(),
+            None => vec![DEFAULT_ADMIN.to_owned()],
+        };
+        if !known.iter().any(|k| k.eq_ignore_ascii_case(upn)) {
+            return app.usage(&format!(
+                "--as {upn}: the starting tenant has no such user (its users: {})",
+                known.join(", ")
+            ));
+        }
+    }
     config.act_as = o.act_as.clone();
     if !o.addr.ip().is_loopback() {
         super::err_line(&format!(

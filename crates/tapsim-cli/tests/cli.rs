@@ -295,6 +295,23 @@ fn serve_prints_its_url_first_and_stops_cleanly_on_sigterm() {
 }
 
 #[test]
+fn serve_refuses_an_as_user_the_starting_tenant_does_not_have() {
+    let o = tapsim(&["serve", "--as", "ghost@contoso.com"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "--as ghost@contoso.com: the starting tenant has no such user (its users: admin@contoso.com)"
+        ),
+        "{err}"
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "no URL is printed: the server never starts"
+    );
+}
+
+#[test]
 fn serve_refuses_a_bad_clock_and_an_unknown_lab_with_status_2() {
     let o = tapsim(&["serve", "--clock", "yesterday"]);
     assert_eq!(o.status.code(), Some(2));

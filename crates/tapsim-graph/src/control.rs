@@ -88,11 +88,20 @@ async fn scenario(State(state): State<AppState>, headers: HeaderMap, bytes: Byte
     let scenario =
         Scenario::parse(text, format).map_err(|e| ApiError::invalid_request(e.to_string()))?;
     let fresh = Sim::start(&state.config, Some(&scenario))?;
-    let users = fresh.at(fresh.main)?.directory().users().len();
+    // Every tenant's users, guests included: a scenario of several tenants loads them all.
+    let users: usize = fresh
+        .world
+        .tenants()
+        .map(|t| t.directory().users().len())
+        .sum();
+    let tenants = fresh.world.tenants().count();
     replace(&mut state.lock(), fresh);
-    Ok(ok(
-        &json!({"status": "loaded", "title": scenario.title, "users": users}),
-    ))
+    Ok(ok(&json!({
+        "status": "loaded",
+        "title": scenario.title,
+        "tenants": tenants,
+        "users": users,
+    })))
 }
 
 #[derive(Deserialize)]

@@ -908,6 +908,10 @@ async fn s10_a_scenario_of_several_tenants_loads_every_tenant_and_its_guests() {
         )
         .await;
     assert_eq!(a.status, 200, "{}", a.text);
+    // Both tenants' users count: the admin and Bob in Fabrikam, Bob's guest account in
+    // Contoso.
+    assert_eq!(a.body["tenants"], 2, "{}", a.text);
+    assert_eq!(a.body["users"], 3, "{}", a.text);
     let tenants = s.control(Method::GET, "/tenants", json!(null)).await;
     let domains: Vec<&str> = tenants.body["value"]
         .as_array()
