@@ -1448,6 +1448,23 @@ impl Tenant {
     }
 
     #[allow(clippy::too_many_arguments)]
+    /// Says, on this home tenant's record `record` of a guest's attempt, that the
+    /// resource signed in to is in tenant `resource` (spec R11: Graph's
+    /// `resourceTenantId` is the tenant of the resource, `homeTenantId` the user's).
+    pub(crate) fn log_for_resource(&mut self, record: Guid, resource: TenantId) {
+        // The record was just written: it is the last one, or near it.
+        if let Some(r) = self
+            .state
+            .sign_in
+            .log
+            .iter_mut()
+            .rev()
+            .find(|r| r.id == record)
+        {
+            r.resource_tenant_id = resource;
+        }
+    }
+
     pub(crate) fn log_sign_in(
         &mut self,
         now: DateTime<Utc>,

@@ -227,6 +227,10 @@ impl World {
                 Ok(h.sign_in_with_proofs(upn, credential, proofs))
             })?
         };
+        self.tenants
+            .get_mut(&home)
+            .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{home}`")))?
+            .log_for_resource(home_outcome.log_record, resource);
         let r = self
             .tenants
             .get_mut(&resource)
@@ -641,6 +645,10 @@ impl World {
                 h.step_up_with_proofs(home_session, credential, proofs)
             })?
         };
+        self.tenants
+            .get_mut(&home)
+            .ok_or_else(|| Error::InvalidConfig(format!("no tenant `{home}`")))?
+            .log_for_resource(home_outcome.log_record, tenant);
         let r = self
             .tenants
             .get_mut(&tenant)

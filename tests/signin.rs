@@ -593,6 +593,16 @@ fn s10_guest_signs_in_with_home_pass_mfa_only_when_trusted() {
         rlog.iter()
             .all(|x| x.home_tenant_id == h && x.resource_tenant_id == r)
     );
+    // The home tenant's records name the same resource (Graph's `resourceTenantId` is the
+    // tenant signed in to; `homeTenantId` the user's).
+    assert!(
+        world
+            .tenant(h)
+            .unwrap()
+            .sign_in_log()
+            .iter()
+            .all(|x| x.home_tenant_id == h && x.resource_tenant_id == r)
+    );
     // A password at home is single factor: never MFA, trusted or not.
     let pw = world
         .sign_in(r, "bob@fabrikam.com", Credential::Password("bob-pw"))
@@ -1931,7 +1941,7 @@ fn r15_r5_a_disabled_guest_is_told_disabled_only_after_home_proves_the_credentia
         at_home.status.additional_details.as_deref(),
         Some("accountDisabled")
     );
-    assert_eq!(at_home.resource_tenant_id, h);
+    assert_eq!(at_home.resource_tenant_id, r, "the tenant signed in to");
     for _ in 0..9 {
         guest_signs_in_with(&mut world, r, &once);
     }
