@@ -1447,7 +1447,6 @@ impl Tenant {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     /// Says, on this home tenant's record `record` of a guest's attempt, that the
     /// resource signed in to is in tenant `resource` (spec R11: Graph's
     /// `resourceTenantId` is the tenant of the resource, `homeTenantId` the user's).
@@ -1465,6 +1464,7 @@ impl Tenant {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn log_sign_in(
         &mut self,
         now: DateTime<Utc>,
