@@ -210,6 +210,35 @@ fn b2_s6_registration_freshness_is_judged_when_registration_begins() {
     assert_eq!(err, Error::AccessDenied(Denial::MfaNotFresh));
 }
 
+/// A registration has the ten minutes it began with to finish [sim]: a draft held
+/// longer (here seven hours) is judged when it is committed, and refused once its MFA
+/// is stale, as a registration begun then would be. Nothing is registered.
+#[test]
+fn b2_s6_a_registration_draft_held_past_ten_minutes_is_judged_again_at_commit() {
+    let mut fx = Fx::enabled();
+    let multi = fx.issue(fx.ada, PassOptions::new().lifetime_in_minutes(480));
+    let s = fx.sign_in_pass(ADA, &multi.secret).session().unwrap().id();
+    let draft = fx
+        .tenant
+        .prepare_register_method(s, MethodKind::Fido2SecurityKey, "key")
+        .unwrap();
+    fx.advance(Duration::hours(7));
+    let err = fx.tenant.commit_register_method(draft).unwrap_err();
+    assert_eq!(err, Error::AccessDenied(Denial::MfaNotFresh));
+    assert!(
+        fx.tenant
+            .list_methods(fx.auth_admin, fx.ada)
+            .unwrap()
+            .is_empty()
+    );
+    // The same answer as a registration begun now.
+    let begun_now = fx
+        .tenant
+        .prepare_register_method(s, MethodKind::Passkey, "phone")
+        .unwrap_err();
+    assert_eq!(begun_now, Error::AccessDenied(Denial::MfaNotFresh));
+}
+
 #[test]
 fn r9_s6_a_docs_2025_window_is_judged_when_registration_begins() {
     let mut fx = Fx::docs_2025();
