@@ -792,6 +792,9 @@ impl Tenant {
     pub fn commit_set_password(&mut self, draft: PasswordDraft) -> Result<()> {
         self.check_drawn_here(&draft.rng)?;
         let PasswordDraft { user, hash, rng } = draft;
+        // Defensive: tenants delete no user today, and a draft from a rebuilt tenant is
+        // refused above, so the user is still here; were users ever deleted, this is the
+        // answer, with nothing changed.
         if self.state.directory.user(user).is_none() {
             self.rewind(&rng);
             return Err(Error::UserNotFound(user.to_string()));
