@@ -669,7 +669,9 @@ impl Cx<'_> {
                         let home = self.env.tenancy.homes.iter().find_map(|(h, rs)| {
                             rs.iter()
                                 .any(|(t, g)| t == r && g.eq_ignore_ascii_case(holder))
-                                .then(|| self.env.users.get(h).cloned().unwrap_or_else(|| h.clone()))
+                                .then(|| {
+                                    self.env.users.get(h).cloned().unwrap_or_else(|| h.clone())
+                                })
                         });
                         let checker = home.as_deref().map_or(*r, |h| ty(self, h));
                         if *d != checker {
