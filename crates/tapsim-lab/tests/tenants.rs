@@ -900,7 +900,7 @@ fn steps_that_cross_tenants_are_errors() {
         assert_eq!(d.kind, DiagnosticKind::Inconsistent);
         // At the key that does not fit, else at the step.
         let step_line = src.lines().position(|l| l == "[[steps]]").unwrap() + 1;
-        let at = if steps.contains("list_passes") {
+        let at = if steps.contains("list_passes") || steps.contains("do = \"sign_in\"") {
             step_line + 2
         } else {
             step_line
@@ -1351,4 +1351,50 @@ expect = {{ mfa = true }}
     ));
     let report = run_toml(&src);
     assert_green(&report);
+}
+
+#[test]
+fn a_guest_entry_that_does_not_resolve_is_reported_once() {
+    // A misspelt resource tenant, or a misspelt home: one error, not one more for each
+    // sign-in the entry would have linked.
+    let steps = format!(
+        "{GUEST_SESSION}[[steps]]\ndo = \"sign_in\"\ntenant = \"contoso\"\nuser = \"bob@fabrikam.com\"\npass = \"home-pass\"\n"
+    );
+    let misspelt_tenant = bobs_guest(&steps).replace(
+        "[[guests]]\ntenant = \"contoso\"",
+        "[[guests]]\ntenant = \"contosso\"",
+    );
+    let d = one_error(&misspelt_tenant);
+    assert_eq!(d.message, "unknown tenant `contosso`");
+    assert_eq!(d.path, "guests[0].tenant");
+    assert_eq!(d.help.as_deref(), Some("did you mean `contoso`?"));
+    let misspelt_home = bobs_guest(&steps).replace(
+        "[[guests]]\ntenant = \"contoso\"\nhome = \"bob@fabrikam.com\"",
+        "[[guests]]\ntenant = \"contoso\"\nhome = \"bob@fabrikam.co\"",
+    );
+    let d = one_error(&misspelt_home);
+    assert_eq!(d.message, "unknown user `bob@fabrikam.co`");
+    assert_eq!(d.path, "guests[0].home");
+}
+
+#[test]
+fn a_sign_in_to_a_tenant_that_does_not_know_the_user_points_at_its_tenant() {
+    let src = bobs_guest(GUEST_SESSION).replace(
+        "[[guests]]\ntenant = \"contoso\"\nhome = \"bob@fabrikam.com\"\n",
+        "",
+    );
+    let d = one_error(&src);
+    assert_eq!(
+        d.message,
+        "bob@fabrikam.com is neither a user of `contoso` nor the home account of one of its guests"
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("link the account with `[[guests]]`")
+    );
+    assert_eq!(d.path, "step 2");
+    // At the step's `tenant = "contoso"`, column 10 (the value).
+    let line = step_lines(&src)[1] + 2;
+    assert_eq!(src.lines().nth(line - 1), Some("tenant = \"contoso\""));
+    assert_eq!(d.location.map(|l| (l.line, l.column)), Some((line, 10)));
 }

@@ -37,6 +37,11 @@ pub(super) struct Tenancy {
     /// Lowercased principal names of the external guests (of `[[guests]]`, and of
     /// `[[users]]` with `type = "externalGuest"`).
     external: BTreeSet<String>,
+    /// Whether a `[[guests]]` entry did not resolve (its problem is reported): a
+    /// sign-in it would have linked is then not reported again as unlinked.
+    unresolved_guest: bool,
+    /// Where each step's `tenant` key is, by the step's path (`step 3`).
+    step_keys: BTreeMap<String, crate::error::Location>,
 }
 
 impl Tenancy {
@@ -350,9 +355,11 @@ impl Cx<'_> {
                 .map(|u| u.upn.to_lowercase()),
         );
         let Some(items) = self.list(node, &path) else {
+            self.env.tenancy.unresolved_guest = true;
             return (guests, users);
         };
         if tenants.len() < 2 && !items.is_empty() {
+            self.env.tenancy.unresolved_guest = true;
             self.err(
                 K::Inconsistent,
                 &path,
@@ -367,6 +374,8 @@ impl Cx<'_> {
             if let Some((g, u)) = self.guest(n, path.index(i), tenants) {
                 guests.push(g);
                 users.push(u);
+            } else {
+                self.env.tenancy.unresolved_guest = true;
             }
         }
         (guests, users)
@@ -505,6 +514,9 @@ impl Cx<'_> {
         if !t.has("tenant") {
             // Read (a `null`) or absent: either way no tenant.
             return self.tenant_key(t, "tenant").and(None);
+        }
+        if let Some(at) = self.loc(&span_of(t, "tenant")) {
+            self.env.tenancy.step_keys.insert(t.path.0.clone(), at);
         }
         let tenant = self.tenant_key(t, "tenant");
         if let Some(kind) = kind
@@ -813,7 +825,10 @@ impl Cx<'_> {
                             .homes
                             .get(&user.to_lowercase())
                             .is_some_and(|rs| rs.iter().any(|(t, _)| *t == r));
-                        if !own && !guest {
+                        // A `[[guests]]` entry that did not resolve is reported already.
+                        if !own && !guest && !self.env.tenancy.unresolved_guest {
+                            // At the step's `tenant`, which names the tenant.
+                            let loc = self.env.tenancy.step_keys.get(&path).copied().or(loc);
                             let msg = format!(
                                 "{user} is neither a user of `{}` nor the home account of one of its guests",
                                 self.env.tenancy.name(r)
