@@ -333,3 +333,26 @@ fn r18_a_password_alone_step_up_cannot_expect_allowed_or_denied() {
         assert_green(&run_toml(&step(expect)));
     }
 }
+
+#[test]
+fn r18_the_html_timeline_titles_a_step_up_as_a_step_up() {
+    let src = one_tenant(
+        false,
+        "[[steps]]\ndo = \"step_up\"\nsession = \"s\"\npass = \"tap\"\n",
+    );
+    let page = run_toml(&src).to_html();
+    // Each attempt's tooltip is its step's own description, then the result.
+    assert!(
+        page.contains(
+            "<title>Step 4: in session `s`, ada@contoso.com proves again with pass `tap`: allowed"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "<title>Step 2: ada@contoso.com signs in with pass `tap` (session `s`): allowed"
+        ),
+        "{page}"
+    );
+    assert!(!page.contains("Step 4: ada@contoso.com signs in"), "{page}");
+}
