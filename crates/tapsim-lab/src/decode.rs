@@ -1304,7 +1304,11 @@ impl<'s> Cx<'s> {
         self.follow_clock(&t, kind.as_deref(), action.as_ref());
         let expect = match t.get("expect") {
             Some(n) => self.expect(n, path.key("expect"), action.as_ref()),
-            None => Some(Expect::default()),
+            None => {
+                let e = Expect::default();
+                self.check_expect(&e, &path, &node.span, action.as_ref());
+                Some(e)
+            }
         };
         self.finish(t);
         Some(Step {
@@ -1933,6 +1937,30 @@ impl<'s> Cx<'s> {
             );
         };
         let sign_in = action.is_sign_in();
+        // A password alone is no step-up (spec R18): the step always fails `badRequest`.
+        if let Action::StepUp {
+            with: SignInWith::Password(_),
+            ..
+        } = action
+        {
+            let what = match e.result {
+                None => Some("`allowed` (expected when `expect` states no result)"),
+                Some(ExpectedResult::Allowed) => Some("`allowed`"),
+                Some(ExpectedResult::Denied(_)) => Some("`denied`"),
+                _ => None,
+            };
+            if let Some(what) = what {
+                self.err(
+                    K::Inconsistent,
+                    path,
+                    span,
+                    format!(
+                        "a password alone is no step-up (R18): this `step_up` fails with `badRequest`, so it cannot be {what}"
+                    ),
+                    Some("expect `{ error = \"badRequest\" }`".to_owned()),
+                );
+            }
+        }
         match e.result {
             // A step-up may be refused as an error (spec R18), never `ok`.
             Some(ExpectedResult::Error(_)) if matches!(action, Action::StepUp { .. }) => {}

@@ -438,10 +438,11 @@ fn timeline_svg(out: &mut String, id: &str, report: &Report) {
         let lane = lane_of(&mut lanes, &a.user);
         let x = axis.step(a.step);
         let step = report.steps.iter().find(|s| s.number == a.step);
+        // The step's own description: a step-up is not a sign-in.
+        let what = step.map_or_else(|| format!("{} signs in", a.user), |s| s.description.clone());
         let mut title = format!(
-            "Step {}: {} signs in: {}",
+            "Step {}: {what}: {}",
             a.step,
-            a.user,
             if a.allowed { "allowed" } else { "denied" }
         );
         if let Some(r) = &a.reason {

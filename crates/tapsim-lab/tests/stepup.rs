@@ -267,3 +267,92 @@ fn a_step_up_names_an_open_session_and_cannot_expect_ok() {
         );
     }
 }
+
+#[test]
+fn r18_a_password_alone_step_up_cannot_expect_allowed_or_denied() {
+    let step = |expect: &str| {
+        one_tenant(
+            false,
+            &format!(
+                "[[steps]]\ndo = \"step_up\"\nsession = \"s\"\npassword = \"ada-password\"\n{expect}"
+            ),
+        )
+    };
+    let help = "expect `{ error = \"badRequest\" }`";
+    let cases = [
+        (
+            "expect = \"allowed\"\n",
+            "step 4.expect",
+            "a password alone is no step-up (R18): this `step_up` fails with `badRequest`, so it cannot be `allowed`",
+        ),
+        (
+            "expect = { denied = \"invalidCredential\" }\n",
+            "step 4.expect",
+            "a password alone is no step-up (R18): this `step_up` fails with `badRequest`, so it cannot be `denied`",
+        ),
+        (
+            "",
+            "step 4",
+            "a password alone is no step-up (R18): this `step_up` fails with `badRequest`, so it cannot be `allowed` (expected when `expect` states no result)",
+        ),
+        (
+            "expect = { mfa = true }\n",
+            "step 4.expect",
+            "a password alone is no step-up (R18): this `step_up` fails with `badRequest`, so it cannot be `allowed` (expected when `expect` states no result)",
+        ),
+    ];
+    for (expect, path, message) in cases {
+        let src = step(expect);
+        let err = Scenario::from_toml(&src).unwrap_err();
+        assert_eq!(err.diagnostics.len(), 1, "{expect}: {:#?}", err.diagnostics);
+        let d = &err.diagnostics[0];
+        assert_eq!(
+            (d.path.as_str(), d.message.as_str(), d.help.as_deref()),
+            (path, message, Some(help)),
+            "{expect}"
+        );
+        // At the expectation, or at the step when there is none.
+        let line = if expect.is_empty() {
+            src.lines()
+                .enumerate()
+                .filter(|(_, l)| *l == "[[steps]]")
+                .last()
+                .map(|(i, _)| i + 1)
+        } else {
+            src.lines()
+                .position(|l| l == expect.trim_end())
+                .map(|i| i + 1)
+        };
+        assert_eq!(d.location.map(|l| l.line), line, "{expect}");
+    }
+    // What it can expect: the error, or anything.
+    for expect in [
+        "expect = { error = \"badRequest\" }\n",
+        "expect = \"any\"\n",
+    ] {
+        assert_green(&run_toml(&step(expect)));
+    }
+}
+
+#[test]
+fn r18_the_html_timeline_titles_a_step_up_as_a_step_up() {
+    let src = one_tenant(
+        false,
+        "[[steps]]\ndo = \"step_up\"\nsession = \"s\"\npass = \"tap\"\n",
+    );
+    let page = run_toml(&src).to_html();
+    // Each attempt's tooltip is its step's own description, then the result.
+    assert!(
+        page.contains(
+            "<title>Step 4: in session `s`, ada@contoso.com proves again with pass `tap`: allowed"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "<title>Step 2: ada@contoso.com signs in with pass `tap` (session `s`): allowed"
+        ),
+        "{page}"
+    );
+    assert!(!page.contains("Step 4: ada@contoso.com signs in"), "{page}");
+}

@@ -900,7 +900,7 @@ fn steps_that_cross_tenants_are_errors() {
         assert_eq!(d.kind, DiagnosticKind::Inconsistent);
         // At the key that does not fit, else at the step.
         let step_line = src.lines().position(|l| l == "[[steps]]").unwrap() + 1;
-        let at = if steps.contains("list_passes") {
+        let at = if steps.contains("list_passes") || steps.contains("do = \"sign_in\"") {
             step_line + 2
         } else {
             step_line
@@ -1159,4 +1159,242 @@ fn a_user_on_another_tenants_domain_without_a_tenant_is_a_located_error() {
         let ok = format!("setup_only = true\n{ok}");
         assert!(Scenario::from_toml(&ok).is_ok(), "{ok}");
     }
+}
+
+/// Bob at Fabrikam, his guest account in Contoso (which trusts Fabrikam's MFA), and a
+/// multi-use pass of his, then `steps`.
+fn bobs_guest(steps: &str) -> String {
+    format!(
+        r#"
+[[tenants]]
+name = "contoso"
+trust_mfa_from = ["fabrikam"]
+[[tenants]]
+name = "fabrikam"
+[[users]]
+upn = "fiona@fabrikam.com"
+tenant = "fabrikam"
+roles = ["Authentication Policy Administrator", "Authentication Administrator"]
+[[users]]
+upn = "bob@fabrikam.com"
+tenant = "fabrikam"
+[[guests]]
+tenant = "contoso"
+home = "bob@fabrikam.com"
+[policy]
+actor = "fiona@fabrikam.com"
+state = "enabled"
+[[steps]]
+do = "create_pass"
+actor = "fiona@fabrikam.com"
+user = "bob@fabrikam.com"
+is_usable_once = false
+name = "home-pass"
+{steps}"#
+    )
+}
+
+const GUEST_SESSION: &str = r#"
+[[steps]]
+do = "sign_in"
+tenant = "contoso"
+user = "bob@fabrikam.com"
+pass = "home-pass"
+session = "guest"
+"#;
+
+/// The lines of the `[[steps]]` headers of `src`, from 1.
+fn step_lines(src: &str) -> Vec<usize> {
+    src.lines()
+        .enumerate()
+        .filter(|(_, l)| *l == "[[steps]]")
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+#[test]
+fn r11_a_device_a_guest_registered_in_the_resource_tenant_cannot_prove_at_home() {
+    // The guest registers a key in Contoso, then steps up and signs in to Contoso with
+    // it: both go home to Fabrikam, which does not know the key.
+    let src = bobs_guest(&format!(
+        r#"{GUEST_SESSION}
+[[steps]]
+do = "register_method"
+session = "guest"
+kind = "fido2SecurityKey"
+device = "key"
+[[steps]]
+do = "step_up"
+session = "guest"
+device = "key"
+[[steps]]
+do = "sign_in"
+tenant = "contoso"
+user = "bob@fabrikam.com"
+device = "key"
+session = "guest2"
+"#
+    ));
+    let err = Scenario::from_toml(&src).unwrap_err();
+    let lines = step_lines(&src);
+    let got: Vec<_> = err
+        .diagnostics
+        .iter()
+        .map(|d| {
+            (
+                d.kind,
+                d.path.as_str(),
+                d.location.map(|l| l.line),
+                d.message.as_str(),
+                d.help.as_deref(),
+            )
+        })
+        .collect();
+    let help = Some("use a device registered in a session bob@fabrikam.com opens in `fabrikam`");
+    assert_eq!(
+        got,
+        [
+            (
+                DiagnosticKind::Inconsistent,
+                "step 4",
+                Some(lines[3]),
+                "bob@fabrikam.com steps up in session `guest` as a guest of `contoso` and proves at home in `fabrikam` (R11), but device `key` is a method of bob_fabrikam.com#EXT#@contoso.com in `contoso`: `fabrikam` does not know it",
+                help,
+            ),
+            (
+                DiagnosticKind::Inconsistent,
+                "step 5",
+                Some(lines[4]),
+                "bob@fabrikam.com signs in to `contoso` as a guest and proves at home in `fabrikam` (R11), but device `key` is a method of bob_fabrikam.com#EXT#@contoso.com in `contoso`: `fabrikam` does not know it",
+                help,
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_device_registered_in_another_tenant_is_refused_at_home_too() {
+    // The guest's key, used by the home account at home.
+    let src = bobs_guest(&format!(
+        r#"{GUEST_SESSION}
+[[steps]]
+do = "register_method"
+session = "guest"
+kind = "fido2SecurityKey"
+device = "key"
+[[steps]]
+do = "sign_in"
+user = "bob@fabrikam.com"
+pass = "home-pass"
+session = "home"
+[[steps]]
+do = "step_up"
+session = "home"
+device = "key"
+[[steps]]
+do = "sign_in"
+user = "bob@fabrikam.com"
+device = "key"
+"#
+    ));
+    let err = Scenario::from_toml(&src).unwrap_err();
+    let got: Vec<_> = err
+        .diagnostics
+        .iter()
+        .map(|d| (d.path.as_str(), d.message.as_str(), d.help.as_deref()))
+        .collect();
+    let help = Some("use a device registered in a session bob@fabrikam.com opens in `fabrikam`");
+    assert_eq!(
+        got,
+        [
+            (
+                "step 5",
+                "bob@fabrikam.com steps up in session `home` in `fabrikam`, but device `key` is a method of bob_fabrikam.com#EXT#@contoso.com in `contoso`: `fabrikam` does not know it",
+                help,
+            ),
+            (
+                "step 6",
+                "bob@fabrikam.com signs in to `fabrikam`, but device `key` is a method of bob_fabrikam.com#EXT#@contoso.com in `contoso`: `fabrikam` does not know it",
+                help,
+            ),
+        ]
+    );
+}
+
+#[test]
+fn r11_a_device_registered_at_home_proves_a_guests_sign_in_and_step_up() {
+    let src = bobs_guest(&format!(
+        r#"
+[[steps]]
+do = "sign_in"
+user = "bob@fabrikam.com"
+pass = "home-pass"
+session = "home"
+[[steps]]
+do = "register_method"
+session = "home"
+kind = "fido2SecurityKey"
+device = "key"
+{GUEST_SESSION}
+[[steps]]
+do = "step_up"
+session = "guest"
+device = "key"
+expect = {{ mfa = true }}
+[[steps]]
+do = "sign_in"
+tenant = "contoso"
+user = "bob@fabrikam.com"
+device = "key"
+expect = {{ mfa = true }}
+"#
+    ));
+    let report = run_toml(&src);
+    assert_green(&report);
+}
+
+#[test]
+fn a_guest_entry_that_does_not_resolve_is_reported_once() {
+    // A misspelt resource tenant, or a misspelt home: one error, not one more for each
+    // sign-in the entry would have linked.
+    let steps = format!(
+        "{GUEST_SESSION}[[steps]]\ndo = \"sign_in\"\ntenant = \"contoso\"\nuser = \"bob@fabrikam.com\"\npass = \"home-pass\"\n"
+    );
+    let misspelt_tenant = bobs_guest(&steps).replace(
+        "[[guests]]\ntenant = \"contoso\"",
+        "[[guests]]\ntenant = \"contosso\"",
+    );
+    let d = one_error(&misspelt_tenant);
+    assert_eq!(d.message, "unknown tenant `contosso`");
+    assert_eq!(d.path, "guests[0].tenant");
+    assert_eq!(d.help.as_deref(), Some("did you mean `contoso`?"));
+    let misspelt_home = bobs_guest(&steps).replace(
+        "[[guests]]\ntenant = \"contoso\"\nhome = \"bob@fabrikam.com\"",
+        "[[guests]]\ntenant = \"contoso\"\nhome = \"bob@fabrikam.co\"",
+    );
+    let d = one_error(&misspelt_home);
+    assert_eq!(d.message, "unknown user `bob@fabrikam.co`");
+    assert_eq!(d.path, "guests[0].home");
+}
+
+#[test]
+fn a_sign_in_to_a_tenant_that_does_not_know_the_user_points_at_its_tenant() {
+    let src = bobs_guest(GUEST_SESSION).replace(
+        "[[guests]]\ntenant = \"contoso\"\nhome = \"bob@fabrikam.com\"\n",
+        "",
+    );
+    let d = one_error(&src);
+    assert_eq!(
+        d.message,
+        "bob@fabrikam.com is neither a user of `contoso` nor the home account of one of its guests"
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("link the account with `[[guests]]`")
+    );
+    assert_eq!(d.path, "step 2");
+    // At the step's `tenant = "contoso"`, column 10 (the value).
+    let line = step_lines(&src)[1] + 2;
+    assert_eq!(src.lines().nth(line - 1), Some("tenant = \"contoso\""));
+    assert_eq!(d.location.map(|l| (l.line, l.column)), Some((line, 10)));
 }

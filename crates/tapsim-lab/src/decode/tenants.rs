@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{Cx, K, Path, Tab};
 use crate::error::Diagnostic;
 use crate::node::{Node, Span, Value};
-use crate::scenario::{Action, GuestSpec, Scenario, TenantSpec, UserSpec};
+use crate::scenario::{Action, GuestSpec, Scenario, SignInWith, TenantSpec, UserSpec};
 use crate::suggest::did_you_mean;
 use tapsim::UserType;
 
@@ -37,6 +37,11 @@ pub(super) struct Tenancy {
     /// Lowercased principal names of the external guests (of `[[guests]]`, and of
     /// `[[users]]` with `type = "externalGuest"`).
     external: BTreeSet<String>,
+    /// Whether a `[[guests]]` entry did not resolve (its problem is reported): a
+    /// sign-in it would have linked is then not reported again as unlinked.
+    unresolved_guest: bool,
+    /// Where each step's `tenant` key is, by the step's path (`step 3`).
+    step_keys: BTreeMap<String, crate::error::Location>,
 }
 
 impl Tenancy {
@@ -350,9 +355,11 @@ impl Cx<'_> {
                 .map(|u| u.upn.to_lowercase()),
         );
         let Some(items) = self.list(node, &path) else {
+            self.env.tenancy.unresolved_guest = true;
             return (guests, users);
         };
         if tenants.len() < 2 && !items.is_empty() {
+            self.env.tenancy.unresolved_guest = true;
             self.err(
                 K::Inconsistent,
                 &path,
@@ -367,6 +374,8 @@ impl Cx<'_> {
             if let Some((g, u)) = self.guest(n, path.index(i), tenants) {
                 guests.push(g);
                 users.push(u);
+            } else {
+                self.env.tenancy.unresolved_guest = true;
             }
         }
         (guests, users)
@@ -506,6 +515,9 @@ impl Cx<'_> {
             // Read (a `null`) or absent: either way no tenant.
             return self.tenant_key(t, "tenant").and(None);
         }
+        if let Some(at) = self.loc(&span_of(t, "tenant")) {
+            self.env.tenancy.step_keys.insert(t.path.0.clone(), at);
+        }
         let tenant = self.tenant_key(t, "tenant");
         if let Some(kind) = kind
             && !TENANT_STEPS.contains(&kind)
@@ -619,22 +631,85 @@ impl Cx<'_> {
             match &step.action {
                 Action::SignIn {
                     user,
-                    session: Some(name),
-                    ..
+                    with,
+                    session,
                 } => {
+                    // The user's own tenant checks the credential: for a guest (a home
+                    // account signing in to another tenant) that is the home (R11).
                     let own = ty(self, user);
                     let r = step.tenant.unwrap_or(own);
-                    let holder = if r == own {
-                        user.clone()
-                    } else {
-                        self.env
-                            .tenancy
-                            .homes
-                            .get(&user.to_lowercase())
-                            .and_then(|rs| rs.iter().find(|(t, _)| *t == r))
-                            .map_or_else(|| user.clone(), |(_, g)| g.clone())
-                    };
-                    sessions.insert(name, (r, holder));
+                    if let Some(device) = device_of(with)
+                        && let Some((d, holder)) = devices.get(device)
+                        && *d != own
+                    {
+                        let (held, there) = (self.env.tenancy.name(*d), self.env.tenancy.name(own));
+                        let msg = if r == own {
+                            format!(
+                                "{user} signs in to `{there}`, but device `{device}` is a method of {holder} in `{held}`: `{there}` does not know it"
+                            )
+                        } else {
+                            format!(
+                                "{user} signs in to `{}` as a guest and proves at home in `{there}` (R11), but device `{device}` is a method of {holder} in `{held}`: `{there}` does not know it",
+                                self.env.tenancy.name(r)
+                            )
+                        };
+                        let help = format!(
+                            "use a device registered in a session {user} opens in `{there}`"
+                        );
+                        self.push(&path, loc, msg, Some(help));
+                    }
+                    if let Some(name) = session {
+                        let holder = if r == own {
+                            user.clone()
+                        } else {
+                            self.env
+                                .tenancy
+                                .homes
+                                .get(&user.to_lowercase())
+                                .and_then(|rs| rs.iter().find(|(t, _)| *t == r))
+                                .map_or_else(|| user.clone(), |(_, g)| g.clone())
+                        };
+                        sessions.insert(name, (r, holder));
+                    }
+                }
+                Action::StepUp { session, with } => {
+                    if let Some(device) = device_of(with)
+                        && let Some((r, holder)) = sessions.get(session.as_str())
+                        && let Some((d, device_holder)) = devices.get(device)
+                    {
+                        // A guest's session: the home account proves, at home (R11).
+                        let home = self.env.tenancy.homes.iter().find_map(|(h, rs)| {
+                            rs.iter()
+                                .any(|(t, g)| t == r && g.eq_ignore_ascii_case(holder))
+                                .then(|| {
+                                    self.env.users.get(h).cloned().unwrap_or_else(|| h.clone())
+                                })
+                        });
+                        let checker = home.as_deref().map_or(*r, |h| ty(self, h));
+                        if *d != checker {
+                            let (held, there) =
+                                (self.env.tenancy.name(*d), self.env.tenancy.name(checker));
+                            let (msg, who) = match &home {
+                                Some(h) => (
+                                    format!(
+                                        "{h} steps up in session `{session}` as a guest of `{}` and proves at home in `{there}` (R11), but device `{device}` is a method of {device_holder} in `{held}`: `{there}` does not know it",
+                                        self.env.tenancy.name(*r)
+                                    ),
+                                    h.clone(),
+                                ),
+                                None => (
+                                    format!(
+                                        "{holder} steps up in session `{session}` in `{there}`, but device `{device}` is a method of {device_holder} in `{held}`: `{there}` does not know it"
+                                    ),
+                                    holder.clone(),
+                                ),
+                            };
+                            let help = format!(
+                                "use a device registered in a session {who} opens in `{there}`"
+                            );
+                            self.push(&path, loc, msg, Some(help));
+                        }
+                    }
                 }
                 Action::RegisterMethod {
                     session, device, ..
@@ -750,7 +825,10 @@ impl Cx<'_> {
                             .homes
                             .get(&user.to_lowercase())
                             .is_some_and(|rs| rs.iter().any(|(t, _)| *t == r));
-                        if !own && !guest {
+                        // A `[[guests]]` entry that did not resolve is reported already.
+                        if !own && !guest && !self.env.tenancy.unresolved_guest {
+                            // At the step's `tenant`, which names the tenant.
+                            let loc = self.env.tenancy.step_keys.get(&path).copied().or(loc);
                             let msg = format!(
                                 "{user} is neither a user of `{}` nor the home account of one of its guests",
                                 self.env.tenancy.name(r)
@@ -802,5 +880,13 @@ impl Cx<'_> {
             location,
             help,
         });
+    }
+}
+
+/// The device a credential names, if any.
+fn device_of(with: &SignInWith) -> Option<&str> {
+    match with {
+        SignInWith::Device(d) | SignInWith::PasswordAndDevice { device: d, .. } => Some(d),
+        _ => None,
     }
 }
