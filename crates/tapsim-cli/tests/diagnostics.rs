@@ -61,7 +61,7 @@ fn check_and_run_refuse_an_empty_file_and_one_with_no_steps_alike() {
         let run = tapsim(&["run", f, "--hash-cost", "minimum"]);
         assert_eq!(check.status.code(), Some(2));
         assert_eq!(run.status.code(), Some(2));
-        let expected = format!("error: {message}\n--> {f} (steps)\n = help: {SETUP_HELP}\n");
+        let expected = format!("error: {message}\n --> {f} (steps)\n  = help: {SETUP_HELP}\n");
         assert_eq!(stderr(&check), expected);
         assert_eq!(stderr(&run), expected);
         assert!(stdout(&check).is_empty() && stdout(&run).is_empty());

@@ -93,6 +93,23 @@ impl Diagnostic {
             Renderer::plain()
         };
         let mut out = renderer.render(&[group]);
+        if line.is_none() {
+            // With no source line there is no line-number gutter: indent the place and
+            // the help by one column, as a one-digit gutter would, so every problem
+            // lines up alike (` --> ...`, `  = help: ...`).
+            out = out
+                .split('\n')
+                .enumerate()
+                .map(|(i, l)| {
+                    if i == 0 || l.is_empty() {
+                        l.to_owned()
+                    } else {
+                        format!(" {l}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
         if let Some((place, line)) = arrow {
             // After the title line (one line: messages are escaped), aligned as the
             // renderer aligns its own, past the widest line number.
