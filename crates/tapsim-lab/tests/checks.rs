@@ -4,12 +4,10 @@
 
 #![allow(missing_docs)]
 
-use tapsim::HashCost;
-use tapsim_lab::{Diagnostic, DiagnosticKind, Format, RunOptions, Scenario};
+mod common;
 
-fn fast() -> RunOptions {
-    RunOptions::new().hash_cost(HashCost::Minimum)
-}
+use common::*;
+use tapsim_lab::{Diagnostic, DiagnosticKind, Format, Scenario};
 
 fn errors(src: &str, format: Format) -> Vec<Diagnostic> {
     match Scenario::parse(src, format) {

@@ -2,19 +2,10 @@
 
 #![allow(missing_docs)]
 
-use tapsim::HashCost;
+mod common;
+
+use common::*;
 use tapsim_lab::*;
-
-fn fast() -> RunOptions {
-    RunOptions::new().hash_cost(HashCost::Minimum)
-}
-
-fn run_toml(src: &str) -> Report {
-    Scenario::from_toml(src)
-        .unwrap_or_else(|e| panic!("scenario should parse:\n{e}"))
-        .run(&fast())
-        .unwrap()
-}
 
 fn lab_reports(id: &str) -> Vec<Report> {
     builtin_lab(id)

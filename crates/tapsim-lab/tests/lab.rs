@@ -4,26 +4,10 @@
 #![allow(missing_docs)]
 
 use tapsim::{ErrorCode, HashCost, Profile};
+mod common;
+
+use common::*;
 use tapsim_lab::*;
-
-/// Minimum hash cost: the labs' logic, without production argon2's milliseconds.
-fn fast() -> RunOptions {
-    RunOptions::new().hash_cost(HashCost::Minimum)
-}
-
-fn run_toml(src: &str) -> Report {
-    Scenario::from_toml(src)
-        .unwrap_or_else(|e| panic!("scenario should parse:\n{e}"))
-        .run(&fast())
-        .unwrap()
-}
-
-fn run_toml_with(options: &RunOptions, src: &str) -> Report {
-    Scenario::from_toml(src)
-        .unwrap_or_else(|e| panic!("scenario should parse:\n{e}"))
-        .run(options)
-        .unwrap()
-}
 
 /// The diagnostics of a TOML scenario. A fragment with no steps gets one harmless step
 /// at its end (no location moves), so that the test sees its own problems and not "the

@@ -3,23 +3,11 @@
 
 #![allow(missing_docs)]
 
-use tapsim::{DenialReason, ErrorCode, HashCost};
+use tapsim::{DenialReason, ErrorCode};
+mod common;
+
+use common::*;
 use tapsim_lab::*;
-
-fn run_toml(src: &str) -> Report {
-    Scenario::from_toml(src)
-        .unwrap_or_else(|e| panic!("scenario should parse:\n{e}"))
-        .run(&RunOptions::new().hash_cost(HashCost::Minimum))
-        .unwrap()
-}
-
-fn assert_green(report: &Report) {
-    assert!(
-        report.passed(),
-        "{}",
-        report.to_text(TextOptions::new().quiet(true))
-    );
-}
 
 /// Ada, a pass of the kind given (`true`: one-time), a sign-in with it in session `s`,
 /// eleven minutes, then `steps`.

@@ -3,19 +3,11 @@
 
 #![allow(missing_docs)]
 
-use tapsim::{DenialReason, ErrorCode, HashCost};
+use tapsim::{DenialReason, ErrorCode};
+mod common;
+
+use common::*;
 use tapsim_lab::*;
-
-fn fast() -> RunOptions {
-    RunOptions::new().hash_cost(HashCost::Minimum)
-}
-
-fn run_toml(src: &str) -> Report {
-    Scenario::from_toml(src)
-        .unwrap_or_else(|e| panic!("scenario should parse:\n{e}"))
-        .run(&fast())
-        .unwrap()
-}
 
 /// The one problem in `src`. A file without steps is made setup-only (a first line
 /// `setup_only = true`, so its lines move down by one) so that the missing timeline is
@@ -93,14 +85,6 @@ user = "bob@fabrikam.com"
 pass = "once"
 session = "guest"
 "#;
-
-fn assert_green(report: &Report) {
-    assert!(
-        report.passed(),
-        "{}",
-        report.to_text(TextOptions::new().quiet(true))
-    );
-}
 
 // ---- Running ---------------------------------------------------------------------
 
